@@ -1,0 +1,97 @@
+package dev.cella.envd;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.envd.connect.ConnectRouter;
+import dev.cella.envd.files.FileTransfer;
+import dev.cella.envd.fs.FileEntries;
+import dev.cella.envd.fs.FilesystemService;
+import dev.cella.envd.fs.Ownership;
+import dev.cella.envd.http.EnvdHttp;
+import dev.cella.envd.metrics.SandboxMetrics;
+import dev.cella.envd.process.Launcher;
+import dev.cella.envd.process.ProcessManager;
+import dev.cella.envd.process.ProcessService;
+import dev.cella.envd.user.Users;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+
+/**
+ * envd: the daemon inside every sandbox. Wires its parts by hand, in one place.
+ *
+ * <pre>envd [--host 0.0.0.0] [--port 49983] [--default-user user] [--access-token T]</pre>
+ */
+public final class Envd {
+    private static final Logger log = LoggerFactory.getLogger(Envd.class);
+
+    /** The parsed command line. */
+    public record Options(String host, int port, String defaultUser, String accessToken, Path etc) {
+        public static Options parse(String[] args) {
+            String host = "0.0.0.0", user = null, token = null;
+            int port = 49983;
+            Path etc = Path.of("/etc");
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                String v = i + 1 < args.length ? args[i + 1] : null;
+                switch (a) {
+                    case "--host" -> { host = need(a, v); i++; }
+                    case "--port" -> { port = Integer.parseInt(need(a, v)); i++; }
+                    case "--default-user" -> { user = need(a, v); i++; }
+                    case "--access-token" -> { token = need(a, v); i++; }
+                    case "--etc" -> { etc = Path.of(need(a, v)); i++; }
+                    default -> throw new IllegalArgumentException("unknown option " + a);
+                }
+            }
+            return new Options(host, port, user, token, etc);
+        }
+
+        private static String need(String option, String value) {
+            if (value == null) throw new IllegalArgumentException(option + " needs a value");
+            return value;
+        }
+    }
+
+    private final EnvdHttp http;
+
+    public Envd(Options options) {
+        ObjectMapper json = new ObjectMapper();
+        Users users = new Users(options.etc());
+        String defaultUser = options.defaultUser() != null ? options.defaultUser()
+                : users.byName("user").isPresent() ? "user" : "root";
+        EnvdState state = new EnvdState(defaultUser);
+        state.accessToken(options.accessToken());
+        Ownership ownership = new Ownership();
+
+        ConnectRouter router = new ConnectRouter(json);
+        new ProcessService(new ProcessManager(), new Launcher(state), json).register(router);
+        new FilesystemService(json, new FileEntries(json, users), ownership).register(router);
+
+        EnvdHttp[] self = new EnvdHttp[1];
+        FileTransfer files = new FileTransfer(json, state, users, ownership, name -> self[0].resolveUser(name));
+        this.http = new EnvdHttp(json, state, users, router, files, new SandboxMetrics());
+        self[0] = http;
+    }
+
+    public Envd start(String host, int port) throws java.io.IOException {
+        http.start(host, port);
+        return this;
+    }
+
+    public int port() { return http.port(); }
+
+    public void stop() { http.stop(); }
+
+    public static void main(String[] args) throws Exception {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("envd: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Envd envd = new Envd(options).start(options.host(), options.port());
+        log.info("envd {} listening on {}:{}", EnvdHttp.VERSION, options.host(), envd.port());
+    }
+}

@@ -1,0 +1,296 @@
+package dev.cella.envd.files;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import dev.cella.envd.EnvdState;
+import dev.cella.envd.fs.FileMetadata;
+import dev.cella.envd.fs.Ownership;
+import dev.cella.envd.fs.SandboxPaths;
+import dev.cella.envd.http.Exchanges;
+import dev.cella.envd.http.HttpError;
+import dev.cella.envd.connect.ConnectException;
+import dev.cella.envd.user.UserAccount;
+import dev.cella.envd.user.Users;
+import org.apache.commons.fileupload2.core.MultipartInput;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * {@code GET /files} (download) and {@code POST /files} (upload: multipart with one or
+ * more files, or a raw octet-stream body), gzip both ways, signed URLs.
+ *
+ * <p>Uploads stream to a temporary file beside the destination and are renamed into
+ * place only when complete: a broken upload never leaves a half-written file, and the
+ * size of an upload is bounded by the disk, never by the heap.
+ */
+public final class FileTransfer {
+    private static final int MAX_PART_HEADER = 16 * 1024;
+
+    private final ObjectMapper json;
+    private final EnvdState state;
+    private final Users users;
+    private final Ownership ownership;
+    private final Function<String, UserAccount> userResolver;
+
+    public FileTransfer(ObjectMapper json, EnvdState state, Users users, Ownership ownership,
+                        Function<String, UserAccount> userResolver) {
+        this.json = json;
+        this.state = state;
+        this.users = users;
+        this.ownership = ownership;
+        this.userResolver = userResolver;
+    }
+
+    public void handle(HttpExchange ex) throws IOException {
+        try {
+            switch (ex.getRequestMethod()) {
+                case "GET" -> download(ex);
+                case "POST" -> upload(ex);
+                default -> throw new HttpError(405, "method not allowed");
+            }
+        } catch (HttpError e) {
+            Exchanges.error(ex, json, e);
+        }
+    }
+
+    /** The user of a files request: {@code username}, else the Basic auth user, else the default. */
+    private UserAccount user(Map<String, String> q, HttpExchange ex) {
+        String name = q.get("username");
+        try {
+            return userResolver.apply(name == null || name.isEmpty() ? null : name);
+        } catch (ConnectException e) {
+            throw HttpError.unauthorized(e.getMessage());
+        }
+    }
+
+    /** A files request is allowed by the access token header or by a valid signature. */
+    private void authorize(HttpExchange ex, Map<String, String> q, String operation) {
+        String token = state.accessToken();
+        if (token == null) return;
+        String header = ex.getRequestHeaders().getFirst("X-Access-Token");
+        if (header != null && FileSignature.matches(header, token)) return;
+        String signature = q.get("signature");
+        if (signature == null) throw HttpError.unauthorized("missing access token or signature");
+        Long expiration = null;
+        String exp = q.get("signature_expiration");
+        if (exp != null && !exp.isEmpty()) {
+            try {
+                expiration = Long.parseLong(exp);
+            } catch (NumberFormatException e) {
+                throw HttpError.badRequest("signature_expiration must be a unix time in seconds");
+            }
+        }
+        String expected = FileSignature.sign(q.getOrDefault("path", ""), operation, q.get("username"), token, expiration);
+        if (!FileSignature.matches(signature, expected)) throw HttpError.unauthorized("invalid signature");
+        if (expiration != null && expiration < System.currentTimeMillis() / 1000) {
+            throw HttpError.unauthorized("signature is already expired");
+        }
+    }
+
+    private Path resolve(String path, UserAccount user) {
+        try {
+            return SandboxPaths.resolve(path, user);
+        } catch (ConnectException e) {
+            throw HttpError.badRequest(e.getMessage());
+        }
+    }
+
+    // --- download ---
+
+    private void download(HttpExchange ex) throws IOException {
+        Map<String, String> q = Exchanges.query(ex);
+        authorize(ex, q, "read");
+        String raw = q.get("path");
+        if (raw == null || raw.isEmpty()) throw HttpError.badRequest("path is required");
+        UserAccount user = user(q, ex);
+        Path file = resolve(raw, user);
+        if (!Files.exists(file)) throw HttpError.notFound("path '" + file + "' does not exist");
+        if (Files.isDirectory(file)) throw HttpError.badRequest("path '" + file + "' is a directory");
+        InputStream in;
+        try {
+            in = Files.newInputStream(file);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new HttpError(403, "permission denied: " + file);
+        }
+        try (in) {
+            var h = ex.getResponseHeaders();
+            h.set("Content-Type", "application/octet-stream");
+            h.set("Content-Disposition", "inline; filename=\"" + file.getFileName().toString().replace("\"", "") + "\"");
+            h.set("Vary", "Accept-Encoding");
+            String accept = ex.getRequestHeaders().getFirst("Accept-Encoding");
+            if (accept != null && accept.toLowerCase(Locale.ROOT).contains("gzip")) {
+                h.set("Content-Encoding", "gzip");
+                ex.sendResponseHeaders(200, 0);
+                try (OutputStream out = new GZIPOutputStream(ex.getResponseBody(), 64 * 1024)) {
+                    in.transferTo(out);
+                }
+            } else {
+                long size = Files.size(file);
+                ex.sendResponseHeaders(200, size == 0 ? -1 : size);
+                try (OutputStream out = ex.getResponseBody()) {
+                    in.transferTo(out);
+                }
+            }
+        }
+    }
+
+    // --- upload ---
+
+    private void upload(HttpExchange ex) throws IOException {
+        Map<String, String> q = Exchanges.query(ex);
+        authorize(ex, q, "write");
+        UserAccount user = user(q, ex);
+        Map<String, String> metadata = metadata(ex);
+        String path = q.get("path");
+        String type = String.valueOf(ex.getRequestHeaders().getFirst("Content-Type")).toLowerCase(Locale.ROOT);
+        InputStream body = ex.getRequestBody();
+        String encoding = ex.getRequestHeaders().getFirst("Content-Encoding");
+        if (encoding != null && encoding.toLowerCase(Locale.ROOT).contains("gzip")) {
+            try {
+                body = new GZIPInputStream(body, 64 * 1024);
+            } catch (IOException e) {
+                throw HttpError.badRequest("body is not gzip: " + e.getMessage());
+            }
+        }
+        List<Map<String, Object>> written = new ArrayList<>();
+        if (type.startsWith("multipart/form-data")) {
+            String boundary = boundary(ex.getRequestHeaders().getFirst("Content-Type"));
+            MultipartInput multipart = MultipartInput.builder().setInputStream(body)
+                    .setBoundary(boundary.getBytes(StandardCharsets.ISO_8859_1))
+                    .setMaxPartHeaderSize(MAX_PART_HEADER).get();
+            try {
+                boolean more = multipart.skipPreamble();
+                while (more) {
+                    Map<String, String> headers = partHeaders(multipart.readHeaders());
+                    String disposition = headers.getOrDefault("content-disposition", "");
+                    String field = dispositionParam(disposition, "name");
+                    String filename = dispositionParam(disposition, "filename");
+                    if ("file".equals(field)) {
+                        if (path != null && !path.isEmpty() && !written.isEmpty()) {
+                            throw HttpError.badRequest("you cannot upload multiple files to the same path '" + path + "'");
+                        }
+                        String dest = path != null && !path.isEmpty() ? path : filename;
+                        if (dest == null || dest.isEmpty()) throw HttpError.badRequest("a file part needs a filename or the path parameter");
+                        Path target = resolve(dest, user);
+                        try (InputStream part = multipart.newInputStream()) {
+                            written.add(store(target, part, user, metadata));
+                        }
+                    } else {
+                        multipart.discardBodyData();
+                    }
+                    more = multipart.readBoundary();
+                }
+            } catch (org.apache.commons.fileupload2.core.FileUploadException e) {
+                throw HttpError.badRequest("malformed multipart body: " + e.getMessage());
+            }
+            if (written.isEmpty()) throw HttpError.badRequest("the multipart body has no file part");
+        } else if (type.startsWith("application/octet-stream")) {
+            if (path == null || path.isEmpty()) throw HttpError.badRequest("path is required for an octet-stream upload");
+            written.add(store(resolve(path, user), body, user, metadata));
+        } else {
+            throw new HttpError(400, "unsupported Content-Type '" + type + "': use multipart/form-data or application/octet-stream");
+        }
+        Exchanges.json(ex, json, 200, written);
+    }
+
+    private Map<String, Object> store(Path target, InputStream in, UserAccount user, Map<String, String> metadata) throws IOException {
+        if (Files.isDirectory(target)) throw HttpError.badRequest("path '" + target + "' is a directory");
+        Path parent = target.getParent();
+        try {
+            if (parent != null && !Files.isDirectory(parent)) ownership.createDirectories(parent, user);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw HttpError.badRequest("a parent of '" + target + "' is not a directory");
+        }
+        Path tmp = parent.resolve("." + target.getFileName() + ".upload-" + Long.toHexString(System.nanoTime()));
+        try {
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                in.transferTo(out);
+            }
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                // keep an existing file's owner and mode, as writing into it would
+                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));
+            }
+            ownership.chown(tmp, user);
+            FileMetadata.replace(tmp, metadata);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            if (isDiskFull(e)) throw new HttpError(507, "not enough disk space to write '" + target + "'");
+            throw e;
+        }
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("name", target.getFileName().toString());
+        entry.put("type", "file");
+        entry.put("path", target.toString());
+        Map<String, String> stored = FileMetadata.read(target);
+        if (!stored.isEmpty()) entry.put("metadata", stored);
+        return entry;
+    }
+
+    private static boolean isDiskFull(IOException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.contains("No space left") || m.contains("Disk quota exceeded");
+    }
+
+    private static Map<String, String> metadata(HttpExchange ex) {
+        Map<String, String> out = new LinkedHashMap<>();
+        ex.getRequestHeaders().forEach((name, values) -> {
+            if (name.toLowerCase(Locale.ROOT).startsWith("x-metadata-") && !values.isEmpty()) {
+                String key = name.substring("x-metadata-".length());
+                if (key.isEmpty()) throw HttpError.badRequest("metadata header needs a key");
+                out.put(key.toLowerCase(Locale.ROOT), values.getFirst());
+            }
+        });
+        String invalid = FileMetadata.invalid(out);
+        if (invalid != null) throw HttpError.badRequest("invalid metadata: " + invalid);
+        return out;
+    }
+
+    private static String boundary(String contentType) {
+        for (String p : contentType.split(";")) {
+            String t = p.trim();
+            if (t.toLowerCase(Locale.ROOT).startsWith("boundary=")) {
+                String b = t.substring(9);
+                if (b.startsWith("\"") && b.endsWith("\"") && b.length() >= 2) b = b.substring(1, b.length() - 1);
+                if (!b.isEmpty()) return b;
+            }
+        }
+        throw HttpError.badRequest("multipart Content-Type has no boundary");
+    }
+
+    private static Map<String, String> partHeaders(String raw) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String line : raw.split("\r\n")) {
+            int c = line.indexOf(':');
+            if (c > 0) out.put(line.substring(0, c).trim().toLowerCase(Locale.ROOT), line.substring(c + 1).trim());
+        }
+        return out;
+    }
+
+    static String dispositionParam(String disposition, String param) {
+        for (String p : disposition.split(";")) {
+            String t = p.trim();
+            int eq = t.indexOf('=');
+            if (eq < 0 || !t.substring(0, eq).trim().equalsIgnoreCase(param)) continue;
+            String v = t.substring(eq + 1).trim();
+            if (v.startsWith("\"") && v.endsWith("\"") && v.length() >= 2) v = v.substring(1, v.length() - 1).replace("\\\"", "\"");
+            return v;
+        }
+        return null;
+    }
+}

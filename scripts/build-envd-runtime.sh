@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Packages envd as a self-contained runtime directory that runs in ANY Linux root
+# filesystem (glibc, musl, or nothing but a static busybox; with or without Java):
+#
+#   glibc/     the dynamic loader and the few C libraries the JVM needs, from this host
+#   jre/       a jlink'd JRE with only the modules envd uses, and its CDS archive
+#   app/       cella-envd.jar and its libraries
+#   envd.args  the JVM's options and class path (a java @argfile: no shell needed)
+#   envd.aot   an AOT cache (JDK 25) trained by a real run, for a fast start
+#   bin/envd   a convenience launcher where a shell exists
+#
+# It is mounted read-only at /.cella/envd in every sandbox and writes nothing into
+# itself. The sandbox starts it without any shell:
+#   /.cella/envd/glibc/ld-linux-x86-64.so.2 --library-path /.cella/envd/glibc \
+#     /.cella/envd/jre/bin/java @/.cella/envd/envd.args -XX:AOTCache=/.cella/envd/envd.aot \
+#     dev.cella.envd.Envd --port 49983
+#
+# The AOT training run happens in a root filesystem holding nothing but a static
+# busybox, which also proves the claim above on every build. It needs root (mount and
+# pid namespaces); without root the runtime is built without the AOT cache.
+#
+# Usage: scripts/build-envd-runtime.sh ENVD_TARGET_DIR   (envd/target)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+target=$(cd "${1:?usage: build-envd-runtime.sh ENVD_TARGET_DIR}" && pwd)
+java_home=${CELLA_JAVA_HOME:-${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}}
+out="$target/envd-runtime"
+mount_path=/.cella/envd
+modules=java.base,jdk.httpserver
+
+[ -f "$target/cella-envd.jar" ] || { echo "build-envd-runtime: $target/cella-envd.jar is missing; build envd first" >&2; exit 1; }
+rm -rf "$out"
+mkdir -p "$out/app/lib" "$out/glibc" "$out/bin"
+
+# 1. the JRE
+"$java_home/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
+  --generate-cds-archive --output "$out/jre" 2>&1 | grep -v '^\[.*warning\]\[cds\]' >&2 || true
+[ -x "$out/jre/bin/java" ] || { echo "build-envd-runtime: jlink failed" >&2; exit 1; }
+
+# 2. the C libraries the JRE links against, and the loader that loads them
+libs=$( { ldd "$out/jre/bin/java"; ldd "$out/jre/lib/server/libjvm.so"; for so in "$out"/jre/lib/*.so; do ldd "$so"; done; } 2>/dev/null \
+  | awk '/=>/ {print $3} /ld-linux/ && !/=>/ {print $1}' | grep '^/' | grep -v "$out" | sort -u)
+for lib in $libs; do cp -L "$lib" "$out/glibc/"; done
+cp -L /lib64/ld-linux-x86-64.so.2 "$out/glibc/ld-linux-x86-64.so.2"
+
+# 3. the application
+cp "$target/cella-envd.jar" "$out/app/"
+cp "$target"/lib/*.jar "$out/app/lib/"
+cp_line="$mount_path/app/cella-envd.jar"
+for j in "$out"/app/lib/*.jar; do cp_line="$cp_line:$mount_path/app/lib/$(basename "$j")"; done
+cat > "$out/envd.args" <<ARGS
+--enable-native-access=ALL-UNNAMED
+-XX:+UseSerialGC
+-XX:TieredStopAtLevel=1
+-XX:ReservedCodeCacheSize=32m
+-Xms8m
+-Xmx512m
+-Xss512k
+-XX:+ExitOnOutOfMemoryError
+-Xlog:aot=off,cds=off
+-Djava.io.tmpdir=/tmp
+-cp $cp_line
+ARGS
+
+cat > "$out/bin/envd" <<'LAUNCH'
+#!/bin/sh
+# envd, for a shell; the node starts the same command without one.
+r=/.cella/envd
+aot=""
+[ -f "$r/envd.aot" ] && aot="-XX:AOTCache=$r/envd.aot"
+exec "$r/glibc/ld-linux-x86-64.so.2" --library-path "$r/glibc" "$r/jre/bin/java" "@$r/envd.args" $aot dev.cella.envd.Envd "$@"
+LAUNCH
+chmod +x "$out/bin/envd"
+
+# 4. AOT training in a busybox-only root
+if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
+  echo "build-envd-runtime: not root: no AOT cache (envd starts slower)" >&2
+  exit 0
+fi
+"$here/train-envd.sh" "$out"
