@@ -51,14 +51,14 @@ describe('pty', () => {
 
   it('has the requested size', T, async (t) => {
     const term = await openPty(t, { cols: 100, rows: 30 });
-    await term.exchange('stty size\n', /(^|\n)30 100\r?\n/, 'stty size to print "30 100"');
+    await term.exchange('stty size\n', /(^|[\r\n])30 100\r?\n/, 'stty size to print "30 100"');
   });
 
   it('pty.resize() changes the terminal size', T, async (t) => {
     const term = await openPty(t, { cols: 80, rows: 24 });
-    await term.exchange('stty size\n', /(^|\n)24 80\r?\n/, 'initial size "24 80"');
+    await term.exchange('stty size\n', /(^|[\r\n])24 80\r?\n/, 'initial size "24 80"');
     await sandbox.pty.resize(term.handle.pid, { cols: 120, rows: 40 });
-    await term.exchange('stty size\n', /(^|\n)40 120\r?\n/, 'stty size to print "40 120" after resize');
+    await term.exchange('stty size\n', /(^|[\r\n])40 120\r?\n/, 'stty size to print "40 120" after resize');
   });
 
   it('runs as the default user with TERM and UTF-8 locale set', T, async (t) => {
@@ -86,7 +86,7 @@ describe('pty', () => {
 
   it('pty.kill(pid) ends the session', T, async (t) => {
     const term = await openPty(t);
-    await term.exchange('echo ready\n', /(^|\n)ready\r?\n/);
+    await term.exchange('echo ready\n', /(^|[\r\n])ready\r?\n/);
     assert.equal(await sandbox.pty.kill(term.handle.pid), true);
     await assert.rejects(withTimeout(term.handle.wait(), 10_000, 'PTY wait() after kill'), (err) => {
       assert.ok(err instanceof CommandExitError, `expected CommandExitError, got ${err?.name}: ${err?.message}`);
@@ -100,7 +100,7 @@ describe('pty', () => {
 
   it('`exit` ends the session with exit code 0', T, async (t) => {
     const term = await openPty(t);
-    await term.exchange('echo ready\n', /(^|\n)ready\r?\n/);
+    await term.exchange('echo ready\n', /(^|[\r\n])ready\r?\n/);
     await term.send('exit\n');
     const res = await withTimeout(term.handle.wait(), 10_000, 'PTY to end after exit');
     assert.equal(res.exitCode, 0);
@@ -118,7 +118,7 @@ describe('pty', () => {
 
   it('pty.connect() re-attaches to a running session', T, async (t) => {
     const term = await openPty(t);
-    await term.exchange('echo ready\n', /(^|\n)ready\r?\n/);
+    await term.exchange('echo ready\n', /(^|[\r\n])ready\r?\n/);
     await term.handle.disconnect();
     const decoder = new TextDecoder();
     let text = '';

@@ -126,7 +126,7 @@ public final class DirWatcher implements AutoCloseable {
     }
 
     private void emit(String name, String type) {
-        if (!closed) sink.accept(new FsEvent(name, type));
+        if (!closed) sink.accept(new FsEvent(name, type, null));
     }
 
     private static String cString(MemorySegment s) {

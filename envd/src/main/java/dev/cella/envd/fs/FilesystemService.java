@@ -202,7 +202,7 @@ public final class FilesystemService {
         boolean recursive = call.request().path("recursive").asBoolean(false);
         boolean withEntry = includeEntry(call);
         BlockingQueue<FsEvent> queue = new LinkedBlockingQueue<>(STREAM_BACKLOG);
-        try (DirWatcher ignored = new DirWatcher(dir, recursive, queue::offer)) {
+        try (DirWatcher ignored = new DirWatcher(dir, recursive, ev -> queue.offer(withEntry(ev, dir, withEntry)))) {
             ObjectNode start = json.createObjectNode();
             start.putObject("start");
             if (!out.send(start)) return;
@@ -213,7 +213,7 @@ public final class FilesystemService {
                 FsEvent ev = queue.poll(Math.min(left, 1000), TimeUnit.MILLISECONDS);
                 if (ev != null) {
                     ObjectNode msg = json.createObjectNode();
-                    msg.set("filesystem", event(ev, dir, withEntry));
+                    msg.set("filesystem", event(ev));
                     if (!out.send(msg)) return;
                     lastSent = System.nanoTime();
                 } else if (System.nanoTime() - lastSent > call.keepaliveMillis() * 1_000_000) {
@@ -230,31 +230,37 @@ public final class FilesystemService {
         }
     }
 
-    private ObjectNode event(FsEvent ev, Path dir, boolean withEntry) {
+    private ObjectNode event(FsEvent ev) {
         ObjectNode e = json.createObjectNode().put("name", ev.name()).put("type", ev.type());
-        if (withEntry && !ev.type().equals("EVENT_TYPE_REMOVE") && !ev.type().equals("EVENT_TYPE_RENAME")) {
-            try {
-                e.set("entry", entries.entry(dir.resolve(ev.name())));
-            } catch (IOException ignored) {
-                // already gone again: the event stands without its entry
-            }
-        }
+        if (ev.entry() != null) e.set("entry", ev.entry());
         return e;
     }
 
+    /** Adds the entry to a create, write or chmod event, as the event arrives (E2B's includeEntry). */
+    private FsEvent withEntry(FsEvent ev, Path dir, boolean wanted) {
+        if (!wanted || ev.type().equals("EVENT_TYPE_REMOVE") || ev.type().equals("EVENT_TYPE_RENAME")) return ev;
+        try {
+            return new FsEvent(ev.name(), ev.type(), entries.entry(dir.resolve(ev.name())));
+        } catch (IOException gone) {
+            return ev; // already gone again: the event stands without its entry
+        }
+    }
+
     /** A watcher the client polls with GetWatcherEvents. */
-    private record PolledWatcher(DirWatcher watcher, Path dir, boolean withEntry, BlockingQueue<FsEvent> events) {}
+    private record PolledWatcher(DirWatcher watcher, BlockingQueue<FsEvent> events) {}
 
     private ObjectNode createWatcher(RpcCall call) {
         Path dir = watchedDir(call);
         boolean recursive = call.request().path("recursive").asBoolean(false);
         BlockingQueue<FsEvent> queue = new LinkedBlockingQueue<>(WATCHER_BACKLOG);
         try {
+            boolean withEntry = includeEntry(call);
             DirWatcher w = new DirWatcher(dir, recursive, ev -> {
-                while (!queue.offer(ev)) queue.poll(); // keep the newest
+                FsEvent full = withEntry(ev, dir, withEntry);
+                while (!queue.offer(full)) queue.poll(); // keep the newest
             });
             String id = "w" + UUID.randomUUID().toString().replace("-", "");
-            watchers.put(id, new PolledWatcher(w, dir, includeEntry(call), queue));
+            watchers.put(id, new PolledWatcher(w, queue));
             return json.createObjectNode().put("watcherId", id);
         } catch (IOException e) {
             throw mapped(e, dir);
@@ -267,7 +273,7 @@ public final class FilesystemService {
         w.events().drainTo(drained);
         ObjectNode res = json.createObjectNode();
         ArrayNode arr = res.putArray("events");
-        for (FsEvent ev : drained) arr.add(event(ev, w.dir(), w.withEntry()));
+        for (FsEvent ev : drained) arr.add(event(ev));
         return res;
     }
 
