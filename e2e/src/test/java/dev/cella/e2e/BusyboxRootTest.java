@@ -1,0 +1,86 @@
+package dev.cella.e2e;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * envd's runtime needs nothing from the image it runs in: here the root filesystem holds
+ * a static busybox, /etc/passwd and /etc/group, and nothing else (no libc, no Java).
+ */
+class BusyboxRootTest {
+    static Path root;
+    static SandboxedEnvd envd;
+    static EnvdClient client;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(Repo.isRoot(), "envd runs in namespaces; this needs root (CI is root)");
+        Path busybox = Path.of(System.getenv().getOrDefault("CELLA_BUSYBOX", "/bin/busybox"));
+        assertThat(busybox).as("a static busybox (Debian busybox-static)").isExecutable();
+        root = Files.createTempDirectory("busybox-root");
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path bin = Files.createDirectories(root.resolve("bin"));
+        Files.copy(busybox, bin.resolve("busybox"));
+        for (String applet : new String[] {"sh", "id", "tty", "cat", "ls", "stty"}) {
+            Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
+        }
+        Files.createDirectories(root.resolve("etc"));
+        Files.writeString(root.resolve("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n");
+        Files.writeString(root.resolve("etc/group"), "root:x:0:\nuser:x:1000:\n");
+        Path home = Files.createDirectories(root.resolve("home/user"));
+        Files.setAttribute(home, "unix:uid", 1000);
+        Files.setAttribute(home, "unix:gid", 1000);
+        Files.createDirectories(root.resolve("root"));
+        try (var libs = Files.walk(root)) {
+            assertThat(libs.filter(p -> p.getFileName().toString().contains(".so")).toList()).as("no shared library").isEmpty();
+        }
+        envd = new SandboxedEnvd(root, 49402, true);
+        client = new EnvdClient(envd.base);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (envd != null) envd.close();
+        if (root != null) {
+            try (var walk = Files.walk(root)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    @Test
+    void runsCommandsAsTheUser() throws Exception {
+        var r = client.run("id; echo $HOME", false, null);
+        assertThat(r.output()).startsWith("uid=1000(user) gid=1000(user)").endsWith("/home/user\n");
+        assertThat(r.exitCode()).isZero();
+        assertThat(client.run("id -u", false, "root").output()).isEqualTo("0\n");
+    }
+
+    @Test
+    void givesATerminal() throws Exception {
+        var r = client.run("tty; stty size", true, null);
+        assertThat(r.output()).containsPattern("/dev/pts/\\d+\r\n24 80");
+    }
+
+    @Test
+    void movesFilesInAndOut() throws Exception {
+        var up = client.http.send(HttpRequest.newBuilder(URI.create(envd.base + "/files?path=note.txt"))
+                .header("Content-Type", "application/octet-stream").POST(HttpRequest.BodyPublishers.ofString("from the host")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(up.statusCode()).isEqualTo(200);
+        assertThat(client.run("cat /home/user/note.txt; ls -ln /home/user/note.txt", false, null).output())
+                .startsWith("from the host").contains(" 1000 ");
+    }
+}
