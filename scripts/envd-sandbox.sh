@@ -52,7 +52,9 @@ if [ "$inside" = 0 ]; then
   unshare --mount --pid --uts --ipc --fork --kill-child --propagation private \
     "$0" "${pass[@]}" --inside "$work" -- "${envd_args[@]}" &
   child=$!
-  trap 'kill $child 2>/dev/null || true' INT TERM
+  # unshare does not pass SIGTERM on; killing it makes the kernel kill the sandbox's pid 1
+  # (--kill-child), and with it the whole pid namespace.
+  trap 'kill -KILL $child 2>/dev/null || true' INT TERM
   set +e
   wait $child
   rc=$?

@@ -16,6 +16,21 @@ function sha256(data) {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/**
+ * `size` bytes of 32-byte records `<salt><index>\n`: every offset holds
+ * distinct content (so lost, duplicated or shifted chunks change the hash),
+ * yet it compresses well, so the gzip that every SDK read negotiates stays
+ * cheap.
+ */
+function recordData(size) {
+  const data = Buffer.alloc(size);
+  const salt = randomBytes(8).toString('hex');
+  for (let off = 0, i = 0; off < size; off += 32, i++) {
+    data.write(`${salt}${i.toString(16).padStart(15, '0')}\n`, off, 'latin1');
+  }
+  return data;
+}
+
 function assertFileNotFound(err) {
   assert.ok(err instanceof FileNotFoundError, `expected FileNotFoundError, got ${err?.name}: ${err?.message}`);
   assert.ok(err instanceof NotFoundError);
@@ -56,6 +71,17 @@ describe('files', () => {
       await sandbox.files.write(path, 'a much longer first version');
       await sandbox.files.write(path, 'short');
       assert.equal(await sandbox.files.read(path), 'short');
+    });
+
+    it('overwriting writes in place: mode, owner and hard links are kept', T, async (t) => {
+      const dir = await scratchDir(t, sandbox);
+      const path = `${dir}/inplace.txt`;
+      await run(`cd ${sh(dir)} && echo old > inplace.txt && chmod 600 inplace.txt && ln inplace.txt hardlink.txt`);
+      const inode = await run(`stat -c %i ${sh(path)}`);
+      await sandbox.files.write(path, 'new content');
+      assert.equal(await run(`stat -c '%A %U %h' ${sh(path)}`), '-rw------- user 2\n');
+      assert.equal(await run(`stat -c %i ${sh(path)}`), inode, 'the file was replaced, not overwritten');
+      assert.equal(await run(`cat ${sh(dir + '/hardlink.txt')}`), 'new content');
     });
 
     it('writes and reads an empty file', T, async (t) => {
@@ -131,7 +157,7 @@ describe('files', () => {
     it('writes and reads a 50 MiB file intact', { timeout: 120_000 }, async (t) => {
       const dir = await scratchDir(t, sandbox);
       const path = `${dir}/big.bin`;
-      const data = randomBytes(50 * 1024 * 1024);
+      const data = recordData(50 * 1024 * 1024);
       const digest = sha256(data);
       await sandbox.files.write(path, new Blob([data]));
       assert.equal(await run(`sha256sum < ${sh(path)} | cut -d' ' -f1`), `${digest}\n`);
@@ -143,21 +169,23 @@ describe('files', () => {
     it('uploads a ReadableStream (octet-stream) and reads it back as a stream', { timeout: 120_000 }, async (t) => {
       const dir = await scratchDir(t, sandbox);
       const path = `${dir}/streamed.bin`;
-      const chunk = randomBytes(1024 * 1024);
+      const chunkSize = 1024 * 1024;
       const count = 20;
       const hash = createHash('sha256');
-      for (let i = 0; i < count; i++) hash.update(chunk);
-      const digest = hash.digest('hex');
       let sent = 0;
       const body = new ReadableStream({
         pull(controller) {
           if (sent === count) return controller.close();
           sent++;
+          const chunk = recordData(chunkSize);
+          hash.update(chunk);
           controller.enqueue(new Uint8Array(chunk));
         },
       });
       const info = await sandbox.files.write(path, body);
       assert.equal(info.path, path);
+      assert.equal(sent, count);
+      const digest = hash.digest('hex');
       const stream = await sandbox.files.read(path, { format: 'stream' });
       const h = createHash('sha256');
       let size = 0;
@@ -165,7 +193,7 @@ describe('files', () => {
         h.update(c);
         size += c.length;
       }
-      assert.equal(size, count * chunk.length);
+      assert.equal(size, count * chunkSize);
       assert.equal(h.digest('hex'), digest);
     });
 
@@ -413,6 +441,16 @@ describe('files', () => {
       const plain = (await sandbox.files.list(dir)).find((e) => e.name === 'target.txt');
       assert.equal(plain.symlinkTarget, undefined);
       assert.equal(await sandbox.files.read(`${dir}/link`), 'through the link');
+    });
+
+    it('writing to a symlink writes its target and keeps the link', T, async (t) => {
+      const dir = await scratchDir(t, sandbox);
+      await sandbox.files.write(`${dir}/real.txt`, 'before');
+      await run(`ln -s real.txt ${sh(dir + '/alias')}`);
+      await sandbox.files.write(`${dir}/alias`, 'after');
+      assert.equal(await run(`cat ${sh(dir + '/real.txt')}`), 'after');
+      assert.equal(await run(`readlink ${sh(dir + '/alias')}`), 'real.txt\n', 'the symlink was replaced');
+      assert.equal(await sandbox.files.read(`${dir}/alias`), 'after');
     });
 
     it('a relative symlink to a directory resolves to its absolute target', T, async (t) => {

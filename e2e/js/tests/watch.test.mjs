@@ -29,7 +29,7 @@ describe('watchDir', () => {
   it('reports create, write and remove of a file', T, async (t) => {
     const dir = await scratchDir(t, sandbox);
     const w = await watch(t, dir);
-    await sandbox.files.write(`${dir}/f.txt`, 'hello');
+    await sandbox.commands.run(`printf hello > ${sh(dir + '/f.txt')}`);
     await w.waitFor('create', 'f.txt');
     await w.waitFor('write', 'f.txt');
     await sandbox.files.remove(`${dir}/f.txt`);
@@ -42,6 +42,18 @@ describe('watchDir', () => {
     const iCreate = w.events.findIndex((e) => e.type === 'create' && e.name === 'f.txt');
     const iRemove = w.events.findIndex((e) => e.type === 'remove' && e.name === 'f.txt');
     assert.ok(iCreate < iRemove);
+  });
+
+  it('files.write() is seen as create and write of that file, with no other names', T, async (t) => {
+    const dir = await scratchDir(t, sandbox);
+    const w = await watch(t, dir);
+    await sandbox.files.write(`${dir}/up.txt`, 'uploaded');
+    await w.waitFor('create', 'up.txt');
+    await w.waitFor('write', 'up.txt', 5000);
+    await sandbox.commands.run(`touch ${sh(dir + '/sentinel')}`);
+    await w.waitFor('create', 'sentinel');
+    const names = [...new Set(w.events.map((e) => e.name))].sort();
+    assert.deepEqual(names, ['sentinel', 'up.txt'], `events: ${JSON.stringify(w.events.map((e) => [e.type, e.name]))}`);
   });
 
   it('reports events caused by commands, including appends and chmod', T, async (t) => {
@@ -84,7 +96,7 @@ describe('watchDir', () => {
     await sandbox.files.makeDir(`${dir}/existing`);
     const w = await watch(t, dir, { recursive: true });
 
-    await sandbox.files.write(`${dir}/existing/a.txt`, 'a');
+    await sandbox.commands.run(`echo a > ${sh(dir + '/existing/a.txt')}`);
     await w.waitFor('create', 'existing/a.txt');
     await w.waitFor('write', 'existing/a.txt');
 
@@ -97,7 +109,7 @@ describe('watchDir', () => {
     await waitUntil(
       async () => {
         if (w.events.some((e) => e.name === name)) return true;
-        await sandbox.files.write(`${dir}/${name}`, `x${Date.now()}`);
+        await sandbox.commands.run(`echo x >> ${sh(dir + '/' + name)}`);
         await delay(200);
         return w.events.some((e) => e.name === name);
       },
@@ -123,7 +135,7 @@ describe('watchDir', () => {
   it('includeEntry adds the entry info to create/write events', T, async (t) => {
     const dir = await scratchDir(t, sandbox);
     const w = await watch(t, dir, { includeEntry: true });
-    await sandbox.files.write(`${dir}/e.txt`, 'entry');
+    await sandbox.commands.run(`printf entry > ${sh(dir + '/e.txt')}`);
     await w.waitFor('write', 'e.txt');
     const ev = w.events.find((e) => e.type === 'create' && e.name === 'e.txt');
     assert.ok(ev, 'no create event');
@@ -131,6 +143,10 @@ describe('watchDir', () => {
     assert.equal(ev.entry.name, 'e.txt');
     assert.equal(ev.entry.path, `${dir}/e.txt`);
     assert.equal(ev.entry.type, 'file');
+    const wr = w.events.find((e) => e.type === 'write' && e.name === 'e.txt');
+    assert.ok(wr.entry, 'write event without entry');
+    assert.equal(wr.entry.path, `${dir}/e.txt`);
+    assert.equal(wr.entry.size, 5);
   });
 
   it('stop() ends the watch: no events afterwards', T, async (t) => {
