@@ -1,8 +1,8 @@
 // Background commands: list, connect, kill, stdin, disconnect.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommandExitError, NotFoundError, SandboxError } from 'e2b';
-import { createSandbox, scratchDir, waitUntil, withTimeout, sh } from './helpers.mjs';
+import { CommandExitError, NotFoundError, SandboxError, TimeoutError } from 'e2b';
+import { createSandbox, scratchDir, waitUntil, withTimeout, sh, pidsByCmdline } from './helpers.mjs';
 
 const T = { timeout: 60_000 };
 const UNKNOWN_PID = 3_999_999;
@@ -139,6 +139,53 @@ describe('background commands', () => {
     await assert.rejects(withTimeout(again.wait(), 10_000, 'wait() on finished process'), (err) => {
       assert.ok(err instanceof CommandExitError, `expected CommandExitError, got ${err?.name}: ${err?.message}`);
       assert.equal(err.exitCode, 7);
+      return true;
+    });
+  });
+
+  it('timeoutMs also limits a background command: envd kills it', T, async (t) => {
+    const handle = await sandbox.commands.run('sleep 30', { background: true, timeoutMs: 1500 });
+    killLater(t, handle.pid);
+    await assert.rejects(withTimeout(handle.wait(), 10_000, 'wait() of a timed-out command'), (err) => {
+      assert.ok(err instanceof TimeoutError, `expected TimeoutError, got ${err?.name}: ${err?.message}`);
+      return true;
+    });
+    await waitUntil(async () => !(await isListed(handle.pid)), {
+      timeoutMs: 5000,
+      message: 'timed-out background command to be killed',
+    });
+  });
+
+  it('a connect() timeout ends only that stream, not the command', T, async (t) => {
+    const handle = await sandbox.commands.run('sleep 30', { background: true });
+    killLater(t, handle.pid);
+    await handle.disconnect();
+    const again = await sandbox.commands.connect(handle.pid, { timeoutMs: 1000 });
+    await assert.rejects(withTimeout(again.wait(), 10_000, 'wait() of a timed-out connect'), (err) => {
+      assert.ok(err instanceof TimeoutError, `expected TimeoutError, got ${err?.name}: ${err?.message}`);
+      return true;
+    });
+    assert.equal(await isListed(handle.pid), true, 'the command died with the connect stream');
+  });
+
+  it('kill() ends the command promptly even if a child keeps its output open', T, async (t) => {
+    const child = `sleep 30.${Math.floor(Math.random() * 9000) + 1000}`;
+    t.after(async () => {
+      for (const pid of await pidsByCmdline(sandbox, child).catch(() => [])) {
+        await sandbox.commands.run(`kill -9 ${pid} || true`, { user: 'root' }).catch(() => {});
+      }
+    });
+    const out = [];
+    const handle = await sandbox.commands.run(`${child} & echo started; wait`, {
+      background: true,
+      onStdout: (d) => out.push(d),
+    });
+    killLater(t, handle.pid);
+    await waitUntil(() => out.join('').includes('started'), { message: '"started"' });
+    assert.equal(await handle.kill(), true);
+    await assert.rejects(withTimeout(handle.wait(), 5000, 'wait() after killing a command whose child holds stdout'), (err) => {
+      assert.ok(err instanceof CommandExitError, `expected CommandExitError, got ${err?.name}: ${err?.message}`);
+      assert.equal(err.exitCode, -1);
       return true;
     });
   });

@@ -144,6 +144,22 @@ describe('files', () => {
       assert.equal(infos[0].path, `${dir}/single.txt`);
     });
 
+    it('handles names with spaces, unicode and URL-special characters', T, async (t) => {
+      const dir = await scratchDir(t, sandbox);
+      const names = ['sp ace.txt', 'ünï😀.txt', 'a#b?c&d=e%20f+g.txt'];
+      await sandbox.files.write(names.map((n) => ({ path: `${dir}/${n}`, data: `data:${n}` })));
+      for (const n of names) {
+        assert.equal(await sandbox.files.read(`${dir}/${n}`), `data:${n}`);
+        const info = await sandbox.files.getInfo(`${dir}/${n}`);
+        assert.equal(info.name, n);
+        assert.equal(info.path, `${dir}/${n}`);
+      }
+      await sandbox.files.write(`${dir}/${names[2]}`, 'single', { useOctetStream: true });
+      assert.equal(await sandbox.files.read(`${dir}/${names[2]}`), 'single');
+      assert.deepEqual((await sandbox.files.list(dir)).map((e) => e.name).sort(), [...names].sort());
+      assert.equal(await run(`ls ${sh(dir)} | sort`), [...names].sort((a, b) => (a < b ? -1 : 1)).map((n) => n + '\n').join(''));
+    });
+
     it('resolves relative paths against the home directory', T, async (t) => {
       const rel = `e2e-rel-${randomId()}.txt`;
       t.after(() => sandbox.files.remove(`${HOME}/${rel}`).catch(() => {}));

@@ -61,6 +61,23 @@ describe('pty', () => {
     await term.exchange('stty size\n', /(^|[\r\n])40 120\r?\n/, 'stty size to print "40 120" after resize');
   });
 
+  it('delivers large output completely and in order', T, async (t) => {
+    const term = await openPty(t, { cols: 80, rows: 24 });
+    const from = term.text.length;
+    await term.send('seq 1 30000; echo "END$((6*7))"\n');
+    await waitUntil(() => /END42/.test(term.text.slice(from)), { timeoutMs: 20_000, message: 'END42 after seq' });
+    const numbers = term.text
+      .slice(from)
+      .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+      .replace(/\x1b\][^\x07]*\x07/g, '')
+      .split('\n')
+      .map((l) => l.replace(/\r/g, ''))
+      .filter((l) => /^\d+$/.test(l))
+      .map(Number);
+    assert.equal(numbers.length, 30000);
+    assert.ok(numbers.every((n, i) => n === i + 1), 'PTY output is out of order or has gaps');
+  });
+
   it('runs as the default user with TERM and UTF-8 locale set', T, async (t) => {
     const term = await openPty(t);
     await term.exchange('echo "W=$(whoami) T=$TERM L=$LANG H=$HOME"\n', /W=user T=xterm-256color L=C\.UTF-8 H=\/home\/user/);

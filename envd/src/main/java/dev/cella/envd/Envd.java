@@ -11,6 +11,7 @@ import dev.cella.envd.metrics.SandboxMetrics;
 import dev.cella.envd.process.Launcher;
 import dev.cella.envd.process.ProcessManager;
 import dev.cella.envd.process.ProcessService;
+import dev.cella.envd.user.UserResolver;
 import dev.cella.envd.user.Users;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,14 +64,14 @@ public final class Envd {
         state.accessToken(options.accessToken());
         Ownership ownership = new Ownership();
 
+        UserResolver userResolver = new UserResolver(users, state);
+
         ConnectRouter router = new ConnectRouter(json);
         new ProcessService(new ProcessManager(), new Launcher(state), json).register(router);
         new FilesystemService(json, new FileEntries(json, users), ownership).register(router);
 
-        EnvdHttp[] self = new EnvdHttp[1];
-        FileTransfer files = new FileTransfer(json, state, users, ownership, name -> self[0].resolveUser(name));
-        this.http = new EnvdHttp(json, state, users, router, files, new SandboxMetrics());
-        self[0] = http;
+        FileTransfer files = new FileTransfer(json, state, ownership, userResolver);
+        this.http = new EnvdHttp(json, state, users, userResolver, router, files, new SandboxMetrics());
     }
 
     public Envd start(String host, int port) throws java.io.IOException {

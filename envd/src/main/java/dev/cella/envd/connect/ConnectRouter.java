@@ -110,11 +110,9 @@ public final class ConnectRouter {
 
     private void serveStream(HttpExchange ex, ServerStream method, Function<HttpExchange, UserAccount> userOf,
                              long deadline, long keepalive) throws IOException {
-        JsonNode request;
-        UserAccount user;
+        JsonNode request = null;
+        UserAccount user = null;
         ConnectException early = null;
-        request = null;
-        user = null;
         try {
             request = parse(readEnvelope(ex.getRequestBody()));
             user = userOf.apply(ex);

@@ -10,7 +10,7 @@ import dev.cella.envd.http.Exchanges;
 import dev.cella.envd.http.HttpError;
 import dev.cella.envd.connect.ConnectException;
 import dev.cella.envd.user.UserAccount;
-import dev.cella.envd.user.Users;
+import dev.cella.envd.user.UserResolver;
 import org.apache.commons.fileupload2.core.MultipartInput;
 
 import java.io.IOException;
@@ -26,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
@@ -43,17 +42,14 @@ public final class FileTransfer {
 
     private final ObjectMapper json;
     private final EnvdState state;
-    private final Users users;
     private final Ownership ownership;
-    private final Function<String, UserAccount> userResolver;
+    private final UserResolver users;
 
-    public FileTransfer(ObjectMapper json, EnvdState state, Users users, Ownership ownership,
-                        Function<String, UserAccount> userResolver) {
+    public FileTransfer(ObjectMapper json, EnvdState state, Ownership ownership, UserResolver users) {
         this.json = json;
         this.state = state;
-        this.users = users;
         this.ownership = ownership;
-        this.userResolver = userResolver;
+        this.users = users;
     }
 
     public void handle(HttpExchange ex) throws IOException {
@@ -68,11 +64,10 @@ public final class FileTransfer {
         }
     }
 
-    /** The user of a files request: {@code username}, else the Basic auth user, else the default. */
-    private UserAccount user(Map<String, String> q, HttpExchange ex) {
-        String name = q.get("username");
+    /** The user of a files request: {@code username}, else the default user. */
+    private UserAccount user(Map<String, String> q) {
         try {
-            return userResolver.apply(name == null || name.isEmpty() ? null : name);
+            return users.resolve(q.get("username"));
         } catch (ConnectException e) {
             throw HttpError.unauthorized(e.getMessage());
         }
@@ -117,7 +112,7 @@ public final class FileTransfer {
         authorize(ex, q, "read");
         String raw = q.get("path");
         if (raw == null || raw.isEmpty()) throw HttpError.badRequest("path is required");
-        UserAccount user = user(q, ex);
+        UserAccount user = user(q);
         Path file = resolve(raw, user);
         if (!Files.exists(file)) throw HttpError.notFound("path '" + file + "' does not exist");
         if (Files.isDirectory(file)) throw HttpError.badRequest("path '" + file + "' is a directory");
@@ -154,7 +149,7 @@ public final class FileTransfer {
     private void upload(HttpExchange ex) throws IOException {
         Map<String, String> q = Exchanges.query(ex);
         authorize(ex, q, "write");
-        UserAccount user = user(q, ex);
+        UserAccount user = user(q);
         Map<String, String> metadata = metadata(ex);
         String path = q.get("path");
         String type = String.valueOf(ex.getRequestHeaders().getFirst("Content-Type")).toLowerCase(Locale.ROOT);

@@ -12,6 +12,7 @@ import dev.cella.envd.files.FileSignature;
 import dev.cella.envd.files.FileTransfer;
 import dev.cella.envd.metrics.SandboxMetrics;
 import dev.cella.envd.user.UserAccount;
+import dev.cella.envd.user.UserResolver;
 import dev.cella.envd.user.Users;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,15 +39,18 @@ public final class EnvdHttp {
     private final ObjectMapper json;
     private final EnvdState state;
     private final Users users;
+    private final UserResolver userResolver;
     private final ConnectRouter rpc;
     private final FileTransfer files;
     private final SandboxMetrics metrics;
     private HttpServer server;
 
-    public EnvdHttp(ObjectMapper json, EnvdState state, Users users, ConnectRouter rpc, FileTransfer files, SandboxMetrics metrics) {
+    public EnvdHttp(ObjectMapper json, EnvdState state, Users users, UserResolver userResolver, ConnectRouter rpc,
+                    FileTransfer files, SandboxMetrics metrics) {
         this.json = json;
         this.state = state;
         this.users = users;
+        this.userResolver = userResolver;
         this.rpc = rpc;
         this.files = files;
         this.metrics = metrics;
@@ -136,14 +140,7 @@ public final class EnvdHttp {
                 throw new ConnectException(ConnectCode.UNAUTHENTICATED, "malformed Authorization header");
             }
         }
-        return resolveUser(name == null || name.isEmpty() ? null : name);
-    }
-
-    /** Looks a user up by name, or the default user when {@code name} is null. */
-    public UserAccount resolveUser(String name) {
-        String wanted = name != null ? name : state.defaultUser();
-        return users.byName(wanted).orElseThrow(() ->
-                new ConnectException(ConnectCode.UNAUTHENTICATED, "user '" + wanted + "' does not exist in the sandbox"));
+        return userResolver.resolve(name);
     }
 
     /**
