@@ -1,7 +1,7 @@
 // commands.run: output, exit codes, environment, cwd, user, timeouts, streaming.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommandExitError, InvalidArgumentError, TimeoutError } from 'e2b';
+import { AuthenticationError, CommandExitError, InvalidArgumentError, TimeoutError } from 'e2b';
 import { createSandbox, scratchDir, randomId, pidsByCmdline, waitUntil, sh, HOME } from './helpers.mjs';
 
 const T = { timeout: 60_000 };
@@ -125,6 +125,13 @@ describe('commands.run', () => {
     assert.deepEqual(res.stdout.trim().split('\n'), ['root', '0', '/root', 'root']);
   });
 
+  it('rejects an unknown user with AuthenticationError', T, async () => {
+    await assert.rejects(sandbox.commands.run('id', { user: `nobody${randomId(3)}` }), (err) => {
+      assert.ok(err instanceof AuthenticationError, `expected AuthenticationError, got ${err?.name}: ${err?.message}`);
+      return true;
+    });
+  });
+
   it('runs with the supplementary groups of the user', T, async () => {
     const expected = (await sandbox.commands.run('id -Gn user', { user: 'root' })).stdout.trim().split(/\s+/).sort();
     const actual = (await sandbox.commands.run('id -Gn')).stdout.trim().split(/\s+/).sort();
@@ -161,7 +168,6 @@ describe('commands.run', () => {
 
   it('streams output as it is produced', T, async () => {
     const chunks = [];
-    const started = Date.now();
     const res = await sandbox.commands.run('echo first; sleep 2; echo second', {
       onStdout: (data) => chunks.push({ data, at: Date.now() }),
     });
@@ -172,7 +178,6 @@ describe('commands.run', () => {
     assert.ok(first, 'onStdout never received "first"');
     assert.ok(!first.data.includes('second'), 'first and second arrived in one chunk: output was not streamed');
     assert.ok(finished - first.at > 1000, `"first" arrived only ${finished - first.at} ms before the result`);
-    assert.ok(first.at - started < 1500, `"first" took ${first.at - started} ms to arrive`);
   });
 
   it('streams stderr through onStderr', T, async () => {

@@ -7,6 +7,7 @@ import {
   FileNotFoundError,
   NotFoundError,
   InvalidArgumentError,
+  AuthenticationError,
 } from 'e2b';
 import { createSandbox, scratchDir, randomId, sh, HOME, ENVD_URL } from './helpers.mjs';
 
@@ -245,6 +246,61 @@ describe('files', () => {
       assert.equal(plain.headers.get('content-encoding'), null);
       assert.equal(plain.headers.get('content-length'), String(text.length));
       assert.equal(await plain.text(), text);
+    });
+  });
+
+  describe('raw /files HTTP API', () => {
+    const url = (path) => `${ENVD_URL}/files?path=${encodeURIComponent(path)}`;
+
+    it('GET honours Range requests (206 Partial Content)', T, async (t) => {
+      const dir = await scratchDir(t, sandbox);
+      const path = `${dir}/range.txt`;
+      await sandbox.files.write(path, 'hello world');
+      const res = await fetch(url(path), { headers: { Range: 'bytes=6-10', 'Accept-Encoding': 'identity' } });
+      assert.equal(res.status, 206);
+      assert.equal(res.headers.get('content-range'), 'bytes 6-10/11');
+      assert.equal(await res.text(), 'world');
+    });
+
+    it('GET refuses when neither gzip nor identity is acceptable', T, async (t) => {
+      const dir = await scratchDir(t, sandbox);
+      const path = `${dir}/enc.txt`;
+      await sandbox.files.write(path, 'x');
+      const res = await fetch(url(path), { headers: { 'Accept-Encoding': 'br, identity;q=0' } });
+      await res.arrayBuffer();
+      // envd 0.6.13 answers 406; earlier releases answered 400. Never 200.
+      assert.ok([400, 406].includes(res.status), `expected 406 (or 400), got ${res.status}`);
+    });
+
+    it('POST rejects an unsupported Content-Encoding with 400 and writes nothing', T, async (t) => {
+      const dir = await scratchDir(t, sandbox);
+      const path = `${dir}/br.txt`;
+      const res = await fetch(url(path), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/octet-stream', 'Content-Encoding': 'br' },
+        body: 'not really brotli',
+      });
+      await res.arrayBuffer();
+      assert.equal(res.status, 400);
+      assert.equal(await sandbox.files.exists(path), false);
+    });
+
+    it('POST rejects an unsupported Content-Type and a raw body without path with 400', T, async (t) => {
+      const dir = await scratchDir(t, sandbox);
+      const plain = await fetch(url(`${dir}/p.txt`), {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/plain' },
+        body: 'x',
+      });
+      await plain.arrayBuffer();
+      assert.equal(plain.status, 400);
+      const noPath = await fetch(`${ENVD_URL}/files`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: 'x',
+      });
+      await noPath.arrayBuffer();
+      assert.equal(noPath.status, 400);
     });
   });
 
@@ -542,6 +598,16 @@ describe('files', () => {
     it('read() of a directory rejects with InvalidArgumentError', T, async (t) => {
       const dir = await scratchDir(t, sandbox);
       await assert.rejects(sandbox.files.read(dir), InvalidArgumentError);
+    });
+
+    it('an unknown user is rejected with AuthenticationError', T, async (t) => {
+      const dir = await scratchDir(t, sandbox);
+      await sandbox.files.write(`${dir}/x`, 'x');
+      const user = `nobody${randomId(3)}`;
+      await assert.rejects(sandbox.files.read(`${dir}/x`, { user }), AuthenticationError);
+      await assert.rejects(sandbox.files.write(`${dir}/y`, 'y', { user }), AuthenticationError);
+      await assert.rejects(sandbox.files.list(dir, { user }), AuthenticationError);
+      assert.equal(await sandbox.files.exists(`${dir}/y`), false);
     });
 
     it('write() onto a directory rejects with InvalidArgumentError', T, async (t) => {

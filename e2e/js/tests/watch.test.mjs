@@ -1,7 +1,7 @@
 // files.watchDir: plain and recursive watches, stop().
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { FileNotFoundError, InvalidArgumentError } from 'e2b';
+import { FileNotFoundError, InvalidArgumentError, TimeoutError } from 'e2b';
 import { createSandbox, scratchDir, randomId, waitUntil, delay, sh } from './helpers.mjs';
 
 const T = { timeout: 60_000 };
@@ -166,6 +166,17 @@ describe('watchDir', () => {
     const w2 = await watch(t, dir);
     await sandbox.files.write(`${dir}/third.txt`, 'x');
     await w2.waitFor('create', 'third.txt');
+  });
+
+  it('a watch ends with a TimeoutError after timeoutMs', T, async (t) => {
+    const dir = await scratchDir(t, sandbox);
+    let exitErr = 'not exited';
+    const started = Date.now();
+    const w = await watch(t, dir, { timeoutMs: 1000, onExit: (err) => { exitErr = err; } });
+    await waitUntil(() => exitErr !== 'not exited', { timeoutMs: 8000, message: 'onExit after timeoutMs' });
+    assert.ok(exitErr instanceof TimeoutError, `expected TimeoutError, got ${exitErr?.name}: ${exitErr?.message}`);
+    assert.ok(Date.now() - started >= 900);
+    assert.equal(w.events.length, 0);
   });
 
   it('watching a missing directory rejects with FileNotFoundError', T, async () => {
