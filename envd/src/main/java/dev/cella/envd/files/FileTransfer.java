@@ -20,7 +20,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,9 +37,8 @@ import java.util.zip.GZIPOutputStream;
  * {@code GET /files} (download) and {@code POST /files} (upload: multipart with one or
  * more files, or a raw octet-stream body), gzip both ways, signed URLs.
  *
- * <p>Uploads stream to a temporary file beside the destination and are renamed into
- * place only when complete: a broken upload never leaves a half-written file, and the
- * size of an upload is bounded by the disk, never by the heap.
+ * <p>Uploads stream straight to the destination, so their size is bounded by the disk,
+ * never by the heap. Downloads honour a single byte range and negotiate gzip.
  */
 public final class FileTransfer {
     private static final int MAX_PART_HEADER = 16 * 1024;
@@ -123,25 +126,93 @@ public final class FileTransfer {
             throw new HttpError(403, "permission denied: " + file);
         }
         try (in) {
+            var req = ex.getRequestHeaders();
             var h = ex.getResponseHeaders();
+            long size = Files.size(file);
+            long modified = Files.getLastModifiedTime(file).toMillis() / 1000 * 1000;
             h.set("Content-Type", "application/octet-stream");
-            h.set("Content-Disposition", "inline; filename=\"" + file.getFileName().toString().replace("\"", "") + "\"");
+            h.set("Content-Disposition", contentDisposition(file.getFileName().toString()));
             h.set("Vary", "Accept-Encoding");
-            String accept = ex.getRequestHeaders().getFirst("Accept-Encoding");
-            if (accept != null && accept.toLowerCase(Locale.ROOT).contains("gzip")) {
+            h.set("Accept-Ranges", "bytes");
+            h.set("Last-Modified", DateTimeFormatter.RFC_1123_DATE_TIME.format(Instant.ofEpochMilli(modified).atOffset(ZoneOffset.UTC)));
+            if (notModifiedSince(req.getFirst("If-Modified-Since"), modified)) {
+                Exchanges.empty(ex, 304);
+                return;
+            }
+            String rangeHeader = req.getFirst("Range");
+            if (rangeHeader != null) { // ranges are served as they are stored, as Go's ServeContent does
+                ByteRange range = ByteRange.parse(rangeHeader, size);
+                if (range == ByteRange.UNSATISFIABLE) {
+                    h.set("Content-Range", "bytes */" + size);
+                    throw new HttpError(416, "range not satisfiable for a file of " + size + " bytes");
+                }
+                if (range != null) {
+                    h.set("Content-Range", "bytes " + range.start() + "-" + range.end() + "/" + size);
+                    ex.sendResponseHeaders(206, range.length());
+                    in.skipNBytes(range.start());
+                    try (OutputStream out = ex.getResponseBody()) {
+                        copy(in, out, range.length());
+                    }
+                    return;
+                }
+            }
+            ContentCoding coding = ContentCoding.negotiate(req.getFirst("Accept-Encoding"));
+            if (coding == null) throw new HttpError(406, "no acceptable encoding found, supported: [gzip identity]");
+            if (coding == ContentCoding.GZIP) {
                 h.set("Content-Encoding", "gzip");
                 ex.sendResponseHeaders(200, 0);
                 try (OutputStream out = new GZIPOutputStream(ex.getResponseBody(), 64 * 1024)) {
                     in.transferTo(out);
                 }
             } else {
-                long size = Files.size(file);
                 ex.sendResponseHeaders(200, size == 0 ? -1 : size);
                 try (OutputStream out = ex.getResponseBody()) {
                     in.transferTo(out);
                 }
             }
         }
+    }
+
+    private static void copy(InputStream in, OutputStream out, long length) throws IOException {
+        byte[] buf = new byte[64 * 1024];
+        while (length > 0) {
+            int n = in.read(buf, 0, (int) Math.min(buf.length, length));
+            if (n < 0) break;
+            out.write(buf, 0, n);
+            length -= n;
+        }
+    }
+
+    private static boolean notModifiedSince(String header, long modifiedMillis) {
+        if (header == null) return false;
+        try {
+            return modifiedMillis <= ZonedDateTime.parse(header, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().toEpochMilli();
+        } catch (DateTimeParseException e) {
+            return false;
+        }
+    }
+
+    /** {@code inline; filename="..."}, with an RFC 5987 UTF-8 form when the name is not plain ASCII. */
+    static String contentDisposition(String name) {
+        StringBuilder ascii = new StringBuilder();
+        boolean plain = true;
+        for (char c : name.toCharArray()) {
+            boolean ok = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+            ascii.append(ok ? c : '_');
+            plain &= ok;
+        }
+        String header = "inline; filename=\"" + ascii + "\"";
+        if (plain) return header;
+        StringBuilder pct = new StringBuilder();
+        for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$&+-.^_`|~".indexOf(c) >= 0) {
+                pct.append((char) c);
+            } else {
+                pct.append('%').append(String.format("%02X", c));
+            }
+        }
+        return header + "; filename*=UTF-8''" + pct;
     }
 
     // --- upload ---
@@ -154,8 +225,11 @@ public final class FileTransfer {
         String path = q.get("path");
         String type = String.valueOf(ex.getRequestHeaders().getFirst("Content-Type")).toLowerCase(Locale.ROOT);
         InputStream body = ex.getRequestBody();
-        String encoding = ex.getRequestHeaders().getFirst("Content-Encoding");
-        if (encoding != null && encoding.toLowerCase(Locale.ROOT).contains("gzip")) {
+        String encoding = String.valueOf(ex.getRequestHeaders().getFirst("Content-Encoding")).trim().toLowerCase(Locale.ROOT);
+        if (!encoding.equals("null") && !encoding.isEmpty() && !encoding.equals("identity") && !encoding.equals("gzip")) {
+            throw HttpError.badRequest("unsupported Content-Encoding '" + encoding + "': use gzip or identity");
+        }
+        if (encoding.equals("gzip")) {
             try {
                 body = new GZIPInputStream(body, 64 * 1024);
             } catch (IOException e) {
@@ -211,20 +285,16 @@ public final class FileTransfer {
         } catch (java.nio.file.FileAlreadyExistsException e) {
             throw HttpError.badRequest("a parent of '" + target + "' is not a directory");
         }
-        Path tmp = parent.resolve("." + target.getFileName() + ".upload-" + Long.toHexString(System.nanoTime()));
+        // Written in place (create or truncate), as E2B's envd does: a symlink is written
+        // through, hard links and the mode of an existing file are kept, and a watcher sees
+        // create and write events of this very name.
         try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
+            try (OutputStream out = Files.newOutputStream(target)) {
+                ownership.chown(target.toRealPath(), user);
                 in.transferTo(out);
             }
-            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                // keep an existing file's owner and mode, as writing into it would
-                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));
-            }
-            ownership.chown(tmp, user);
-            FileMetadata.replace(tmp, metadata);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            FileMetadata.replace(target, metadata);
         } catch (IOException e) {
-            Files.deleteIfExists(tmp);
             if (isDiskFull(e)) throw new HttpError(507, "not enough disk space to write '" + target + "'");
             throw e;
         }
