@@ -7,6 +7,7 @@ import dev.cella.envd.fs.FileEntries;
 import dev.cella.envd.fs.FilesystemService;
 import dev.cella.envd.fs.Ownership;
 import dev.cella.envd.http.EnvdHttp;
+import dev.cella.envd.linux.LibC;
 import dev.cella.envd.metrics.SandboxMetrics;
 import dev.cella.envd.process.Launcher;
 import dev.cella.envd.process.ProcessManager;
@@ -83,6 +84,17 @@ public final class Envd {
 
     public void stop() { http.stop(); }
 
+    /** Links the libc downcalls and exercises JSON once, so the first real call is fast too. */
+    static void warmUp() {
+        try {
+            LibC.link();
+            ObjectMapper json = new ObjectMapper();
+            json.readTree(json.writeValueAsBytes(java.util.Map.of("warm", java.util.List.of(1, "up"))));
+        } catch (Exception | LinkageError e) {
+            log.warn("warm-up failed (envd runs on, the first calls will be slower): {}", e.toString());
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         Options options;
         try {
@@ -93,6 +105,8 @@ public final class Envd {
             return;
         }
         Envd envd = new Envd(options).start(options.host(), options.port());
+        // Listening first, then the costly first-time work, off the path to /health.
+        Thread.ofVirtual().name("warm-up").start(Envd::warmUp);
         log.info("envd {} listening on {}:{}", EnvdHttp.VERSION, options.host(), envd.port());
     }
 }

@@ -12,7 +12,7 @@ import java.nio.file.Path;
  * that user, so the user's own commands can change it later.
  */
 public final class Ownership {
-    private final boolean root = LibC.geteuid() == 0;
+    private final boolean root = LibC.isRoot();
 
     /** Creates a directory and any missing parents, each owned by the user. */
     public void createDirectories(Path dir, UserAccount user) throws IOException {

@@ -44,43 +44,74 @@ public final class LibC {
     public static final long SYS_SETGROUPS = 116, SYS_SETRESUID = 117, SYS_SETRESGID = 119;
 
     // --- handles ---
-    private static final MethodHandle POSIX_SPAWN = errnoCall("posix_spawn",
+
+    // --- handles, grouped so that each group is linked on first use: linking a
+    // downcall costs milliseconds, and envd's start must not pay for what it may never call ---
+
+    /** posix_spawn and its attributes; the raw syscall for per-thread credentials. */
+    private static final class Spawn {
+        static final MethodHandle POSIX_SPAWN = errnoCall("posix_spawn",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-    private static final MethodHandle ATTR_INIT = call("posix_spawnattr_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle ATTR_DESTROY = call("posix_spawnattr_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle ATTR_SETFLAGS = call("posix_spawnattr_setflags", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
-    private static final MethodHandle ATTR_SETSIGMASK = call("posix_spawnattr_setsigmask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle ATTR_SETSIGDEFAULT = call("posix_spawnattr_setsigdefault", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle FA_INIT = call("posix_spawn_file_actions_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle FA_DESTROY = call("posix_spawn_file_actions_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle FA_ADDOPEN = call("posix_spawn_file_actions_addopen", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final MethodHandle FA_ADDDUP2 = call("posix_spawn_file_actions_adddup2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final MethodHandle FA_ADDCHDIR = call("posix_spawn_file_actions_addchdir_np", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle FA_ADDCLOSEFROM = call("posix_spawn_file_actions_addclosefrom_np", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle SIGEMPTYSET = call("sigemptyset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle SIGFILLSET = call("sigfillset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle PIPE2 = errnoCall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle READ = errnoCall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle WRITE = errnoCall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle CLOSE = errnoCall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle POLL = errnoCall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle FCNTL = errnoCall("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-            Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle WAITPID = errnoCall("waitpid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle KILL = errnoCall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle POSIX_OPENPT = errnoCall("posix_openpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle GRANTPT = errnoCall("grantpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle UNLOCKPT = errnoCall("unlockpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle PTSNAME_R = call("ptsname_r", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle IOCTL_PTR = errnoCall("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
-            Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle SYSCALL3 = errnoCall("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+        static final MethodHandle ATTR_INIT = call("posix_spawnattr_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        static final MethodHandle ATTR_DESTROY = call("posix_spawnattr_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        static final MethodHandle ATTR_SETFLAGS = call("posix_spawnattr_setflags", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
+        static final MethodHandle ATTR_SETSIGMASK = call("posix_spawnattr_setsigmask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        static final MethodHandle ATTR_SETSIGDEFAULT = call("posix_spawnattr_setsigdefault", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        static final MethodHandle FA_INIT = call("posix_spawn_file_actions_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        static final MethodHandle FA_DESTROY = call("posix_spawn_file_actions_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        static final MethodHandle FA_ADDOPEN = call("posix_spawn_file_actions_addopen", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+        static final MethodHandle FA_ADDDUP2 = call("posix_spawn_file_actions_adddup2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+        static final MethodHandle FA_ADDCHDIR = call("posix_spawn_file_actions_addchdir_np", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        static final MethodHandle FA_ADDCLOSEFROM = call("posix_spawn_file_actions_addclosefrom_np", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        static final MethodHandle SIGEMPTYSET = call("sigemptyset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        static final MethodHandle SIGFILLSET = call("sigfillset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        static final MethodHandle SYSCALL3 = errnoCall("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle LCHOWN = errnoCall("lchown", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final MethodHandle INOTIFY_INIT1 = errnoCall("inotify_init1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle INOTIFY_ADD_WATCH = errnoCall("inotify_add_watch", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle GETPID = call("getpid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle GETUID = call("geteuid", FunctionDescriptor.of(JAVA_INT));
+    }
+
+    /** plain descriptor I/O. */
+    private static final class Fds {
+        static final MethodHandle PIPE2 = errnoCall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        static final MethodHandle READ = errnoCall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+        static final MethodHandle WRITE = errnoCall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+        static final MethodHandle CLOSE = errnoCall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        static final MethodHandle POLL = errnoCall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+        static final MethodHandle FCNTL = errnoCall("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+            Linker.Option.firstVariadicArg(2));
+    }
+
+    /** waiting for and signalling processes. */
+    private static final class Children {
+        static final MethodHandle WAITPID = errnoCall("waitpid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+        static final MethodHandle KILL = errnoCall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
+    /** pseudo-terminals. */
+    private static final class Terminals {
+        static final MethodHandle POSIX_OPENPT = errnoCall("posix_openpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        static final MethodHandle GRANTPT = errnoCall("grantpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        static final MethodHandle UNLOCKPT = errnoCall("unlockpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        static final MethodHandle PTSNAME_R = call("ptsname_r", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG));
+        static final MethodHandle IOCTL_PTR = errnoCall("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
+            Linker.Option.firstVariadicArg(2));
+    }
+
+    /** file ownership. */
+    private static final class Owners {
+        static final MethodHandle LCHOWN = errnoCall("lchown", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    }
+
+    /** inotify. */
+    private static final class Inotify {
+        static final MethodHandle INOTIFY_INIT1 = errnoCall("inotify_init1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        static final MethodHandle INOTIFY_ADD_WATCH = errnoCall("inotify_add_watch", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
+    /** process ids. */
+    private static final class Ids {
+        static final MethodHandle GETPID = call("getpid", FunctionDescriptor.of(JAVA_INT));
+        static final MethodHandle GETUID = call("geteuid", FunctionDescriptor.of(JAVA_INT));
+    }
 
     private static MethodHandle call(String name, FunctionDescriptor fd, Linker.Option... options) {
         return LOOKUP.find(name).map(s -> LINKER.downcallHandle(s, fd, options)).orElse(null);
@@ -126,7 +157,7 @@ public final class LibC {
     // --- process spawning ---
 
     public static boolean hasCloseFrom() {
-        return FA_ADDCLOSEFROM != null;
+        return Spawn.FA_ADDCLOSEFROM != null;
     }
 
     /**
@@ -140,30 +171,30 @@ public final class LibC {
             MemorySegment sigset = arena.allocate(128, 8);
             MemorySegment pid = arena.allocate(JAVA_INT);
             MemorySegment state = arena.allocate(CAPTURE);
-            check("posix_spawnattr_init", (int) ATTR_INIT.invokeExact(attr));
-            check("posix_spawn_file_actions_init", (int) FA_INIT.invokeExact(fa));
+            check("posix_spawnattr_init", (int) Spawn.ATTR_INIT.invokeExact(attr));
+            check("posix_spawn_file_actions_init", (int) Spawn.FA_INIT.invokeExact(fa));
             try {
                 short flags = (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
-                check("setflags", (int) ATTR_SETFLAGS.invokeExact(attr, flags));
-                check("sigemptyset", (int) SIGEMPTYSET.invokeExact(sigset));
-                check("setsigmask", (int) ATTR_SETSIGMASK.invokeExact(attr, sigset));
-                check("sigfillset", (int) SIGFILLSET.invokeExact(sigset));
-                check("setsigdefault", (int) ATTR_SETSIGDEFAULT.invokeExact(attr, sigset));
+                check("setflags", (int) Spawn.ATTR_SETFLAGS.invokeExact(attr, flags));
+                check("sigemptyset", (int) Spawn.SIGEMPTYSET.invokeExact(sigset));
+                check("setsigmask", (int) Spawn.ATTR_SETSIGMASK.invokeExact(attr, sigset));
+                check("sigfillset", (int) Spawn.SIGFILLSET.invokeExact(sigset));
+                check("setsigdefault", (int) Spawn.ATTR_SETSIGDEFAULT.invokeExact(attr, sigset));
                 for (SpawnActions.Action a : actions.actions()) {
                     switch (a) {
-                        case SpawnActions.Open o -> check("addopen", (int) FA_ADDOPEN.invokeExact(fa, o.fd(), arena.allocateFrom(o.path()), o.flags(), o.mode()));
-                        case SpawnActions.Dup2 d -> check("adddup2", (int) FA_ADDDUP2.invokeExact(fa, d.from(), d.to()));
-                        case SpawnActions.Chdir c -> check("addchdir_np", (int) FA_ADDCHDIR.invokeExact(fa, arena.allocateFrom(c.dir())));
-                        case SpawnActions.CloseFrom c -> check("addclosefrom_np", (int) FA_ADDCLOSEFROM.invokeExact(fa, c.lowFd()));
+                        case SpawnActions.Open o -> check("addopen", (int) Spawn.FA_ADDOPEN.invokeExact(fa, o.fd(), arena.allocateFrom(o.path()), o.flags(), o.mode()));
+                        case SpawnActions.Dup2 d -> check("adddup2", (int) Spawn.FA_ADDDUP2.invokeExact(fa, d.from(), d.to()));
+                        case SpawnActions.Chdir c -> check("addchdir_np", (int) Spawn.FA_ADDCHDIR.invokeExact(fa, arena.allocateFrom(c.dir())));
+                        case SpawnActions.CloseFrom c -> check("addclosefrom_np", (int) Spawn.FA_ADDCLOSEFROM.invokeExact(fa, c.lowFd()));
                     }
                 }
-                int rc = (int) POSIX_SPAWN.invokeExact(state, pid, arena.allocateFrom(path), fa, attr,
+                int rc = (int) Spawn.POSIX_SPAWN.invokeExact(state, pid, arena.allocateFrom(path), fa, attr,
                         cStrings(arena, argv), cStrings(arena, envp));
                 if (rc != 0) throw new Errno("posix_spawn " + path, rc);
                 return pid.get(JAVA_INT, 0);
             } finally {
-                int ignored1 = (int) FA_DESTROY.invokeExact(fa);
-                int ignored2 = (int) ATTR_DESTROY.invokeExact(attr);
+                int ignored1 = (int) Spawn.FA_DESTROY.invokeExact(fa);
+                int ignored2 = (int) Spawn.ATTR_DESTROY.invokeExact(attr);
             }
         } catch (Errno e) {
             throw e;
@@ -207,7 +238,7 @@ public final class LibC {
     private static void syscall(Arena arena, String name, long nr, long a, long b, long c) throws Errno {
         MemorySegment state = arena.allocate(CAPTURE);
         try {
-            long rc = (long) SYSCALL3.invokeExact(state, nr, a, b, c);
+            long rc = (long) Spawn.SYSCALL3.invokeExact(state, nr, a, b, c);
             if (rc < 0) throw new Errno(name, errno(state));
         } catch (Errno e) {
             throw e;
@@ -223,7 +254,7 @@ public final class LibC {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             MemorySegment state = arena.allocate(CAPTURE);
-            int rc = (int) PIPE2.invokeExact(state, fds, O_CLOEXEC);
+            int rc = (int) Fds.PIPE2.invokeExact(state, fds, O_CLOEXEC);
             if (rc != 0) throw new Errno("pipe2", errno(state));
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         } catch (Errno e) {
@@ -237,7 +268,7 @@ public final class LibC {
     public static int read(int fd, MemorySegment buf, MemorySegment state) throws Errno {
         try {
             while (true) {
-                long n = (long) READ.invokeExact(state, fd, buf, buf.byteSize());
+                long n = (long) Fds.READ.invokeExact(state, fd, buf, buf.byteSize());
                 if (n >= 0) return (int) n;
                 int e = errno(state);
                 if (e == EAGAIN) return -1;
@@ -254,7 +285,7 @@ public final class LibC {
     public static int write(int fd, MemorySegment buf, long len, MemorySegment state) throws Errno {
         try {
             while (true) {
-                long n = (long) WRITE.invokeExact(state, fd, buf, len);
+                long n = (long) Fds.WRITE.invokeExact(state, fd, buf, len);
                 if (n >= 0) return (int) n;
                 int e = errno(state);
                 if (e == EAGAIN) return -1;
@@ -273,7 +304,7 @@ public final class LibC {
         pollfd.set(JAVA_SHORT, 4, (short) events);
         pollfd.set(JAVA_SHORT, 6, (short) 0);
         try {
-            int rc = (int) POLL.invokeExact(state, pollfd, 1L, timeoutMs);
+            int rc = (int) Fds.POLL.invokeExact(state, pollfd, 1L, timeoutMs);
             if (rc < 0) {
                 int e = errno(state);
                 if (e == EINTR) return 0;
@@ -293,7 +324,7 @@ public final class LibC {
 
     public static void close(int fd) {
         try (Arena arena = Arena.ofConfined()) {
-            int ignored = (int) CLOSE.invokeExact(arena.allocate(CAPTURE), fd);
+            int ignored = (int) Fds.CLOSE.invokeExact(arena.allocate(CAPTURE), fd);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -302,9 +333,9 @@ public final class LibC {
     public static void setNonBlocking(int fd) throws Errno {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int flags = (int) FCNTL.invokeExact(state, fd, F_GETFL, 0);
+            int flags = (int) Fds.FCNTL.invokeExact(state, fd, F_GETFL, 0);
             if (flags < 0) throw new Errno("fcntl", errno(state));
-            int rc = (int) FCNTL.invokeExact(state, fd, F_SETFL, flags | O_NONBLOCK);
+            int rc = (int) Fds.FCNTL.invokeExact(state, fd, F_SETFL, flags | O_NONBLOCK);
             if (rc < 0) throw new Errno("fcntl", errno(state));
         } catch (Errno e) {
             throw e;
@@ -328,7 +359,7 @@ public final class LibC {
             MemorySegment status = arena.allocate(JAVA_INT);
             MemorySegment state = arena.allocate(CAPTURE);
             while (true) {
-                int pid = (int) WAITPID.invokeExact(state, -1, status, 0);
+                int pid = (int) Children.WAITPID.invokeExact(state, -1, status, 0);
                 if (pid > 0) return new Reaped(pid, status.get(JAVA_INT, 0));
                 int e = errno(state);
                 if (e == ECHILD) return null;
@@ -345,7 +376,7 @@ public final class LibC {
     public static boolean kill(int pid, int signal) throws Errno {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int rc = (int) KILL.invokeExact(state, pid, signal);
+            int rc = (int) Children.KILL.invokeExact(state, pid, signal);
             if (rc == 0) return true;
             int e = errno(state);
             if (e == ESRCH) return false;
@@ -358,11 +389,37 @@ public final class LibC {
     }
 
     public static int getpid() {
-        try { return (int) GETPID.invokeExact(); } catch (Throwable t) { throw rethrow(t); }
+        try { return (int) Ids.GETPID.invokeExact(); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /**
+     * Links every group of handles now. envd calls this in the background once it is
+     * listening, so the first command does not pay for linking either.
+     */
+    public static void link() {
+        for (Class<?> group : new Class<?>[] {Spawn.class, Fds.class, Children.class, Terminals.class, Owners.class, Inotify.class}) {
+            try {
+                Class.forName(group.getName(), true, LibC.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** Whether this process runs as root (effective uid 0), read from /proc without any downcall. */
+    public static boolean isRoot() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) return line.split("\\s+")[2].equals("0");
+            }
+        } catch (java.io.IOException ignored) {
+            // no /proc: ask libc below
+        }
+        return geteuid() == 0;
     }
 
     public static int geteuid() {
-        try { return (int) GETUID.invokeExact(); } catch (Throwable t) { throw rethrow(t); }
+        try { return (int) Ids.GETUID.invokeExact(); } catch (Throwable t) { throw rethrow(t); }
     }
 
     // --- terminals ---
@@ -373,13 +430,13 @@ public final class LibC {
     public static Pty openPty() throws Errno {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int master = (int) POSIX_OPENPT.invokeExact(state, O_RDWR | O_NOCTTY | O_CLOEXEC);
+            int master = (int) Terminals.POSIX_OPENPT.invokeExact(state, O_RDWR | O_NOCTTY | O_CLOEXEC);
             if (master < 0) throw new Errno("posix_openpt", errno(state));
             try {
-                if ((int) GRANTPT.invokeExact(state, master) != 0) throw new Errno("grantpt", errno(state));
-                if ((int) UNLOCKPT.invokeExact(state, master) != 0) throw new Errno("unlockpt", errno(state));
+                if ((int) Terminals.GRANTPT.invokeExact(state, master) != 0) throw new Errno("grantpt", errno(state));
+                if ((int) Terminals.UNLOCKPT.invokeExact(state, master) != 0) throw new Errno("unlockpt", errno(state));
                 MemorySegment name = arena.allocate(128);
-                int rc = (int) PTSNAME_R.invokeExact(master, name, 128L);
+                int rc = (int) Terminals.PTSNAME_R.invokeExact(master, name, 128L);
                 if (rc != 0) throw new Errno("ptsname_r", rc);
                 return new Pty(master, name.getString(0));
             } catch (Errno e) {
@@ -399,7 +456,7 @@ public final class LibC {
             ws.set(JAVA_SHORT, 0, (short) rows);
             ws.set(JAVA_SHORT, 2, (short) cols);
             MemorySegment state = arena.allocate(CAPTURE);
-            int rc = (int) IOCTL_PTR.invokeExact(state, fd, TIOCSWINSZ, ws);
+            int rc = (int) Terminals.IOCTL_PTR.invokeExact(state, fd, TIOCSWINSZ, ws);
             if (rc != 0) throw new Errno("ioctl(TIOCSWINSZ)", errno(state));
         } catch (Errno e) {
             throw e;
@@ -412,7 +469,7 @@ public final class LibC {
     public static void lchown(String path, int uid, int gid) throws Errno {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int rc = (int) LCHOWN.invokeExact(state, arena.allocateFrom(path), uid, gid);
+            int rc = (int) Owners.LCHOWN.invokeExact(state, arena.allocateFrom(path), uid, gid);
             if (rc != 0) throw new Errno("lchown " + path, errno(state));
         } catch (Errno e) {
             throw e;
@@ -431,7 +488,7 @@ public final class LibC {
     public static int inotifyInit() throws Errno {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int fd = (int) INOTIFY_INIT1.invokeExact(state, O_CLOEXEC | O_NONBLOCK);
+            int fd = (int) Inotify.INOTIFY_INIT1.invokeExact(state, O_CLOEXEC | O_NONBLOCK);
             if (fd < 0) throw new Errno("inotify_init1", errno(state));
             return fd;
         } catch (Errno e) {
@@ -444,7 +501,7 @@ public final class LibC {
     public static int inotifyAddWatch(int fd, String path, int mask) throws Errno {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int wd = (int) INOTIFY_ADD_WATCH.invokeExact(state, fd, arena.allocateFrom(path), mask);
+            int wd = (int) Inotify.INOTIFY_ADD_WATCH.invokeExact(state, fd, arena.allocateFrom(path), mask);
             if (wd < 0) throw new Errno("inotify_add_watch " + path, errno(state));
             return wd;
         } catch (Errno e) {

@@ -45,13 +45,12 @@ public final class ProcessManager {
     private long spawned; // guarded by registry: wakes the reaper when it had no children
     private final ExecutorService spawner = Executors.newSingleThreadExecutor(
             r -> Thread.ofPlatform().daemon().name("spawner").unstarted(r));
-    private final boolean root = LibC.geteuid() == 0;
+    private final boolean root = LibC.isRoot();
 
-    public ProcessManager() {
-        Thread.ofPlatform().daemon().name("reaper").start(this::reap);
-    }
+    private volatile boolean reaping;
 
     public ManagedProcess start(StartSpec spec, ProcessListener firstListener) {
+        startReaper();
         if (spec.tag() != null && byTag(spec.tag()).isPresent()) {
             throw new ConnectException(ConnectCode.ALREADY_EXISTS, "a process with tag " + spec.tag() + " is running");
         }
@@ -139,6 +138,16 @@ public final class ProcessManager {
         OutputPump pump = new OutputPump(p, output, fd);
         p.addPump(pump);
         pump.start();
+    }
+
+    /** The reaper starts with the first process, not with envd: nothing to wait for before that. */
+    private void startReaper() {
+        if (reaping) return;
+        synchronized (this) {
+            if (reaping) return;
+            Thread.ofPlatform().daemon().name("reaper").start(this::reap);
+            reaping = true;
+        }
     }
 
     private void reap() {
