@@ -62,7 +62,11 @@ function envdPid() {
   }
   throw new Error('envd process not found');
 }
-const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+const statusKiB = (pid, field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+const rssMiB = (pid) => statusKiB(pid, 'VmRSS') / 1024;
+// The runtime's files (JRE, AOT cache) are the same pages for every sandbox on a host;
+// what one more idle envd really costs is its private (anonymous) memory.
+const anonMiB = (pid) => statusKiB(pid, 'RssAnon') / 1024;
 
 function forkExecTrue(n) {
   const xs = [];
@@ -82,13 +86,14 @@ console.log(`Cella envd benchmark: ${RUNS} runs; ${execFileSync('nproc').toStrin
 const forkExec = forkExecTrue(Math.max(200, RUNS * 10));
 
 // 1. start to /health, and RSS when idle
-const starts = [], idle = [], busy = [];
+const starts = [], idle = [], idleAnon = [], busy = [];
 let lastRun = [];
 for (let i = 0; i < RUNS; i++) {
   const { child, ms } = await startEnvd();
   starts.push(ms);
   await new Promise((r) => setTimeout(r, 2000));
   idle.push(rssMiB(envdPid()));
+  idleAnon.push(anonMiB(envdPid()));
   if (i === RUNS - 1) {
     // 2. commands.run("true") through the SDK, on the last envd
     const sbx = await Sandbox.create({ debug: true });
@@ -113,6 +118,7 @@ for (let i = 0; i < RUNS; i++) {
 console.log();
 row('envd start to /health (in its sandbox)', stats(starts), 'ms', 'unshare+chroot /bin/true', stats(sandboxOnly));
 row('envd idle RSS, 2 s after start', stats(idle), 'MiB');
+row('  of which private (RssAnon): the per-sandbox cost', stats(idleAnon), 'MiB');
 row('envd RSS after the command runs below', stats(busy), 'MiB');
 row('SDK commands.run("true") round trip', stats(lastRun), 'ms', 'fork/exec /bin/true', forkExec);
 console.log();
