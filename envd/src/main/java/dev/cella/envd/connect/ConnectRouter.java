@@ -99,6 +99,9 @@ public final class ConnectRouter {
         } catch (ConnectException e) {
             unaryError(ex, e);
             return;
+        } catch (RuntimeException e) {
+            unaryError(ex, ConnectException.internal(String.valueOf(e.getMessage())));
+            return;
         }
         byte[] body = json.writeValueAsBytes(response);
         ex.getResponseHeaders().set("Content-Type", "application/json");

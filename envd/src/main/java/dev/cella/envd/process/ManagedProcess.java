@@ -22,8 +22,13 @@ public final class ManagedProcess {
     private final int pid;
     private final String tag;
     private final ProcessConfig config;
-    private final int ptyMaster;      // -1 without a terminal
-    private volatile int stdinFd;     // -1 when closed or never opened
+    /*
+     * The descriptors below are written, resized and closed only under this object's
+     * lock: a descriptor number closed here may at once be reused by another open, so
+     * nothing may write to it after the close.
+     */
+    private int ptyMaster;            // -1 without a terminal, or once closed
+    private int stdinFd;              // -1 when closed or never opened
     private final List<ProcessListener> listeners = new CopyOnWriteArrayList<>();
     private final List<OutputPump> pumps = new CopyOnWriteArrayList<>();
     private final CountDownLatch ended = new CountDownLatch(1);
@@ -41,7 +46,7 @@ public final class ManagedProcess {
     public int pid() { return pid; }
     public String tag() { return tag; }
     public ProcessConfig config() { return config; }
-    public boolean hasPty() { return ptyMaster >= 0; }
+    public synchronized boolean hasPty() { return ptyMaster >= 0; }
     public ExitStatus exitStatus() { return exitStatus; }
 
     void addPump(OutputPump pump) { pumps.add(pump); }
@@ -72,8 +77,11 @@ public final class ManagedProcess {
     void onExit(ExitStatus status) {
         exited = true;
         for (OutputPump pump : pumps) pump.awaitDrained();
-        closeStdin();
-        if (ptyMaster >= 0) LibC.close(ptyMaster);
+        synchronized (this) {
+            closeStdin();
+            if (ptyMaster >= 0) LibC.close(ptyMaster);
+            ptyMaster = -1;
+        }
         exitStatus = status;
         for (ProcessListener l : listeners) l.onEnd(status);
         listeners.clear();
@@ -94,17 +102,14 @@ public final class ManagedProcess {
     }
 
     public void writeStdin(byte[] data) {
-        int fd = stdinFd;
-        if (fd < 0) throw new ConnectException(ConnectCode.FAILED_PRECONDITION, "stdin of process " + pid + " is not open");
-        writeAll(fd, data);
+        writeAll(false, data);
     }
 
     public void writePty(byte[] data) {
-        if (ptyMaster < 0) throw new ConnectException(ConnectCode.FAILED_PRECONDITION, "process " + pid + " has no terminal");
-        writeAll(ptyMaster, data);
+        writeAll(true, data);
     }
 
-    public void resize(int cols, int rows) {
+    public synchronized void resize(int cols, int rows) {
         if (ptyMaster < 0) throw new ConnectException(ConnectCode.FAILED_PRECONDITION, "process " + pid + " has no terminal");
         try {
             LibC.setWindowSize(ptyMaster, cols, rows);
@@ -120,11 +125,22 @@ public final class ManagedProcess {
         }
     }
 
+    /** The descriptor input goes to, checked under the lock. */
+    private int inputFd(boolean pty) {
+        if (pty) {
+            if (ptyMaster < 0) throw new ConnectException(ConnectCode.FAILED_PRECONDITION, "process " + pid + " has no terminal");
+            return ptyMaster;
+        }
+        if (stdinFd < 0) throw new ConnectException(ConnectCode.FAILED_PRECONDITION, "stdin of process " + pid + " is not open");
+        return stdinFd;
+    }
+
     /**
      * Writes to a non-blocking descriptor; when the process does not read, waits in short
-     * sleeps (a virtual thread must not block inside native code) up to a limit.
+     * sleeps (a virtual thread must not block inside native code) up to a limit. The lock
+     * is held for each write, never across a sleep.
      */
-    private void writeAll(int fd, byte[] data) {
+    private void writeAll(boolean pty, byte[] data) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(Math.max(1, data.length));
@@ -132,7 +148,10 @@ public final class ManagedProcess {
             MemorySegment state = LibC.newCaptureState(arena);
             long off = 0;
             while (off < data.length) {
-                int n = LibC.write(fd, buf.asSlice(off), data.length - off, state);
+                int n;
+                synchronized (this) {
+                    n = LibC.write(inputFd(pty), buf.asSlice(off), data.length - off, state);
+                }
                 if (n > 0) {
                     off += n;
                 } else {
