@@ -110,6 +110,7 @@ public final class ProcessManager {
                 } finally {
                     if (switchUser) LibC.threadCredentialsRoot();
                 }
+                preferForOomKill(pid);
                 ManagedProcess p = new ManagedProcess(pid, spec.tag(), spec.config(),
                         pty != null ? pty.master() : -1, parentEnds[0]);
                 if (firstListener != null) p.listen(firstListener);
@@ -131,6 +132,19 @@ public final class ProcessManager {
             if (pty != null) LibC.close(pty.master());
             ConnectCode code = e.errno == 2 || e.errno == 13 || e.errno == 20 ? ConnectCode.INVALID_ARGUMENT : ConnectCode.INTERNAL;
             throw new ConnectException(code, "cannot start " + spec.executable() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Makes a started process a likelier victim of the OOM killer than envd (raising a
+     * score needs no privilege). Done right after the spawn: a child that forks in the
+     * first microseconds keeps envd's score for that one grandchild.
+     */
+    private static void preferForOomKill(int pid) {
+        try {
+            java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/" + pid + "/oom_score_adj"), "500");
+        } catch (java.io.IOException | SecurityException ignored) {
+            // no /proc here, or the process is gone already
         }
     }
 

@@ -1,0 +1,58 @@
+package dev.cella.node.envd;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+
+/** The node's side of envd: waiting for it to answer, and telling it who it serves (/init). */
+public final class EnvdClient {
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+    private final ObjectMapper json;
+
+    public EnvdClient(ObjectMapper json) {
+        this.json = json;
+    }
+
+    public static String base(String ip) {
+        return "http://" + ip + ":" + EnvdRuntime.PORT;
+    }
+
+    /** Polls /health until envd answers or the time is up. */
+    public void awaitHealthy(String ip, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        HttpRequest health = HttpRequest.newBuilder(URI.create(base(ip) + "/health")).timeout(Duration.ofMillis(500)).build();
+        IOException last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                if (http.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 204) return;
+            } catch (IOException e) {
+                last = e;
+            }
+            Thread.sleep(3);
+        }
+        throw new IOException("envd at " + ip + " did not answer within " + timeout.toMillis() + " ms"
+                + (last != null ? ": " + last.getMessage() : ""));
+    }
+
+    /** Sets the sandbox's variables, access token and default user; the token, once set, guards every later call. */
+    public void init(String ip, Map<String, String> envVars, String accessToken, String defaultUser, String currentToken)
+            throws IOException, InterruptedException {
+        ObjectNode body = json.createObjectNode();
+        body.set("envVars", json.valueToTree(envVars));
+        if (accessToken != null) body.put("accessToken", accessToken);
+        if (defaultUser != null) body.put("defaultUser", defaultUser);
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base(ip) + "/init")).timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));
+        if (currentToken != null) req.header("X-Access-Token", currentToken);
+        HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 204) throw new IOException("envd /init answered " + r.statusCode() + ": " + r.body());
+    }
+}

@@ -1,0 +1,142 @@
+package dev.cella.node.net;
+
+import dev.cella.node.sys.Command;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * The network of each sandbox: its own namespace, a veth pair to the host with a /30,
+ * a default route through the host, and the node's nftables table that keeps sandboxes
+ * from the host, from each other, from private ranges and the metadata address, and
+ * lets only sandboxes with internet access out through NAT.
+ *
+ * <p>Everything is named from the sandbox id or its slot, so a reconciler can find and
+ * remove what no sandbox owns.
+ */
+public final class SandboxNetwork {
+    private static final Logger log = LoggerFactory.getLogger(SandboxNetwork.class);
+    public static final String TABLE = "cella";
+
+    private final int subnetOctet;
+    private final BitSet slots = new BitSet(SandboxAddress.SLOTS);
+
+    public SandboxNetwork(int subnetOctet) {
+        this.subnetOctet = subnetOctet;
+    }
+
+    public String subnet() {
+        return "10." + subnetOctet + ".0.0/16";
+    }
+
+    /** Installs (or re-installs) the node's nftables table; sandboxes allowed out are kept in a set. */
+    public void installRules(List<String> internetIps) throws IOException {
+        Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1");
+        String elements = internetIps.isEmpty() ? "" : " elements = { " + String.join(", ", internetIps) + " }";
+        String rules = """
+                table inet %1$s
+                delete table inet %1$s
+                table inet %1$s {
+                  set internet {
+                    type ipv4_addr;%2$s
+                  }
+                  chain input {
+                    type filter hook input priority filter; policy accept;
+                    iifname "cv*" ct state established,related accept
+                    iifname "cv*" counter drop comment "a sandbox reaches no service of the host"
+                  }
+                  chain forward {
+                    type filter hook forward priority filter; policy accept;
+                    oifname "cv*" ct state established,related accept
+                    iifname "cv*" oifname "cv*" counter drop comment "no sandbox reaches another"
+                    iifname "cv*" ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 169.254.0.0/16, 127.0.0.0/8 } counter drop
+                    iifname "cv*" ip saddr != @internet counter drop comment "internet only when the sandbox allows it"
+                    iifname "cv*" meta nfproto ipv6 drop
+                    oifname "cv*" counter drop comment "nothing from outside opens a connection into a sandbox"
+                  }
+                  chain postrouting {
+                    type nat hook postrouting priority srcnat; policy accept;
+                    ip saddr %3$s oifname != "cv*" masquerade
+                  }
+                }
+                """.formatted(TABLE, elements, subnet());
+        Command.run(List.of("nft", "-f", "-"), rules);
+    }
+
+    public void removeRules() throws IOException {
+        Command.result(List.of("nft", "delete", "table", "inet", TABLE), null);
+    }
+
+    public synchronized SandboxAddress allocate(String sandboxId) {
+        int slot = slots.nextClearBit(0);
+        if (slot >= SandboxAddress.SLOTS) throw new IllegalStateException("no network slot left on this node");
+        slots.set(slot);
+        return SandboxAddress.of(slot, sandboxId, subnetOctet);
+    }
+
+    /** Marks a slot as taken by a sandbox found running (re-adoption). */
+    public synchronized void claim(int slot) {
+        slots.set(slot);
+    }
+
+    public synchronized void release(SandboxAddress address) {
+        slots.clear(address.slot());
+    }
+
+    /** Creates the namespace, the veth pair and the routes; undoes what it did when a step fails. */
+    public void create(SandboxAddress a, boolean internet) throws IOException {
+        try {
+            Command.run("ip", "netns", "add", a.netns());
+            Command.run("ip", "link", "add", a.hostInterface(), "type", "veth", "peer", "name", "eth0", "netns", a.netns());
+            Command.run("ip", "addr", "add", a.hostIp() + "/30", "dev", a.hostInterface());
+            Command.run("ip", "link", "set", a.hostInterface(), "up");
+            Command.run("ip", "-n", a.netns(), "addr", "add", a.sandboxIp() + "/30", "dev", "eth0");
+            Command.run("ip", "-n", a.netns(), "link", "set", "lo", "up");
+            Command.run("ip", "-n", a.netns(), "link", "set", "eth0", "up");
+            Command.run("ip", "-n", a.netns(), "route", "add", "default", "via", a.hostIp());
+            if (internet) Command.run("nft", "add", "element", "inet", TABLE, "internet", "{ " + a.sandboxIp() + " }");
+        } catch (IOException e) {
+            destroy(a);
+            throw e;
+        }
+    }
+
+    /** Removes the namespace (which takes the veth pair with it) and the internet permission. */
+    public void destroy(SandboxAddress a) {
+        Command.Result r;
+        try {
+            Command.result(List.of("nft", "delete", "element", "inet", TABLE, "internet", "{ " + a.sandboxIp() + " }"), null);
+            r = Command.result(List.of("ip", "link", "del", a.hostInterface()), null);
+            r = Command.result(List.of("ip", "netns", "del", a.netns()), null);
+            if (!r.ok() && Files.exists(Path.of("/run/netns", a.netns()))) log.warn("could not delete netns {}: {}", a.netns(), r.stderr());
+        } catch (IOException e) {
+            log.warn("network cleanup of {}: {}", a.netns(), e.toString());
+        }
+        release(a);
+    }
+
+    /** Network namespaces and host interfaces that look like ours, for the reconciler. */
+    public static List<String> namespaces() throws IOException {
+        List<String> out = new ArrayList<>();
+        Path dir = Path.of("/run/netns");
+        if (!Files.isDirectory(dir)) return out;
+        try (var s = Files.list(dir)) {
+            s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("cella-")).forEach(out::add);
+        }
+        return out;
+    }
+
+    public static List<String> hostInterfaces() throws IOException {
+        List<String> out = new ArrayList<>();
+        try (var s = Files.list(Path.of("/sys/class/net"))) {
+            s.map(p -> p.getFileName().toString()).filter(n -> n.matches("cv\\d+")).forEach(out::add);
+        }
+        return out;
+    }
+}

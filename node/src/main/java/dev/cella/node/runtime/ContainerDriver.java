@@ -1,0 +1,148 @@
+package dev.cella.node.runtime;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.node.envd.EnvdClient;
+import dev.cella.node.envd.EnvdRuntime;
+import dev.cella.node.net.SandboxAddress;
+import dev.cella.node.net.SandboxNetwork;
+import dev.cella.node.sandbox.SandboxSpec;
+import dev.cella.node.sys.Command;
+import dev.cella.node.sys.Paths;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The {@code container} driver: each sandbox is a crun container with an overlay root
+ * (a writable layer over the template's read-only tree), its own network namespace,
+ * cgroup limits, and envd as pid 1. Containers run detached, so they outlive the node.
+ *
+ * <p>Layout per sandbox under {@code <state>/sandboxes/<id>/}: {@code upper/} and
+ * {@code work/} (the writable layer), {@code rootfs/} (the overlay mount point),
+ * {@code config.json} (the OCI bundle), {@code envd.log}.
+ */
+public final class ContainerDriver implements RuntimeDriver {
+    private static final Logger log = LoggerFactory.getLogger(ContainerDriver.class);
+    static final String PREFIX = "cella-";
+
+    private final Path sandboxes;
+    private final Crun crun;
+    private final SandboxNetwork network;
+    private final EnvdRuntime envd;
+    private final EnvdClient envdClient;
+    private final ObjectMapper json;
+    private final Map<String, SandboxAddress> addresses = new ConcurrentHashMap<>();
+
+    public ContainerDriver(Path stateDir, Crun crun, SandboxNetwork network, EnvdRuntime envd, EnvdClient envdClient, ObjectMapper json)
+            throws IOException {
+        this.sandboxes = Files.createDirectories(stateDir.resolve("sandboxes"));
+        this.crun = crun;
+        this.network = network;
+        this.envd = envd;
+        this.envdClient = envdClient;
+        this.json = json;
+    }
+
+    @Override
+    public String kind() {
+        return "container";
+    }
+
+    static String containerName(String id) {
+        return PREFIX + id;
+    }
+
+    Path dir(String id) {
+        return sandboxes.resolve(id);
+    }
+
+    @Override
+    public RunningSandbox create(SandboxSpec spec) throws IOException {
+        long t0 = System.nanoTime();
+        Path dir = dir(spec.id());
+        if (Files.exists(dir)) throw new IllegalStateException("sandbox " + spec.id() + " already exists on this node");
+        if (!Files.isDirectory(spec.templateRootfs())) throw new IOException("template root filesystem " + spec.templateRootfs() + " is missing");
+        Files.createDirectories(dir.resolve("upper"));
+        Files.createDirectories(dir.resolve("work"));
+        Path rootfs = Files.createDirectories(dir.resolve("rootfs"));
+        SandboxAddress address = network.allocate(spec.id());
+        addresses.put(spec.id(), address);
+        try {
+            Command.run("mount", "-t", "overlay", "overlay", "-o",
+                    "lowerdir=" + spec.templateRootfs() + ",upperdir=" + dir.resolve("upper") + ",workdir=" + dir.resolve("work"),
+                    rootfs.toString());
+            network.create(address, spec.internet());
+            json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(),
+                    OciConfig.build(json, spec, address, rootfs, envd, "/cella/" + spec.id()));
+            crun.runDetached(containerName(spec.id()), dir, dir.resolve("envd.log"));
+            envdClient.awaitHealthy(address.sandboxIp(), Duration.ofSeconds(20));
+            envdClient.init(address.sandboxIp(), spec.envVars(), spec.envdAccessToken(), spec.defaultUser(), null);
+        } catch (IOException | RuntimeException e) {
+            String envdLog = readQuietly(dir.resolve("envd.log"));
+            stop(spec.id());
+            throw new IOException("cannot start sandbox " + spec.id() + ": " + e.getMessage()
+                    + (envdLog.isBlank() ? "" : "\nenvd said: " + envdLog.strip()), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stop(spec.id());
+            throw new IOException("interrupted while starting " + spec.id(), e);
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        return new RunningSandbox(spec.id(), address, EnvdClient.base(address.sandboxIp()), ms);
+    }
+
+    private static String readQuietly(Path p) {
+        try {
+            return Files.exists(p) ? Files.readString(p) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Best effort at every step: a half-made sandbox is taken apart as far as it got. */
+    @Override
+    public void stop(String id) throws IOException {
+        Path dir = dir(id);
+        try {
+            crun.delete(containerName(id));
+        } catch (IOException e) {
+            log.warn("crun delete {}: {}", id, e.getMessage());
+        }
+        Path rootfs = dir.resolve("rootfs");
+        if (isMountPoint(rootfs)) {
+            Command.Result r = Command.result(List.of("umount", rootfs.toString()), null);
+            if (!r.ok()) Command.result(List.of("umount", "--lazy", rootfs.toString()), null);
+        }
+        SandboxAddress address = addresses.remove(id);
+        if (address != null) network.destroy(address);
+        Paths.deleteTree(dir);
+    }
+
+    static boolean isMountPoint(Path p) throws IOException {
+        String target = p.toAbsolutePath().toString();
+        return Files.readString(Path.of("/proc/self/mounts")).lines()
+                .anyMatch(l -> l.split(" ").length > 1 && l.split(" ")[1].equals(target));
+    }
+
+    @Override
+    public void freeze(String id) throws IOException {
+        crun.pause(containerName(id));
+    }
+
+    @Override
+    public void thaw(String id) throws IOException {
+        crun.resume(containerName(id));
+    }
+
+    @Override
+    public List<String> running() throws IOException {
+        return crun.list().stream().filter(n -> n.startsWith(PREFIX)).map(n -> n.substring(PREFIX.length())).toList();
+    }
+}

@@ -1,0 +1,31 @@
+package dev.cella.node.runtime;
+
+import dev.cella.node.sandbox.SandboxSpec;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * How a node turns a sandbox spec into something running and back. One implementation
+ * per isolation technology ({@code container} on crun today, {@code microvm} on QEMU
+ * later), chosen per node; callers never know which.
+ */
+public interface RuntimeDriver {
+    /** The driver's name as nodes report it: {@code container} or {@code microvm}. */
+    String kind();
+
+    /** Prepares and starts a sandbox; returns once its envd answers and knows its variables and token. */
+    RunningSandbox create(SandboxSpec spec) throws IOException;
+
+    /** Kills the sandbox and releases everything it held (processes, mounts, network, cgroups, files). */
+    void stop(String id) throws IOException;
+
+    /** Stops every process of the sandbox in place: no CPU, memory kept. */
+    void freeze(String id) throws IOException;
+
+    /** Lets a frozen sandbox run again. */
+    void thaw(String id) throws IOException;
+
+    /** The ids of the sandboxes this driver really has running (or frozen) on the host. */
+    List<String> running() throws IOException;
+}
