@@ -73,10 +73,15 @@ final class NodeFixture implements AutoCloseable {
 
     /** Runs {@code bash -c script} through envd's Start stream. */
     Result run(String envdUrl, String script, String user) throws Exception {
+        return run(envdUrl, script, user, Map.of());
+    }
+
+    Result run(String envdUrl, String script, String user, Map<String, String> envs) throws Exception {
         var req = JSON.createObjectNode();
         var p = req.putObject("process");
         p.put("cmd", "/bin/bash");
         p.putArray("args").add("-c").add(script);
+        p.set("envs", JSON.valueToTree(envs));
         byte[] body = JSON.writeValueAsBytes(req);
         byte[] env = ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(body.length).put(body).array();
         var b = HttpRequest.newBuilder(URI.create(envdUrl + "/process.Process/Start")).timeout(Duration.ofSeconds(60))

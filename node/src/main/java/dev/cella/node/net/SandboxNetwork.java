@@ -15,7 +15,8 @@ import java.util.List;
  * The network of each sandbox: its own namespace, a veth pair to the host with a /30,
  * a default route through the host, and the node's nftables table that keeps sandboxes
  * from the host, from each other, from private ranges and the metadata address, and
- * lets only sandboxes with internet access out through NAT.
+ * lets only sandboxes with internet access out through NAT. What a sandbox may not
+ * reach is rejected, not dropped: its programs fail at once instead of hanging.
  *
  * <p>Everything is named from the sandbox id or its slot, so a reconciler can find and
  * remove what no sandbox owns.
@@ -49,14 +50,14 @@ public final class SandboxNetwork {
                   chain input {
                     type filter hook input priority filter; policy accept;
                     iifname "cv*" ct state established,related accept
-                    iifname "cv*" counter drop comment "a sandbox reaches no service of the host"
+                    iifname "cv*" counter reject with icmpx type admin-prohibited comment "a sandbox reaches no service of the host"
                   }
                   chain forward {
                     type filter hook forward priority filter; policy accept;
                     oifname "cv*" ct state established,related accept
-                    iifname "cv*" oifname "cv*" counter drop comment "no sandbox reaches another"
-                    iifname "cv*" ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 169.254.0.0/16, 127.0.0.0/8 } counter drop
-                    iifname "cv*" ip saddr != @internet counter drop comment "internet only when the sandbox allows it"
+                    iifname "cv*" oifname "cv*" counter reject with icmpx type admin-prohibited comment "no sandbox reaches another"
+                    iifname "cv*" ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 169.254.0.0/16, 127.0.0.0/8 } counter reject with icmpx type admin-prohibited
+                    iifname "cv*" ip saddr != @internet counter reject with icmpx type admin-prohibited comment "internet only when the sandbox allows it"
                     iifname "cv*" meta nfproto ipv6 drop
                     oifname "cv*" counter drop comment "nothing from outside opens a connection into a sandbox"
                   }

@@ -1,0 +1,142 @@
+package dev.cella.node;
+
+import dev.cella.node.runtime.RunningSandbox;
+import dev.cella.node.sys.Command;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * What a sandbox cannot do: use more memory or processes than it was given, see the
+ * host, reach the host's services, other sandboxes, the metadata address or private
+ * ranges; and it reaches "the internet" only when allowed. The internet here is a test
+ * host in a network namespace of this test's own, at a documentation address
+ * (198.51.100.0/24) routed through the node like any public address.
+ */
+class IsolationTest {
+    static NodeFixture node;
+    static RunningSandbox a, b, online;
+    static final String INTERNET_NS = "cella-test-inet";
+    static final String INTERNET_IP = "198.51.100.7";
+    static Process internetListener, hostListener;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(NodeFixture.isRoot(), "sandboxes need root: namespaces, mounts, cgroups (CI is root)");
+        node = new NodeFixture();
+        // a stand-in for a host on the internet: its own namespace, a veth to the node, a route
+        Command.result(List.of("ip", "netns", "del", INTERNET_NS), null);
+        Command.run("ip", "netns", "add", INTERNET_NS);
+        Command.run("ip", "link", "add", "cellainet0", "type", "veth", "peer", "name", "eth0", "netns", INTERNET_NS);
+        Command.run("ip", "addr", "add", "198.51.100.1/24", "dev", "cellainet0");
+        Command.run("ip", "link", "set", "cellainet0", "up");
+        Command.run("ip", "-n", INTERNET_NS, "addr", "add", INTERNET_IP + "/24", "dev", "eth0");
+        Command.run("ip", "-n", INTERNET_NS, "link", "set", "eth0", "up");
+        Command.run("ip", "-n", INTERNET_NS, "route", "add", "default", "via", "198.51.100.1");
+        internetListener = listener(List.of("ip", "netns", "exec", INTERNET_NS), "0.0.0.0", 8080);
+        hostListener = listener(List.of(), "0.0.0.0", 18080);
+        a = node.driver.create(node.spec("isoa", 256, false));
+        b = node.driver.create(node.spec("isob", 256, false));
+        online = node.driver.create(node.spec("isonet", 256, true));
+    }
+
+    /** A tiny HTTP server answering "hello", from the host's python3. */
+    static Process listener(List<String> prefix, String host, int port) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(prefix);
+        cmd.addAll(List.of("python3", "-c",
+                "import http.server as h\n"
+                        + "class H(h.BaseHTTPRequestHandler):\n"
+                        + "  def do_GET(s):\n    s.send_response(200); s.end_headers(); s.wfile.write(b'hello')\n"
+                        + "  def log_message(s,*a): pass\n"
+                        + "h.HTTPServer(('" + host + "'," + port + "),H).serve_forever()"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Thread.sleep(500);
+        return p;
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (internetListener != null) internetListener.destroyForcibly();
+        if (hostListener != null) hostListener.destroyForcibly();
+        Command.result(List.of("ip", "link", "del", "cellainet0"), null);
+        Command.result(List.of("ip", "netns", "del", INTERNET_NS), null);
+        if (node != null) node.close();
+    }
+
+    String curl(RunningSandbox s, String url) throws Exception {
+        return node.run(s.envdUrl(), "curl -s -m 2 -o - -w ' %{http_code}' " + url + " 2>&1; true", null).stdout().trim();
+    }
+
+    @Test
+    void internetOnlyWhenAllowed() throws Exception {
+        assertThat(curl(online, "http://" + INTERNET_IP + ":8080/")).isEqualTo("hello 200");
+        assertThat(curl(a, "http://" + INTERNET_IP + ":8080/")).endsWith("000");
+    }
+
+    @Test
+    void noHostServiceIsReachable() throws Exception {
+        // the host's own address on the sandbox's link, the host's loopback-bound and any-bound services
+        assertThat(curl(online, "http://" + online.address().hostIp() + ":18080/")).endsWith("000");
+        assertThat(curl(a, "http://" + a.address().hostIp() + ":18080/")).endsWith("000");
+        assertThat(curl(a, "http://198.51.100.1:18080/")).endsWith("000");
+    }
+
+    @Test
+    void noOtherSandboxMetadataOrPrivateRange() throws Exception {
+        assertThat(curl(a, "http://" + b.address().sandboxIp() + ":49983/health")).endsWith("000");
+        assertThat(curl(online, "http://" + b.address().sandboxIp() + ":49983/health")).endsWith("000");
+        assertThat(curl(online, "http://169.254.169.254/latest/meta-data/")).endsWith("000");
+        assertThat(curl(online, "http://192.168.1.1/")).endsWith("000");
+        assertThat(curl(online, "http://10.0.0.1/")).endsWith("000");
+    }
+
+    @Test
+    void theHostIsInvisible() throws Exception {
+        var r = node.run(a.envdUrl(), "ps -e -o comm= | sort -u | tr '\\n' ' '; ls /sys/fs/cgroup/memory | head -1; ls /dev | tr '\\n' ' '", null);
+        assertThat(r.stdout()).doesNotContain("java ").doesNotContain("maven").doesNotContain("surefire");
+        assertThat(r.stdout()).doesNotContain("vda").doesNotContain("kvm").doesNotContain("loop");
+        // /proc/kcore is masked, /proc/sys read-only
+        var w = node.run(a.envdUrl(), "cat /proc/kcore | wc -c; echo 1 > /proc/sys/kernel/panic && echo wrote || echo refused", "root");
+        assertThat(w.stdout()).isEqualTo("0\nrefused\n");
+    }
+
+    @Test
+    void aMemoryBombDiesAndTheSandboxLivesOn() throws Exception {
+        var r = node.run(a.envdUrl(), "python3 -c 'x = bytearray(1024*1024*1024)'; echo exit=$?", null);
+        assertThat(r.stdout()).isEqualTo("exit=137\n"); // SIGKILL from the OOM killer in the sandbox's cgroup
+        assertThat(node.run(a.envdUrl(), "echo alive", null).stdout()).isEqualTo("alive\n");
+    }
+
+    @Test
+    void aForkBombIsStopped() throws Exception {
+        // forks until the kernel refuses (the pids limit is 256); the children end after 3 s
+        String bomb = "import os, time\n"
+                + "n = 0\n"
+                + "try:\n"
+                + "    while n < 5000:\n"
+                + "        if os.fork() == 0:\n"
+                + "            time.sleep(3); os._exit(0)\n"
+                + "        n += 1\n"
+                + "except OSError as e:\n"
+                + "    print('refused after', n)\n";
+        var r = node.run(b.envdUrl(), "python3 -c \"$BOMB\" 2>&1", null, java.util.Map.of("BOMB", bomb));
+        assertThat(r.stdout()).startsWith("refused after");
+        int forks = Integer.parseInt(r.stdout().trim().split(" ")[2]);
+        assertThat(forks).isLessThan(256);
+        Thread.sleep(3500);
+        assertThat(node.run(b.envdUrl(), "echo alive", null).stdout()).isEqualTo("alive\n");
+    }
+
+    @Test
+    void rootInTheSandboxHasFewCapabilitiesAndNoNewPrivileges() throws Exception {
+        var r = node.run(a.envdUrl(), "grep -E 'CapEff|NoNewPrivs' /proc/self/status; ip link add x type dummy 2>&1 | head -1", "root");
+        assertThat(r.stdout()).contains("NoNewPrivs:\t1");
+        assertThat(r.stdout()).doesNotContain("CapEff:\t000001ffffffffff");
+        assertThat(r.stdout()).containsIgnoringCase("Operation not permitted");
+    }
+}
