@@ -32,18 +32,26 @@ import java.util.concurrent.TimeUnit;
 final class NodeFixture implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
     final Path state;
-    final SandboxNetwork network = new SandboxNetwork(231);
-    final ContainerDriver driver;
+    SandboxNetwork network = new SandboxNetwork(231);
+    ContainerDriver driver;
+    final Path repo;
     final Path rootfs;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     NodeFixture() throws Exception {
         state = Files.createTempDirectory("cella-node-test");
-        Path repo = repoRoot();
+        repo = repoRoot();
         rootfs = baseRootfs(repo);
         network.installRules(List.of());
+        driver = newDriver();
+    }
+
+    /** A driver as a freshly started node process would make it: same state directory, nothing in memory. */
+    ContainerDriver newDriver() throws IOException {
+        network = new SandboxNetwork(231);
         driver = new ContainerDriver(state, new Crun(state.resolve("crun"), CgroupLayout.detect(), JSON), network,
                 new EnvdRuntime(repo.resolve("envd/target/envd-runtime")), new EnvdClient(JSON), JSON);
+        return driver;
     }
 
     static boolean isRoot() {
@@ -111,7 +119,7 @@ final class NodeFixture implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        for (String id : driver.running()) driver.stop(id);
+        driver.reconcile(java.util.Set.of());
         network.removeRules();
         dev.cella.node.sys.Paths.deleteTree(state);
     }

@@ -15,8 +15,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -79,6 +83,7 @@ public final class ContainerDriver implements RuntimeDriver {
                     "lowerdir=" + spec.templateRootfs() + ",upperdir=" + dir.resolve("upper") + ",workdir=" + dir.resolve("work"),
                     rootfs.toString());
             network.create(address, spec.internet());
+            json.writeValue(dir.resolve("address.json").toFile(), address);
             json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(),
                     OciConfig.build(json, spec, address, rootfs, envd, "/cella/" + spec.id()));
             crun.runDetached(containerName(spec.id()), dir, dir.resolve("envd.log"));
@@ -144,5 +149,94 @@ public final class ContainerDriver implements RuntimeDriver {
     @Override
     public List<String> running() throws IOException {
         return crun.list().stream().filter(n -> n.startsWith(PREFIX)).map(n -> n.substring(PREFIX.length())).toList();
+    }
+
+    @Override
+    public Optional<RunningSandbox> reattach(String id) throws IOException {
+        Path addressFile = dir(id).resolve("address.json");
+        if (!Files.exists(addressFile)) return Optional.empty();
+        Optional<String> status = crun.state(containerName(id)).map(s -> s.path("status").asText());
+        if (status.isEmpty() || !(status.get().equals("running") || status.get().equals("paused"))) return Optional.empty();
+        SandboxAddress address = json.readValue(addressFile.toFile(), SandboxAddress.class);
+        network.claim(address.slot());
+        addresses.put(id, address);
+        return Optional.of(new RunningSandbox(id, address, EnvdClient.base(address.sandboxIp()), 0));
+    }
+
+    @Override
+    public List<String> reconcile(Set<String> owned) throws IOException {
+        List<String> removed = new ArrayList<>();
+        for (String id : running()) {
+            if (!owned.contains(id)) {
+                crun.delete(containerName(id));
+                removed.add("container " + containerName(id));
+            }
+        }
+        try (var dirs = Files.list(sandboxes)) {
+            for (Path d : dirs.toList()) {
+                String id = d.getFileName().toString();
+                if (owned.contains(id)) continue;
+                SandboxAddress a = Files.exists(d.resolve("address.json"))
+                        ? json.readValue(d.resolve("address.json").toFile(), SandboxAddress.class) : null;
+                if (a != null) addresses.put(id, a);
+                stop(id);
+                removed.add("sandbox directory " + d + (a != null ? " and its network" : ""));
+            }
+        }
+        Set<String> ownedNetns = new HashSet<>(), ownedInterfaces = new HashSet<>();
+        for (String id : owned) {
+            SandboxAddress a = addresses.get(id);
+            if (a != null) {
+                ownedNetns.add(a.netns());
+                ownedInterfaces.add(a.hostInterface());
+            }
+        }
+        for (String ns : SandboxNetwork.namespaces()) {
+            if (!ownedNetns.contains(ns)) {
+                Command.result(List.of("ip", "netns", "del", ns), null);
+                removed.add("netns " + ns);
+            }
+        }
+        for (String iface : SandboxNetwork.hostInterfaces()) {
+            if (!ownedInterfaces.contains(iface)) {
+                Command.result(List.of("ip", "link", "del", iface), null);
+                removed.add("interface " + iface);
+            }
+        }
+        for (Path cg : cgroupDirs()) {
+            if (!owned.contains(cg.getFileName().toString())) {
+                removeCgroup(cg);
+                removed.add("cgroup " + cg);
+            }
+        }
+        return removed;
+    }
+
+    /** The per-sandbox cgroup directories crun made under {@code cella/} (v1: one per controller; v2: one). */
+    static List<Path> cgroupDirs() throws IOException {
+        List<Path> out = new ArrayList<>();
+        Path root = Path.of("/sys/fs/cgroup");
+        List<Path> parents = new ArrayList<>(List.of(root.resolve("cella")));
+        if (Files.isDirectory(root)) {
+            try (var s = Files.list(root)) {
+                s.filter(Files::isDirectory).forEach(c -> parents.add(c.resolve("cella")));
+            }
+        }
+        for (Path parent : parents) {
+            if (!Files.isDirectory(parent)) continue;
+            try (var s = Files.list(parent)) {
+                s.filter(Files::isDirectory).forEach(out::add);
+            }
+        }
+        return out;
+    }
+
+    /** A cgroup directory is removed with rmdir, innermost first, once it holds no process. */
+    static void removeCgroup(Path cg) throws IOException {
+        try (var walk = Files.walk(cg)) {
+            for (Path p : walk.filter(Files::isDirectory).sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Command.result(List.of("rmdir", p.toString()), null);
+            }
+        }
     }
 }

@@ -28,4 +28,14 @@ public interface RuntimeDriver {
 
     /** The ids of the sandboxes this driver really has running (or frozen) on the host. */
     List<String> running() throws IOException;
+
+    /** Takes back a sandbox found running after the node restarted; empty when it is not (fully) there. */
+    java.util.Optional<RunningSandbox> reattach(String id) throws IOException;
+
+    /**
+     * Removes every kernel object and file of this driver that none of the {@code owned}
+     * sandboxes holds: what a crash in the middle of a create or a kill left behind.
+     * Returns a description of each thing removed.
+     */
+    List<String> reconcile(java.util.Set<String> owned) throws IOException;
 }

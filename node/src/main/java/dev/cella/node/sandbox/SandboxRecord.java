@@ -1,0 +1,19 @@
+package dev.cella.node.sandbox;
+
+import java.time.Instant;
+
+/**
+ * What the node remembers of a sandbox, on disk, so that a restarted node re-adopts it
+ * with its state, token and deadline: the spec it was made from, its state, when it
+ * started and when its time is up.
+ */
+public record SandboxRecord(SandboxSpec spec, SandboxState state, String envdUrl, Instant startedAt, Instant endAt,
+                            TimeoutAction onTimeout) {
+    public SandboxRecord withState(SandboxState s) {
+        return new SandboxRecord(spec, s, envdUrl, startedAt, endAt, onTimeout);
+    }
+
+    public SandboxRecord withEndAt(Instant end) {
+        return new SandboxRecord(spec, state, envdUrl, startedAt, end, onTimeout);
+    }
+}

@@ -1,0 +1,206 @@
+package dev.cella.node.sandbox;
+
+import dev.cella.node.runtime.RunningSandbox;
+import dev.cella.node.runtime.RuntimeDriver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The sandboxes of this node and their lifecycle: create, get, list, kill, pause,
+ * resume, timeouts and the reaper that acts on them, an event log per sandbox. State is
+ * kept on disk ({@link SandboxStore}) so that a node that restarts re-adopts what is
+ * running ({@link #recover}) and removes what nothing owns.
+ */
+public final class Sandboxes implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Sandboxes.class);
+    private static final Duration REAPER_TICK = Duration.ofMillis(200);
+
+    private final RuntimeDriver driver;
+    private final SandboxStore store;
+    private final Clock clock;
+    private final Map<String, SandboxRecord> live = new ConcurrentHashMap<>();
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+    private Thread reaper;
+
+    public Sandboxes(RuntimeDriver driver, SandboxStore store, Clock clock) {
+        this.driver = driver;
+        this.store = store;
+        this.clock = clock;
+    }
+
+    /** Re-adopts the sandboxes on record that are really running, forgets the rest, cleans up orphans, starts the reaper. */
+    public List<String> recover() throws IOException {
+        for (SandboxRecord r : store.all()) {
+            String id = r.spec().id();
+            Optional<RunningSandbox> found = driver.reattach(id);
+            if (found.isPresent()) {
+                live.put(id, r);
+                event(id, "readopted", "after a node restart, " + r.state().name().toLowerCase());
+            } else {
+                log.warn("sandbox {} is on record but not running: forgotten", id);
+                store.delete(id);
+            }
+        }
+        List<String> removed = driver.reconcile(live.keySet());
+        removed.forEach(what -> log.info("reconciler removed {}", what));
+        startReaper();
+        return removed;
+    }
+
+    private void startReaper() {
+        if (reaper != null) return;
+        reaper = Thread.ofVirtual().name("sandbox-reaper").start(() -> {
+            while (!closed) {
+                try {
+                    Thread.sleep(REAPER_TICK);
+                    reapExpired();
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    log.error("reaper", e);
+                }
+            }
+        });
+    }
+
+    void reapExpired() {
+        Instant now = clock.instant();
+        for (SandboxRecord r : List.copyOf(live.values())) {
+            if (r.endAt() == null || r.endAt().isAfter(now) || r.state() != SandboxState.RUNNING) continue;
+            String id = r.spec().id();
+            try {
+                if (r.onTimeout() == TimeoutAction.PAUSE) {
+                    pause(id);
+                    event(id, "timeout", "paused");
+                } else {
+                    event(id, "timeout", "killed");
+                    kill(id);
+                }
+            } catch (SandboxException e) {
+                // killed or paused meanwhile by a request: nothing left to do
+            } catch (IOException | UncheckedIOException e) {
+                log.error("reaper could not end sandbox {}: {}", id, e.toString());
+            }
+        }
+    }
+
+    private Object lock(String id) {
+        return locks.computeIfAbsent(id, k -> new Object());
+    }
+
+    public SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout) throws IOException {
+        synchronized (lock(spec.id())) {
+            if (live.containsKey(spec.id())) throw new SandboxException.Conflict("sandbox " + spec.id() + " already exists");
+            RunningSandbox running = driver.create(spec);
+            Instant now = clock.instant();
+            SandboxRecord r = new SandboxRecord(spec, SandboxState.RUNNING, running.envdUrl(), now,
+                    timeout == null ? null : now.plus(timeout), onTimeout);
+            store.save(r);
+            live.put(spec.id(), r);
+            event(spec.id(), "created", "in " + running.startMillis() + " ms on " + driver.kind());
+            return r;
+        }
+    }
+
+    public Optional<SandboxRecord> get(String id) {
+        return Optional.ofNullable(live.get(id));
+    }
+
+    public SandboxRecord require(String id) {
+        return get(id).orElseThrow(() -> new SandboxException.NotFound(id));
+    }
+
+    public List<SandboxRecord> list() {
+        return live.values().stream().sorted(Comparator.comparing(SandboxRecord::startedAt)).toList();
+    }
+
+    public void kill(String id) throws IOException {
+        synchronized (lock(id)) {
+            require(id);
+            driver.stop(id);
+            live.remove(id);
+            store.delete(id);
+        }
+        locks.remove(id);
+    }
+
+    public SandboxRecord pause(String id) {
+        synchronized (lock(id)) {
+            SandboxRecord r = require(id);
+            if (r.state() == SandboxState.PAUSED) throw new SandboxException.Conflict("sandbox " + id + " is already paused");
+            try {
+                driver.freeze(id);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return update(r.withState(SandboxState.PAUSED), "paused", "");
+        }
+    }
+
+    /** Resumes a paused sandbox; its time starts again from now when a timeout is given. */
+    public SandboxRecord resume(String id, Duration timeout) {
+        synchronized (lock(id)) {
+            SandboxRecord r = require(id);
+            if (r.state() != SandboxState.PAUSED) throw new SandboxException.Conflict("sandbox " + id + " is not paused");
+            try {
+                driver.thaw(id);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            SandboxRecord next = r.withState(SandboxState.RUNNING);
+            if (timeout != null) next = next.withEndAt(clock.instant().plus(timeout));
+            return update(next, "resumed", "");
+        }
+    }
+
+    /** Sets how long from now the sandbox may live. */
+    public SandboxRecord setTimeout(String id, Duration timeout) {
+        synchronized (lock(id)) {
+            SandboxRecord r = require(id);
+            return update(r.withEndAt(clock.instant().plus(timeout)), "timeout-set", timeout.toSeconds() + " s");
+        }
+    }
+
+    private SandboxRecord update(SandboxRecord r, String eventType, String detail) {
+        try {
+            store.save(r);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        live.put(r.spec().id(), r);
+        event(r.spec().id(), eventType, detail);
+        return r;
+    }
+
+    public List<SandboxEvent> events(String id) throws IOException {
+        require(id);
+        return store.events(id);
+    }
+
+    private void event(String id, String type, String detail) {
+        try {
+            store.appendEvent(id, new SandboxEvent(clock.instant(), type, detail));
+        } catch (IOException e) {
+            log.warn("event log of {}: {}", id, e.toString());
+        }
+    }
+
+    /** Stops the reaper; the sandboxes keep running (they outlive the node by design). */
+    @Override
+    public void close() {
+        closed = true;
+        if (reaper != null) reaper.interrupt();
+    }
+}
