@@ -73,8 +73,16 @@ final class NodeFixture implements AutoCloseable {
     }
 
     SandboxSpec spec(String id, int memoryMb, boolean internet) {
-        return new SandboxSpec(id, "base", rootfs, 1, memoryMb, 1024, 256, internet, Map.of("SANDBOX_VAR", "from-init"),
+        return spec(id, memoryMb, 1024, internet);
+    }
+
+    SandboxSpec spec(String id, int memoryMb, int diskMb, boolean internet) {
+        return new SandboxSpec(id, "base", rootfs, 1, memoryMb, diskMb, 256, internet, Map.of("SANDBOX_VAR", "from-init"),
                 Map.of(), null, "user");
+    }
+
+    static int loopDevices() throws IOException {
+        return (int) dev.cella.node.sys.Command.run("losetup", "-a").lines().filter(l -> !l.isBlank()).count();
     }
 
     record Result(String stdout, String stderr, int exitCode) {}

@@ -28,13 +28,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * (a writable layer over the template's read-only tree), its own network namespace,
  * cgroup limits, and envd as pid 1. Containers run detached, so they outlive the node.
  *
- * <p>Layout per sandbox under {@code <state>/sandboxes/<id>/}: {@code upper/} and
- * {@code work/} (the writable layer), {@code rootfs/} (the overlay mount point),
- * {@code config.json} (the OCI bundle), {@code envd.log}.
+ * <p>Layout per sandbox under {@code <state>/sandboxes/<id>/}: {@code disk.img} (the
+ * writable layer, an ext4 image of the sandbox's disk size) mounted on {@code layer/}
+ * (holding the overlay's {@code upper/} and {@code work/}), {@code rootfs/} (the overlay
+ * mount point), {@code config.json} (the OCI bundle), {@code address.json},
+ * {@code envd.log}, and {@code hibernated} while the sandbox sleeps on disk.
  */
 public final class ContainerDriver implements RuntimeDriver {
     private static final Logger log = LoggerFactory.getLogger(ContainerDriver.class);
     static final String PREFIX = "cella-";
+    static final String DISK_IMAGE = "disk.img";
+    static final String HIBERNATED = "hibernated";
 
     private final Path sandboxes;
     private final Crun crun;
@@ -69,38 +73,78 @@ public final class ContainerDriver implements RuntimeDriver {
 
     @Override
     public RunningSandbox create(SandboxSpec spec) throws IOException {
-        long t0 = System.nanoTime();
         Path dir = dir(spec.id());
         if (Files.exists(dir)) throw new IllegalStateException("sandbox " + spec.id() + " already exists on this node");
+        return start(spec, true);
+    }
+
+    /**
+     * Starts a sandbox from its directory. A new sandbox gets a fresh writable layer: an
+     * ext4 image of the sandbox's disk size on a loop device, so filling it gives ENOSPC
+     * inside the sandbox and never fills the host's disk. A sandbox restored from
+     * hibernation mounts the layer it had.
+     */
+    private RunningSandbox start(SandboxSpec spec, boolean fresh) throws IOException {
+        long t0 = System.nanoTime();
+        Path dir = dir(spec.id());
         if (!Files.isDirectory(spec.templateRootfs())) throw new IOException("template root filesystem " + spec.templateRootfs() + " is missing");
-        Files.createDirectories(dir.resolve("upper"));
-        Files.createDirectories(dir.resolve("work"));
+        Files.createDirectories(dir);
+        Path image = dir.resolve(DISK_IMAGE);
+        Path layer = Files.createDirectories(dir.resolve("layer"));
         Path rootfs = Files.createDirectories(dir.resolve("rootfs"));
         SandboxAddress address = network.allocate(spec.id());
         addresses.put(spec.id(), address);
         try {
+            if (fresh) {
+                Command.run("truncate", "-s", spec.diskMb() + "M", image.toString());
+                Command.run("mkfs.ext4", "-q", "-F", "-m", "0", "-E", "nodiscard,lazy_itable_init=1,lazy_journal_init=1", image.toString());
+            }
+            Command.run("mount", "-o", "loop,nodev,nosuid", image.toString(), layer.toString());
+            Files.createDirectories(layer.resolve("upper"));
+            Files.createDirectories(layer.resolve("work"));
             Command.run("mount", "-t", "overlay", "overlay", "-o",
-                    "lowerdir=" + spec.templateRootfs() + ",upperdir=" + dir.resolve("upper") + ",workdir=" + dir.resolve("work"),
+                    "lowerdir=" + spec.templateRootfs() + ",upperdir=" + layer.resolve("upper") + ",workdir=" + layer.resolve("work"),
                     rootfs.toString());
             network.create(address, spec.internet());
             json.writeValue(dir.resolve("address.json").toFile(), address);
             json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(),
                     OciConfig.build(json, spec, address, rootfs, envd, "/cella/" + spec.id()));
+            Files.deleteIfExists(dir.resolve(HIBERNATED));
             crun.runDetached(containerName(spec.id()), dir, dir.resolve("envd.log"));
             envdClient.awaitHealthy(address.sandboxIp(), Duration.ofSeconds(20));
             envdClient.init(address.sandboxIp(), spec.envVars(), spec.envdAccessToken(), spec.defaultUser(), null);
         } catch (IOException | RuntimeException e) {
             String envdLog = readQuietly(dir.resolve("envd.log"));
-            stop(spec.id());
+            if (fresh) stop(spec.id()); else release(spec.id());
             throw new IOException("cannot start sandbox " + spec.id() + ": " + e.getMessage()
                     + (envdLog.isBlank() ? "" : "\nenvd said: " + envdLog.strip()), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            stop(spec.id());
+            if (fresh) stop(spec.id()); else release(spec.id());
             throw new IOException("interrupted while starting " + spec.id(), e);
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         return new RunningSandbox(spec.id(), address, EnvdClient.base(address.sandboxIp()), ms);
+    }
+
+    /** Ends the processes and frees every resource, keeping only the writable layer's image on disk. */
+    @Override
+    public void persist(String id) throws IOException {
+        if (!Files.exists(dir(id).resolve(DISK_IMAGE))) throw new IOException("sandbox " + id + " has no writable layer on this node");
+        release(id);
+        Files.writeString(dir(id).resolve(HIBERNATED), "");
+    }
+
+    @Override
+    public boolean persisted(String id) {
+        return Files.exists(dir(id).resolve(HIBERNATED)) && Files.exists(dir(id).resolve(DISK_IMAGE));
+    }
+
+    /** Starts a hibernated sandbox again: its files as they were, new processes. */
+    @Override
+    public RunningSandbox restore(SandboxSpec spec) throws IOException {
+        if (!Files.exists(dir(spec.id()).resolve(HIBERNATED))) throw new IOException("sandbox " + spec.id() + " is not hibernated on this node");
+        return start(spec, false);
     }
 
     private static String readQuietly(Path p) {
@@ -114,20 +158,26 @@ public final class ContainerDriver implements RuntimeDriver {
     /** Best effort at every step: a half-made sandbox is taken apart as far as it got. */
     @Override
     public void stop(String id) throws IOException {
+        release(id);
+        Paths.deleteTree(dir(id));
+    }
+
+    /** Kills the container and undoes mounts and network, leaving the sandbox's files. */
+    private void release(String id) throws IOException {
         Path dir = dir(id);
         try {
             crun.delete(containerName(id));
         } catch (IOException e) {
             log.warn("crun delete {}: {}", id, e.getMessage());
         }
-        Path rootfs = dir.resolve("rootfs");
-        if (isMountPoint(rootfs)) {
-            Command.Result r = Command.result(List.of("umount", rootfs.toString()), null);
-            if (!r.ok()) Command.result(List.of("umount", "--lazy", rootfs.toString()), null);
+        for (Path mount : List.of(dir.resolve("rootfs"), dir.resolve("layer"))) { // the overlay first, then its layer
+            if (isMountPoint(mount)) {
+                Command.Result r = Command.result(List.of("umount", mount.toString()), null);
+                if (!r.ok()) Command.result(List.of("umount", "--lazy", mount.toString()), null);
+            }
         }
         SandboxAddress address = addresses.remove(id);
         if (address != null) network.destroy(address);
-        Paths.deleteTree(dir);
     }
 
     static boolean isMountPoint(Path p) throws IOException {

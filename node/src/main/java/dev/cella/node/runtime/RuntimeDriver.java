@@ -26,6 +26,15 @@ public interface RuntimeDriver {
     /** Lets a frozen sandbox run again. */
     void thaw(String id) throws IOException;
 
+    /** Ends the sandbox's processes and frees its resources, keeping its filesystem on disk (hibernation). */
+    void persist(String id) throws IOException;
+
+    /** Whether a persisted sandbox's filesystem is here to be restored. */
+    boolean persisted(String id);
+
+    /** Starts a persisted sandbox again with the filesystem it had. */
+    RunningSandbox restore(SandboxSpec spec) throws IOException;
+
     /** The ids of the sandboxes this driver really has running (or frozen) on the host. */
     List<String> running() throws IOException;
 

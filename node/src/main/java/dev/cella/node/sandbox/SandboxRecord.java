@@ -13,6 +13,10 @@ public record SandboxRecord(SandboxSpec spec, SandboxState state, String envdUrl
         return new SandboxRecord(spec, s, envdUrl, startedAt, endAt, onTimeout);
     }
 
+    public SandboxRecord withEnvdUrl(String url) {
+        return new SandboxRecord(spec, state, url, startedAt, endAt, onTimeout);
+    }
+
     public SandboxRecord withEndAt(Instant end) {
         return new SandboxRecord(spec, state, envdUrl, startedAt, end, onTimeout);
     }

@@ -44,6 +44,10 @@ public final class Sandboxes implements AutoCloseable {
     public List<String> recover() throws IOException {
         for (SandboxRecord r : store.all()) {
             String id = r.spec().id();
+            if (r.state() == SandboxState.HIBERNATED && driver.persisted(id)) {
+                live.put(id, r);
+                continue;
+            }
             Optional<RunningSandbox> found = driver.reattach(id);
             if (found.isPresent()) {
                 live.put(id, r);
@@ -139,7 +143,7 @@ public final class Sandboxes implements AutoCloseable {
     public SandboxRecord pause(String id) {
         synchronized (lock(id)) {
             SandboxRecord r = require(id);
-            if (r.state() == SandboxState.PAUSED) throw new SandboxException.Conflict("sandbox " + id + " is already paused");
+            if (r.state() != SandboxState.RUNNING) throw new SandboxException.Conflict("sandbox " + id + " is " + r.state().name().toLowerCase() + ", not running");
             try {
                 driver.freeze(id);
             } catch (IOException e) {
@@ -149,13 +153,35 @@ public final class Sandboxes implements AutoCloseable {
         }
     }
 
-    /** Resumes a paused sandbox; its time starts again from now when a timeout is given. */
+    /** Persists the sandbox's filesystem and releases everything else; resume starts it again. */
+    public SandboxRecord hibernate(String id) {
+        synchronized (lock(id)) {
+            SandboxRecord r = require(id);
+            if (r.state() == SandboxState.HIBERNATED) throw new SandboxException.Conflict("sandbox " + id + " is already hibernated");
+            try {
+                if (r.state() == SandboxState.PAUSED) driver.thaw(id);
+                driver.persist(id);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return update(r.withState(SandboxState.HIBERNATED).withEndAt(null), "hibernated", "");
+        }
+    }
+
+    /**
+     * Resumes a paused sandbox (in place, as it was) or a hibernated one (its files, new
+     * processes, possibly a new address); its time starts again from now when a timeout is given.
+     */
     public SandboxRecord resume(String id, Duration timeout) {
         synchronized (lock(id)) {
             SandboxRecord r = require(id);
-            if (r.state() != SandboxState.PAUSED) throw new SandboxException.Conflict("sandbox " + id + " is not paused");
+            if (r.state() == SandboxState.RUNNING) throw new SandboxException.Conflict("sandbox " + id + " is not paused");
             try {
-                driver.thaw(id);
+                if (r.state() == SandboxState.HIBERNATED) {
+                    r = r.withEnvdUrl(driver.restore(r.spec()).envdUrl());
+                } else {
+                    driver.thaw(id);
+                }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
