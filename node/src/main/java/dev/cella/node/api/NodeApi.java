@@ -1,0 +1,212 @@
+package dev.cella.node.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.cella.node.sandbox.SandboxException;
+import dev.cella.node.sandbox.SandboxRecord;
+import dev.cella.node.sandbox.SandboxSpec;
+import dev.cella.node.sandbox.Sandboxes;
+import dev.cella.node.sandbox.TimeoutAction;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.json.JavalinJackson;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The node's lifecycle API, JSON over HTTP, for the server: every call but
+ * {@code GET /health} carries {@code Authorization: Bearer <node token>}.
+ *
+ * <pre>
+ * GET    /health                          liveness, no token
+ * GET    /v1/node                         capacity and usage
+ * POST   /v1/sandboxes                    create: {sandboxId, templateId, vcpus, memoryMb, diskMb, maxProcesses,
+ *                                          internet, envVars, metadata, timeoutSeconds, onTimeout, envdAccessToken, defaultUser}
+ * GET    /v1/sandboxes                    list
+ * GET    /v1/sandboxes/{id}               one
+ * DELETE /v1/sandboxes/{id}               kill
+ * POST   /v1/sandboxes/{id}/pause|resume|hibernate   (resume: {timeoutSeconds?})
+ * POST   /v1/sandboxes/{id}/timeout       {timeoutSeconds}
+ * GET    /v1/sandboxes/{id}/events        the lifecycle log
+ * </pre>
+ * Errors are {@code {"code": status, "message": ...}}: 400 bad input, 401 token, 404, 409 state.
+ */
+public final class NodeApi {
+    private static final int MAX_BODY = 1 << 20;
+
+    private final Sandboxes sandboxes;
+    private final Function<String, Optional<Path>> templates;
+    private final NodeCapacity capacity;
+    private final byte[] token;
+    private final ObjectMapper json = new ObjectMapper().registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    private Javalin app;
+
+    public NodeApi(Sandboxes sandboxes, Function<String, Optional<Path>> templates, NodeCapacity capacity, String nodeToken) {
+        if (nodeToken == null || nodeToken.length() < 16) throw new IllegalArgumentException("the node token must have at least 16 characters");
+        this.sandboxes = sandboxes;
+        this.templates = templates;
+        this.capacity = capacity;
+        this.token = nodeToken.getBytes(StandardCharsets.UTF_8);
+    }
+
+    public NodeApi start(String host, int port) {
+        app = Javalin.create(config -> {
+            config.concurrency.useVirtualThreads = true;
+            config.jetty.host = host;
+            config.jetty.port = port;
+            config.startup.showJavalinBanner = false;
+            config.http.maxRequestSize = MAX_BODY;
+            config.jsonMapper(new JavalinJackson(json, true));
+            config.routes.before("/v1/*", this::authorize);
+            config.routes.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
+            config.routes.get("/v1/node", ctx -> ctx.json(capacity.report(sandboxes.list())));
+            config.routes.post("/v1/sandboxes", this::create);
+            config.routes.get("/v1/sandboxes", ctx -> ctx.json(sandboxes.list().stream().map(this::view).toList()));
+            config.routes.get("/v1/sandboxes/{id}", ctx -> ctx.json(view(sandboxes.require(ctx.pathParam("id")))));
+            config.routes.delete("/v1/sandboxes/{id}", ctx -> {
+                sandboxes.kill(ctx.pathParam("id"));
+                ctx.status(204);
+            });
+            config.routes.post("/v1/sandboxes/{id}/pause", ctx -> ctx.json(view(sandboxes.pause(ctx.pathParam("id")))));
+            config.routes.post("/v1/sandboxes/{id}/hibernate", ctx -> ctx.json(view(sandboxes.hibernate(ctx.pathParam("id")))));
+            config.routes.post("/v1/sandboxes/{id}/resume", ctx -> {
+                JsonNode body = body(ctx);
+                ctx.json(view(sandboxes.resume(ctx.pathParam("id"), seconds(body, "timeoutSeconds", false))));
+            });
+            config.routes.post("/v1/sandboxes/{id}/timeout", ctx -> {
+                Duration d = seconds(body(ctx), "timeoutSeconds", true);
+                ctx.json(view(sandboxes.setTimeout(ctx.pathParam("id"), d)));
+            });
+            config.routes.get("/v1/sandboxes/{id}/events", ctx -> ctx.json(sandboxes.events(ctx.pathParam("id"))));
+            config.routes.exception(SandboxException.NotFound.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
+            config.routes.exception(SandboxException.Conflict.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
+            config.routes.exception(BadRequest.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+            config.routes.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+            config.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, String.valueOf(e.getMessage())));
+            config.routes.error(404, ctx -> {
+                if (ctx.result() == null) error(ctx, 404, "no route " + ctx.method() + " " + ctx.path());
+            });
+        }).start();
+        return this;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    public void stop() {
+        if (app != null) app.stop();
+    }
+
+    static final class BadRequest extends RuntimeException {
+        BadRequest(String m) {
+            super(m);
+        }
+    }
+
+    private void authorize(Context ctx) {
+        String h = ctx.header("Authorization");
+        byte[] presented = h != null && h.startsWith("Bearer ") ? h.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
+        if (!MessageDigest.isEqual(presented, token)) {
+            error(ctx, 401, "a valid node token is required (Authorization: Bearer <token>)");
+            ctx.skipRemainingHandlers();
+        }
+    }
+
+    private static void error(Context ctx, int status, String message) {
+        ctx.status(status).json(Map.of("code", status, "message", message));
+    }
+
+    private JsonNode body(Context ctx) {
+        String raw = ctx.body();
+        if (raw.isBlank()) return json.createObjectNode();
+        try {
+            JsonNode n = json.readTree(raw);
+            if (n == null || !n.isObject()) throw new BadRequest("the body must be a JSON object");
+            return n;
+        } catch (java.io.IOException e) {
+            throw new BadRequest("the body is not valid JSON");
+        }
+    }
+
+    private static Duration seconds(JsonNode body, String field, boolean required) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            if (required) throw new BadRequest(field + " is required");
+            return null;
+        }
+        if (!n.canConvertToLong() || n.asLong() < 0 || n.asLong() > 30L * 24 * 3600) {
+            throw new BadRequest(field + " must be a number of seconds from 0 to 2592000");
+        }
+        return Duration.ofSeconds(n.asLong());
+    }
+
+    private static int intField(JsonNode body, String field, int fallback) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) return fallback;
+        if (!n.canConvertToInt()) throw new BadRequest(field + " must be a whole number");
+        return n.asInt();
+    }
+
+    private static Map<String, String> stringMap(JsonNode body, String field) {
+        JsonNode n = body.get(field);
+        Map<String, String> out = new HashMap<>();
+        if (n == null || n.isNull()) return out;
+        if (!n.isObject()) throw new BadRequest(field + " must be an object of strings");
+        n.properties().forEach(e -> {
+            if (!e.getValue().isValueNode()) throw new BadRequest(field + "." + e.getKey() + " must be a string");
+            out.put(e.getKey(), e.getValue().asText());
+        });
+        return out;
+    }
+
+    private void create(Context ctx) throws Exception {
+        JsonNode b = body(ctx);
+        String id = b.path("sandboxId").asText("");
+        String templateId = b.path("templateId").asText("");
+        Path rootfs = templates.apply(templateId).orElseThrow(() -> new BadRequest("template '" + templateId + "' is not on this node"));
+        TimeoutAction onTimeout;
+        try {
+            onTimeout = TimeoutAction.valueOf(b.path("onTimeout").asText("kill").toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest("onTimeout must be kill or pause");
+        }
+        SandboxSpec spec = new SandboxSpec(id, templateId, rootfs, intField(b, "vcpus", 2), intField(b, "memoryMb", 512),
+                intField(b, "diskMb", 2048), intField(b, "maxProcesses", 1024), b.path("internet").asBoolean(true),
+                stringMap(b, "envVars"), stringMap(b, "metadata"),
+                b.hasNonNull("envdAccessToken") ? b.get("envdAccessToken").asText() : null,
+                b.path("defaultUser").asText("user"));
+        SandboxRecord r = sandboxes.create(spec, seconds(b, "timeoutSeconds", false), onTimeout);
+        ctx.status(201).json(view(r));
+    }
+
+    /** A sandbox as the API shows it: never its access token. */
+    private Map<String, Object> view(SandboxRecord r) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        SandboxSpec s = r.spec();
+        v.put("sandboxId", s.id());
+        v.put("templateId", s.templateId());
+        v.put("state", r.state().name().toLowerCase(java.util.Locale.ROOT));
+        v.put("envdUrl", r.envdUrl());
+        v.put("startedAt", r.startedAt());
+        v.put("endAt", r.endAt());
+        v.put("onTimeout", r.onTimeout().name().toLowerCase(java.util.Locale.ROOT));
+        v.put("vcpus", s.vcpus());
+        v.put("memoryMb", s.memoryMb());
+        v.put("diskMb", s.diskMb());
+        v.put("internet", s.internet());
+        v.put("metadata", s.metadata());
+        return v;
+    }
+}

@@ -1,0 +1,269 @@
+package dev.cella.node.proxy;
+
+import dev.cella.node.envd.EnvdRuntime;
+import dev.cella.node.sandbox.SandboxRecord;
+import dev.cella.node.sandbox.SandboxState;
+import dev.cella.node.sandbox.Sandboxes;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import io.javalin.websocket.WsConfig;
+import io.javalin.websocket.WsContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Forwards traffic to any port inside a sandbox: plain and streaming HTTP (each chunk
+ * is passed on as it arrives) and WebSocket upgrades (frame by frame). The target is
+ * named as the E2B SDK names it, by the headers {@code E2b-Sandbox-Id} and
+ * {@code E2b-Sandbox-Port}, or by a host name {@code <port>-<sandbox id>.<domain>}.
+ *
+ * <p>envd's internal routes ({@code /init}) are never reachable through it.
+ */
+public final class SandboxProxy {
+    private static final Logger log = LoggerFactory.getLogger(SandboxProxy.class);
+    private static final Pattern HOST = Pattern.compile("^(\\d{1,5})-([a-z0-9]+)\\..*");
+    /** Hop-by-hop headers (RFC 9110 7.6.1) and those the JDK client sets itself. */
+    private static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-authenticate",
+            "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect",
+            "e2b-sandbox-id", "e2b-sandbox-port");
+    private static final Set<String> INTERNAL_ENVD_PATHS = Set.of("/init");
+
+    private final Sandboxes sandboxes;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
+    private final Map<String, WebSocket> upstreams = new ConcurrentHashMap<>();
+    private Javalin app;
+
+    public SandboxProxy(Sandboxes sandboxes) {
+        this.sandboxes = sandboxes;
+    }
+
+    public SandboxProxy start(String host, int port) {
+        app = Javalin.create(config -> {
+            config.concurrency.useVirtualThreads = true;
+            config.jetty.host = host;
+            config.jetty.port = port;
+            config.startup.showJavalinBanner = false;
+            config.routes.ws("/<path>", this::webSocket);
+            config.routes.ws("/", this::webSocket);
+            for (HandlerType t : new HandlerType[] {HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.PATCH,
+                    HandlerType.DELETE, HandlerType.HEAD, HandlerType.OPTIONS}) {
+                config.routes.addHttpHandler(t, "/<path>", this::forward);
+                config.routes.addHttpHandler(t, "/", this::forward);
+            }
+        }).start();
+        return this;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    public void stop() {
+        if (app != null) app.stop();
+    }
+
+    /** A request's target: the sandbox and the port inside it. */
+    record Target(String sandboxId, int port) {}
+
+    static Optional<Target> target(java.util.function.Function<String, String> header) {
+        String id = header.apply("E2b-Sandbox-Id");
+        String port = header.apply("E2b-Sandbox-Port");
+        if (id != null && !id.isBlank()) {
+            try {
+                return Optional.of(new Target(id.trim(), port == null ? EnvdRuntime.PORT : Integer.parseInt(port.trim())));
+            } catch (NumberFormatException e) {
+                return Optional.empty();
+            }
+        }
+        String host = header.apply("Host");
+        if (host != null) {
+            Matcher m = HOST.matcher(host.toLowerCase(Locale.ROOT));
+            if (m.matches()) return Optional.of(new Target(m.group(2), Integer.parseInt(m.group(1))));
+        }
+        return Optional.empty();
+    }
+
+    /** The sandbox's address for a target, or an answer saying why there is none. */
+    private Optional<String> upstream(Target t, String path, java.util.function.BiConsumer<Integer, String> refuse) {
+        if (t.port() < 1 || t.port() > 65535) {
+            refuse.accept(400, "invalid port " + t.port());
+            return Optional.empty();
+        }
+        if (t.port() == EnvdRuntime.PORT && INTERNAL_ENVD_PATHS.contains(path)) {
+            refuse.accept(403, "this route of the sandbox's daemon is not reachable from outside");
+            return Optional.empty();
+        }
+        Optional<SandboxRecord> r = sandboxes.get(t.sandboxId());
+        if (r.isEmpty() || r.get().state() != SandboxState.RUNNING) {
+            refuse.accept(502, "The sandbox was not found");
+            return Optional.empty();
+        }
+        String envd = r.get().envdUrl(); // http://<ip>:49983
+        String ip = URI.create(envd).getHost();
+        return Optional.of(ip + ":" + t.port());
+    }
+
+    private void forward(Context ctx) throws Exception {
+        Optional<Target> target = target(ctx::header);
+        if (target.isEmpty()) {
+            notFound(ctx, null, 400, "name the sandbox: E2b-Sandbox-Id and E2b-Sandbox-Port headers, or a <port>-<sandbox id> host");
+            return;
+        }
+        String path = ctx.path();
+        Optional<String> upstream = upstream(target.get(), path, (status, message) -> notFound(ctx, target.get(), status, message));
+        if (upstream.isEmpty()) return;
+        String query = ctx.queryString();
+        URI uri = URI.create("http://" + upstream.get() + path + (query == null ? "" : "?" + query));
+        boolean hasBody = ctx.header("Transfer-Encoding") != null
+                || (ctx.header("Content-Length") != null && !"0".equals(ctx.header("Content-Length")));
+        HttpRequest.Builder req = HttpRequest.newBuilder(uri).method(ctx.method().name(), hasBody
+                ? HttpRequest.BodyPublishers.ofInputStream(ctx::bodyInputStream) : HttpRequest.BodyPublishers.noBody());
+        for (String name : ctx.headerMap().keySet()) {
+            if (NOT_FORWARDED.contains(name.toLowerCase(Locale.ROOT))) continue;
+            for (var values = ctx.req().getHeaders(name); values.hasMoreElements(); ) req.header(name, values.nextElement());
+        }
+        req.header("X-Forwarded-For", ctx.ip());
+        HttpResponse<InputStream> res;
+        try {
+            res = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            notFound(ctx, target.get(), 502, "the sandbox did not answer on port " + target.get().port() + ": " + e.getMessage());
+            return;
+        }
+        ctx.status(res.statusCode());
+        res.headers().map().forEach((name, values) -> {
+            if (NOT_FORWARDED.contains(name.toLowerCase(Locale.ROOT)) || name.startsWith(":")) return;
+            for (String v : values) ctx.res().addHeader(name, v);
+        });
+        res.headers().firstValue("Content-Length").ifPresent(len -> ctx.res().setHeader("Content-Length", len));
+        try (InputStream in = res.body()) {
+            // the servlet's own stream, not Javalin's (which may hold output back to compress it)
+            OutputStream out = ctx.res().getOutputStream();
+            byte[] buf = new byte[16 * 1024];
+            int n;
+            // pass each piece on as it comes: Connect streams and SSE must not wait for a full buffer
+            while ((n = in.read(buf)) >= 0) {
+                out.write(buf, 0, n);
+                out.flush();
+            }
+        } catch (IOException e) {
+            log.debug("proxy stream to {} ended: {}", uri, e.toString());
+        }
+    }
+
+    /** E2B's answer for a sandbox it cannot reach: {@code {sandboxId, message, code}}. */
+    private static void notFound(Context ctx, Target t, int status, String message) {
+        ctx.status(status).json(t == null ? Map.of("code", status, "message", message)
+                : Map.of("sandboxId", t.sandboxId(), "message", message, "code", status));
+    }
+
+    private void webSocket(WsConfig ws) {
+        ws.onConnect(ctx -> {
+            Optional<Target> target = target(ctx::header);
+            if (target.isEmpty()) {
+                ctx.closeSession(1008, "name the sandbox");
+                return;
+            }
+            String path = URI.create(ctx.session.getUpgradeRequest().getRequestURI().toString()).getPath();
+            Optional<String> upstream = upstream(target.get(), path, (status, message) -> ctx.closeSession(1011, message));
+            if (upstream.isEmpty()) return;
+            String query = ctx.queryString();
+            URI uri = URI.create("ws://" + upstream.get() + path + (query == null ? "" : "?" + query));
+            ctx.session.setIdleTimeout(Duration.ofHours(1));
+            try {
+                WebSocket up = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
+                        .buildAsync(uri, new Relay(ctx)).join();
+                upstreams.put(ctx.sessionId(), up);
+            } catch (RuntimeException e) {
+                ctx.closeSession(1011, "the sandbox did not accept the WebSocket on port " + target.get().port());
+            }
+        });
+        ws.onMessage(ctx -> {
+            WebSocket up = upstreams.get(ctx.sessionId());
+            if (up != null) up.sendText(ctx.message(), true).join();
+        });
+        ws.onBinaryMessage(ctx -> {
+            WebSocket up = upstreams.get(ctx.sessionId());
+            if (up != null) up.sendBinary(ctx.data(), true).join();
+        });
+        ws.onClose(ctx -> {
+            WebSocket up = upstreams.remove(ctx.sessionId());
+            if (up != null) up.sendClose(WebSocket.NORMAL_CLOSURE, "").exceptionally(e -> null);
+        });
+        ws.onError(ctx -> {
+            WebSocket up = upstreams.remove(ctx.sessionId());
+            if (up != null) up.abort();
+        });
+    }
+
+    /** Passes the sandbox's frames back to the client. */
+    private final class Relay implements WebSocket.Listener {
+        private final WsContext client;
+        private final StringBuilder text = new StringBuilder();
+        private final java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
+
+        Relay(WsContext client) {
+            this.client = client;
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            text.append(data);
+            if (last) {
+                client.send(text.toString());
+                text.setLength(0);
+            }
+            ws.request(1);
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+            byte[] b = new byte[data.remaining()];
+            data.get(b);
+            binary.writeBytes(b);
+            if (last) {
+                client.send(ByteBuffer.wrap(binary.toByteArray()));
+                binary.reset();
+            }
+            ws.request(1);
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
+            upstreams.remove(client.sessionId());
+            // 1005, 1006 and 1015 describe a close, they may not be sent in one
+            client.closeSession(status == 1005 || status == 1006 || status == 1015 ? 1000 : status, reason);
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket ws, Throwable error) {
+            upstreams.remove(client.sessionId());
+            client.closeSession(1011, "the sandbox's WebSocket failed");
+        }
+    }
+}

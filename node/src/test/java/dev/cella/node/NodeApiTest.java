@@ -1,0 +1,177 @@
+package dev.cella.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cella.node.api.NodeApi;
+import dev.cella.node.api.NodeCapacity;
+import dev.cella.node.proxy.SandboxProxy;
+import dev.cella.node.sandbox.SandboxStore;
+import dev.cella.node.sandbox.Sandboxes;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.DataInputStream;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** The node's API and traffic proxy over real HTTP, with real sandboxes behind them. */
+class NodeApiTest {
+    static final String TOKEN = "node-token-for-tests-" + System.nanoTime();
+    static NodeFixture node;
+    static Sandboxes sandboxes;
+    static NodeApi api;
+    static SandboxProxy proxy;
+    static String apiBase, proxyBase;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(NodeFixture.isRoot(), "sandboxes need root: namespaces, mounts, cgroups (CI is root)");
+        node = new NodeFixture();
+        sandboxes = new Sandboxes(node.driver, new SandboxStore(node.state), Clock.systemUTC());
+        sandboxes.recover();
+        api = new NodeApi(sandboxes, id -> id.equals("base") ? Optional.of(node.rootfs) : Optional.<Path>empty(),
+                new NodeCapacity("container", node.state), TOKEN).start("127.0.0.1", 0);
+        proxy = new SandboxProxy(sandboxes).start("127.0.0.1", 0);
+        apiBase = "http://127.0.0.1:" + api.port();
+        proxyBase = "http://127.0.0.1:" + proxy.port();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (api != null) api.stop();
+        if (proxy != null) proxy.stop();
+        if (sandboxes != null) {
+            for (var r : sandboxes.list()) sandboxes.kill(r.spec().id());
+            sandboxes.close();
+        }
+        if (node != null) node.close();
+    }
+
+    record Res(int status, JsonNode body) {}
+
+    static Res call(String method, String path, String body, boolean withToken) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(apiBase + path)).timeout(Duration.ofSeconds(60))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (withToken) b.header("Authorization", "Bearer " + TOKEN);
+        HttpResponse<String> r = node.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return new Res(r.statusCode(), r.body().isEmpty() ? null : NodeFixture.JSON.readTree(r.body()));
+    }
+
+    @Test
+    void theLifecycleOverHttp() throws Exception {
+        assertThat(call("GET", "/v1/sandboxes", null, false).status()).isEqualTo(401);
+        assertThat(call("GET", "/health", null, false).status()).isEqualTo(200);
+        assertThat(call("POST", "/v1/sandboxes", "{not json", true).status()).isEqualTo(400);
+        assertThat(call("POST", "/v1/sandboxes", "{\"sandboxId\":\"x1\",\"templateId\":\"nope\"}", true).status()).isEqualTo(400);
+        assertThat(call("POST", "/v1/sandboxes", "{\"sandboxId\":\"Bad-Id\",\"templateId\":\"base\"}", true).status()).isEqualTo(400);
+        assertThat(call("POST", "/v1/sandboxes", "{\"sandboxId\":\"x2\",\"templateId\":\"base\",\"memoryMb\":\"lots\"}", true).status()).isEqualTo(400);
+
+        Res created = call("POST", "/v1/sandboxes", """
+                {"sandboxId":"api1","templateId":"base","vcpus":1,"memoryMb":256,"diskMb":512,"timeoutSeconds":300,
+                 "envVars":{"A":"1"},"metadata":{"owner":"tests"},"envdAccessToken":"secret-token","internet":false}""", true);
+        assertThat(created.status()).isEqualTo(201);
+        assertThat(created.body().path("state").asText()).isEqualTo("running");
+        assertThat(created.body().toString()).doesNotContain("secret-token");
+        assertThat(call("GET", "/v1/sandboxes/api1", null, true).body().path("metadata").path("owner").asText()).isEqualTo("tests");
+        assertThat(call("GET", "/v1/sandboxes", null, true).body()).hasSize(1);
+        assertThat(call("POST", "/v1/sandboxes/api1/pause", null, true).status()).isEqualTo(200);
+        assertThat(call("POST", "/v1/sandboxes/api1/pause", null, true).status()).isEqualTo(409);
+        assertThat(call("POST", "/v1/sandboxes/api1/resume", "{\"timeoutSeconds\":60}", true).body().path("state").asText()).isEqualTo("running");
+        assertThat(call("POST", "/v1/sandboxes/api1/timeout", "{\"timeoutSeconds\":-5}", true).status()).isEqualTo(400);
+        assertThat(call("POST", "/v1/sandboxes/api1/timeout", "{\"timeoutSeconds\":120}", true).status()).isEqualTo(200);
+        JsonNode node1 = call("GET", "/v1/node", null, true).body();
+        assertThat(node1.path("sandboxes").path("running").asInt()).isEqualTo(1);
+        assertThat(node1.path("committed").path("memoryMb").asInt()).isEqualTo(256);
+        assertThat(call("GET", "/v1/sandboxes/api1/events", null, true).body().toString()).contains("created", "paused", "resumed", "timeout-set");
+        assertThat(call("DELETE", "/v1/sandboxes/api1", null, true).status()).isEqualTo(204);
+        assertThat(call("GET", "/v1/sandboxes/api1", null, true).status()).isEqualTo(404);
+        assertThat(call("DELETE", "/v1/sandboxes/api1", null, true).status()).isEqualTo(404);
+    }
+
+    @Test
+    void theProxyStreamsToEnvdAndGuardsItsInternalRoutes() throws Exception {
+        call("POST", "/v1/sandboxes", "{\"sandboxId\":\"px1\",\"templateId\":\"base\",\"memoryMb\":256,\"internet\":false}", true);
+        // a streaming command through the proxy: its first line arrives long before it ends
+        String req = "{\"process\":{\"cmd\":\"/bin/bash\",\"args\":[\"-c\",\"echo first; sleep 1.5; echo second\"]}}";
+        byte[] body = req.getBytes();
+        byte[] env = ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(body.length).put(body).array();
+        long t0 = System.nanoTime();
+        HttpResponse<InputStream> r = node.http.send(HttpRequest.newBuilder(URI.create(proxyBase + "/process.Process/Start"))
+                .header("Content-Type", "application/connect+json").header("E2b-Sandbox-Id", "px1").header("E2b-Sandbox-Port", "49983")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(env)).build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(r.statusCode()).isEqualTo(200);
+        long firstAt = -1;
+        StringBuilder out = new StringBuilder();
+        try (DataInputStream in = new DataInputStream(r.body())) {
+            while (true) {
+                int flags = in.readUnsignedByte();
+                JsonNode m = NodeFixture.JSON.readTree(in.readNBytes(in.readInt()));
+                if ((flags & 2) != 0) break;
+                JsonNode data = m.path("event").path("data");
+                if (data.has("stdout")) {
+                    if (firstAt < 0) firstAt = System.nanoTime();
+                    out.append(new String(data.get("stdout").binaryValue()));
+                }
+            }
+        }
+        long end = System.nanoTime();
+        assertThat(out.toString()).isEqualTo("first\nsecond\n");
+        assertThat(TimeUnit.NANOSECONDS.toMillis(end - firstAt)).as("first line streamed ahead of the end").isGreaterThan(1000);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(firstAt - t0)).isLessThan(1000);
+
+        // host-based routing, and envd's /init out of reach
+        // (the JDK's client will not set Host: a raw request does)
+        try (var socket = new java.net.Socket("127.0.0.1", proxy.port())) {
+            socket.getOutputStream().write("GET /health HTTP/1.1\r\nHost: 49983-px1.cella.test\r\nConnection: close\r\n\r\n".getBytes());
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream())).readLine();
+            assertThat(status).startsWith("HTTP/1.1 204");
+        }
+        var init = node.http.send(HttpRequest.newBuilder(URI.create(proxyBase + "/init")).header("E2b-Sandbox-Id", "px1")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"accessToken\":\"mine\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(init.statusCode()).isEqualTo(403);
+        var unknown = node.http.send(HttpRequest.newBuilder(URI.create(proxyBase + "/health")).header("E2b-Sandbox-Id", "nosuch").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(unknown.statusCode()).isEqualTo(502);
+        assertThat(NodeFixture.JSON.readTree(unknown.body()).path("sandboxId").asText()).isEqualTo("nosuch");
+        sandboxes.kill("px1");
+    }
+
+    @Test
+    void webSocketsReachAnyPortInside() throws Exception {
+        call("POST", "/v1/sandboxes", "{\"sandboxId\":\"ws1\",\"templateId\":\"base\",\"memoryMb\":256,\"internet\":false}", true);
+        String url = sandboxes.require("ws1").envdUrl();
+        byte[] server = NodeApiTest.class.getResourceAsStream("/ws_echo.py").readAllBytes();
+        var up = node.http.send(HttpRequest.newBuilder(URI.create(url + "/files?path=/home/user/ws_echo.py"))
+                .header("Content-Type", "application/octet-stream").POST(HttpRequest.BodyPublishers.ofByteArray(server)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(up.statusCode()).isEqualTo(200);
+        node.run(url, "nohup python3 /home/user/ws_echo.py >/tmp/ws.log 2>&1 & for i in $(seq 50); do (echo > /dev/tcp/127.0.0.1/8765) 2>/dev/null && break; sleep 0.1; done", null);
+        CompletableFuture<String> reply = new CompletableFuture<>();
+        WebSocket ws = node.http.newWebSocketBuilder().header("E2b-Sandbox-Id", "ws1").header("E2b-Sandbox-Port", "8765")
+                .buildAsync(URI.create("ws://127.0.0.1:" + proxy.port() + "/chat"), new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+                        reply.complete(data.toString());
+                        return null;
+                    }
+                }).get(10, TimeUnit.SECONDS);
+        ws.sendText("hello sandbox", true).get(5, TimeUnit.SECONDS);
+        assertThat(reply.get(10, TimeUnit.SECONDS)).isEqualTo("echo:hello sandbox");
+        ws.sendClose(WebSocket.NORMAL_CLOSURE, "").get(5, TimeUnit.SECONDS);
+        sandboxes.kill("ws1");
+    }
+}
