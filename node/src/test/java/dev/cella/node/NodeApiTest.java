@@ -35,6 +35,7 @@ class NodeApiTest {
     static Sandboxes sandboxes;
     static NodeApi api;
     static SandboxProxy proxy;
+    static dev.cella.node.metrics.MetricsSampler metrics;
     static String apiBase, proxyBase;
 
     @BeforeAll
@@ -43,8 +44,9 @@ class NodeApiTest {
         node = new NodeFixture();
         sandboxes = new Sandboxes(node.driver, new SandboxStore(node.state), Clock.systemUTC());
         sandboxes.recover();
+        metrics = new dev.cella.node.metrics.MetricsSampler(sandboxes, node.driver).start();
         api = new NodeApi(sandboxes, id -> id.equals("base") ? Optional.of(node.rootfs) : Optional.<Path>empty(),
-                new NodeCapacity("container", node.state), TOKEN).start("127.0.0.1", 0);
+                new NodeCapacity("container", node.state), metrics, TOKEN).start("127.0.0.1", 0);
         proxy = new SandboxProxy(sandboxes).start("127.0.0.1", 0);
         apiBase = "http://127.0.0.1:" + api.port();
         proxyBase = "http://127.0.0.1:" + proxy.port();
@@ -53,6 +55,7 @@ class NodeApiTest {
     @AfterAll
     static void stop() throws Exception {
         if (api != null) api.stop();
+        if (metrics != null) metrics.close();
         if (proxy != null) proxy.stop();
         if (sandboxes != null) {
             for (var r : sandboxes.list()) sandboxes.kill(r.spec().id());
@@ -100,6 +103,30 @@ class NodeApiTest {
         assertThat(call("DELETE", "/v1/sandboxes/api1", null, true).status()).isEqualTo(204);
         assertThat(call("GET", "/v1/sandboxes/api1", null, true).status()).isEqualTo(404);
         assertThat(call("DELETE", "/v1/sandboxes/api1", null, true).status()).isEqualTo(404);
+    }
+
+    @Test
+    void metricsShowWhatTheSandboxUses() throws Exception {
+        call("POST", "/v1/sandboxes", "{\"sandboxId\":\"mx1\",\"templateId\":\"base\",\"vcpus\":1,\"memoryMb\":256,\"internet\":false}", true);
+        String url = sandboxes.require("mx1").envdUrl();
+        node.run(url, "head -c 50000000 /dev/urandom > ~/blob; timeout 2 sh -c 'while :; do :; done'; true", null);
+        Thread.sleep(700);
+        JsonNode m = call("GET", "/v1/sandboxes/mx1/metrics?range=5m", null, true).body();
+        assertThat(m.path("sandbox_id").asText()).isEqualTo("mx1");
+        assertThat(m.path("points").size()).isGreaterThan(3);
+        double maxCpu = 0;
+        long maxDisk = 0, maxMem = 0;
+        for (JsonNode p : m.path("points")) {
+            maxCpu = Math.max(maxCpu, p.path("cpu_pct").asDouble());
+            maxDisk = Math.max(maxDisk, p.path("disk_bytes").asLong());
+            maxMem = Math.max(maxMem, p.path("mem_bytes").asLong());
+        }
+        assertThat(maxCpu).as("a busy loop on its one vCPU").isGreaterThan(60);
+        assertThat(maxDisk).as("the 50 MB it wrote").isGreaterThan(50_000_000L);
+        assertThat(maxMem).isGreaterThan(10_000_000L);
+        assertThat(call("GET", "/v1/sandboxes/mx1/metrics?range=3d", null, true).status()).isEqualTo(400);
+        sandboxes.kill("mx1");
+        assertThat(call("GET", "/v1/sandboxes/mx1/metrics", null, true).status()).isEqualTo(404);
     }
 
     @Test

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.cella.node.metrics.MetricsSampler;
 import dev.cella.node.sandbox.SandboxException;
 import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxSpec;
@@ -19,6 +20,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -38,6 +40,7 @@ import java.util.function.Function;
  * POST   /v1/sandboxes/{id}/pause|resume|hibernate   (resume: {timeoutSeconds?})
  * POST   /v1/sandboxes/{id}/timeout       {timeoutSeconds}
  * GET    /v1/sandboxes/{id}/events        the lifecycle log
+ * GET    /v1/sandboxes/{id}/metrics?range=10m   CPU, memory, disk points (5m 10m 1h 2h 6h 12h 24h)
  * </pre>
  * Errors are {@code {"code": status, "message": ...}}: 400 bad input, 401 token, 404, 409 state.
  */
@@ -47,16 +50,19 @@ public final class NodeApi {
     private final Sandboxes sandboxes;
     private final Function<String, Optional<Path>> templates;
     private final NodeCapacity capacity;
+    private final MetricsSampler metrics;
     private final byte[] token;
     private final ObjectMapper json = new ObjectMapper().registerModule(new JavaTimeModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     private Javalin app;
 
-    public NodeApi(Sandboxes sandboxes, Function<String, Optional<Path>> templates, NodeCapacity capacity, String nodeToken) {
+    public NodeApi(Sandboxes sandboxes, Function<String, Optional<Path>> templates, NodeCapacity capacity, MetricsSampler metrics,
+                   String nodeToken) {
         if (nodeToken == null || nodeToken.length() < 16) throw new IllegalArgumentException("the node token must have at least 16 characters");
         this.sandboxes = sandboxes;
         this.templates = templates;
         this.capacity = capacity;
+        this.metrics = metrics;
         this.token = nodeToken.getBytes(StandardCharsets.UTF_8);
     }
 
@@ -89,6 +95,7 @@ public final class NodeApi {
                 ctx.json(view(sandboxes.setTimeout(ctx.pathParam("id"), d)));
             });
             config.routes.get("/v1/sandboxes/{id}/events", ctx -> ctx.json(sandboxes.events(ctx.pathParam("id"))));
+            config.routes.get("/v1/sandboxes/{id}/metrics", this::metrics);
             config.routes.exception(SandboxException.NotFound.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
             config.routes.exception(SandboxException.Conflict.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
             config.routes.exception(BadRequest.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
@@ -169,6 +176,27 @@ public final class NodeApi {
             out.put(e.getKey(), e.getValue().asText());
         });
         return out;
+    }
+
+    private static final Map<String, Long> RANGES = Map.of("5m", 300L, "10m", 600L, "1h", 3600L, "2h", 7200L,
+            "6h", 21600L, "12h", 43200L, "24h", 86400L);
+
+    /** Seed 004's CapsuleMetrics: {sandbox_id, range, points[{timestamp_unix, cpu_pct, mem_bytes, disk_bytes}]}. */
+    private void metrics(Context ctx) {
+        String id = ctx.pathParam("id");
+        sandboxes.require(id);
+        String range = Optional.ofNullable(ctx.queryParam("range")).orElse("10m");
+        Long seconds = RANGES.get(range);
+        if (seconds == null) throw new BadRequest("range must be one of 5m, 10m, 1h, 2h, 6h, 12h, 24h");
+        List<Map<String, Object>> points = metrics.points(id, seconds).stream().map(p -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("timestamp_unix", p.timestampUnix());
+            m.put("cpu_pct", p.cpuPct());
+            m.put("mem_bytes", p.memBytes());
+            m.put("disk_bytes", p.diskBytes());
+            return m;
+        }).toList();
+        ctx.json(Map.of("sandbox_id", id, "range", range, "points", points));
     }
 
     private void create(Context ctx) throws Exception {

@@ -196,6 +196,45 @@ public final class ContainerDriver implements RuntimeDriver {
         crun.resume(containerName(id));
     }
 
+    /**
+     * CPU time and memory from the sandbox's cgroup (v1 controllers or the v2 unified
+     * tree), memory without the page cache it could give back; disk is what the
+     * writable layer's filesystem has allocated.
+     */
+    @Override
+    public Optional<SandboxUsage> usage(String id) {
+        try {
+            Path cg = Path.of("/sys/fs/cgroup");
+            long cpu, memory;
+            Path v2 = cg.resolve("cella").resolve(id);
+            if (Files.exists(v2.resolve("cpu.stat"))) {
+                cpu = statField(v2.resolve("cpu.stat"), "usage_usec") * 1000;
+                memory = Long.parseLong(Files.readString(v2.resolve("memory.current")).trim())
+                        - statField(v2.resolve("memory.stat"), "inactive_file");
+            } else {
+                Path cpuacct = cg.resolve("cpuacct/cella").resolve(id).resolve("cpuacct.usage");
+                if (!Files.exists(cpuacct)) cpuacct = cg.resolve("cpu,cpuacct/cella").resolve(id).resolve("cpuacct.usage");
+                cpu = Long.parseLong(Files.readString(cpuacct).trim());
+                Path mem = cg.resolve("memory/cella").resolve(id);
+                memory = Long.parseLong(Files.readString(mem.resolve("memory.usage_in_bytes")).trim())
+                        - statField(mem.resolve("memory.stat"), "total_inactive_file");
+            }
+            java.nio.file.FileStore layer = Files.getFileStore(dir(id).resolve("layer"));
+            long disk = layer.getTotalSpace() - layer.getUnallocatedSpace();
+            return Optional.of(new SandboxUsage(cpu, Math.max(0, memory), disk));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static long statField(Path file, String field) throws IOException {
+        for (String line : Files.readAllLines(file)) {
+            String[] f = line.split(" ");
+            if (f.length == 2 && f[0].equals(field)) return Long.parseLong(f[1]);
+        }
+        return 0;
+    }
+
     @Override
     public List<String> running() throws IOException {
         return crun.list().stream().filter(n -> n.startsWith(PREFIX)).map(n -> n.substring(PREFIX.length())).toList();

@@ -35,6 +35,9 @@ public interface RuntimeDriver {
     /** Starts a persisted sandbox again with the filesystem it had. */
     RunningSandbox restore(SandboxSpec spec) throws IOException;
 
+    /** What the sandbox uses now; empty when it is not running here. */
+    java.util.Optional<SandboxUsage> usage(String id);
+
     /** The ids of the sandboxes this driver really has running (or frozen) on the host. */
     List<String> running() throws IOException;
 
