@@ -101,11 +101,15 @@ public final class SandboxNetwork {
             Command.run("ip", "-n", a.netns(), "link", "set", "lo", "up");
             Command.run("ip", "-n", a.netns(), "link", "set", "eth0", "up");
             Command.run("ip", "-n", a.netns(), "route", "add", "default", "via", a.hostIp());
-            if (internet) Command.run("nft", "add", "element", "inet", TABLE, "internet", "{ " + a.sandboxIp() + " }");
+            if (internet) allowInternet(a);
         } catch (IOException e) {
             destroy(a);
             throw e;
         }
+    }
+
+    public void allowInternet(SandboxAddress a) throws IOException {
+        Command.run("nft", "add", "element", "inet", TABLE, "internet", "{ " + a.sandboxIp() + " }");
     }
 
     /** Removes the namespace (which takes the veth pair with it) and the internet permission. */

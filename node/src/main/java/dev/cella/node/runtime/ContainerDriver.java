@@ -241,13 +241,15 @@ public final class ContainerDriver implements RuntimeDriver {
     }
 
     @Override
-    public Optional<RunningSandbox> reattach(String id) throws IOException {
+    public Optional<RunningSandbox> reattach(SandboxSpec spec) throws IOException {
+        String id = spec.id();
         Path addressFile = dir(id).resolve("address.json");
         if (!Files.exists(addressFile)) return Optional.empty();
         Optional<String> status = crun.state(containerName(id)).map(s -> s.path("status").asText());
         if (status.isEmpty() || !(status.get().equals("running") || status.get().equals("paused"))) return Optional.empty();
         SandboxAddress address = json.readValue(addressFile.toFile(), SandboxAddress.class);
         network.claim(address.slot());
+        if (spec.internet()) network.allowInternet(address); // the node's rules were made anew at its start
         addresses.put(id, address);
         return Optional.of(new RunningSandbox(id, address, EnvdClient.base(address.sandboxIp()), 0));
     }

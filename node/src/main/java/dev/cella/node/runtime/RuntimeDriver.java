@@ -42,7 +42,7 @@ public interface RuntimeDriver {
     List<String> running() throws IOException;
 
     /** Takes back a sandbox found running after the node restarted; empty when it is not (fully) there. */
-    java.util.Optional<RunningSandbox> reattach(String id) throws IOException;
+    java.util.Optional<RunningSandbox> reattach(SandboxSpec spec) throws IOException;
 
     /**
      * Removes every kernel object and file of this driver that none of the {@code owned}

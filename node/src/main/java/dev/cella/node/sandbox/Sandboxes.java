@@ -48,7 +48,7 @@ public final class Sandboxes implements AutoCloseable {
                 live.put(id, r);
                 continue;
             }
-            Optional<RunningSandbox> found = driver.reattach(id);
+            Optional<RunningSandbox> found = driver.reattach(r.spec());
             if (found.isPresent()) {
                 live.put(id, r);
                 event(id, "readopted", "after a node restart, " + r.state().name().toLowerCase());

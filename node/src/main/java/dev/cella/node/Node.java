@@ -1,0 +1,69 @@
+package dev.cella.node;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.node.api.NodeApi;
+import dev.cella.node.api.NodeCapacity;
+import dev.cella.node.envd.EnvdClient;
+import dev.cella.node.envd.EnvdRuntime;
+import dev.cella.node.metrics.MetricsSampler;
+import dev.cella.node.net.SandboxNetwork;
+import dev.cella.node.proxy.SandboxProxy;
+import dev.cella.node.runtime.CgroupLayout;
+import dev.cella.node.runtime.ContainerDriver;
+import dev.cella.node.runtime.Crun;
+import dev.cella.node.sandbox.SandboxStore;
+import dev.cella.node.sandbox.Sandboxes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A node: the parts wired by hand, in one place. On start it makes its network rules
+ * anew, re-adopts the sandboxes on record that still run, removes what nothing owns,
+ * then serves its API and its traffic proxy.
+ */
+public final class Node implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Node.class);
+
+    private final Sandboxes sandboxes;
+    private final MetricsSampler metrics;
+    private final NodeApi api;
+    private final SandboxProxy proxy;
+
+    public Node(NodeConfig c) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        Files.createDirectories(c.stateDir());
+        SandboxNetwork network = new SandboxNetwork(c.subnetOctet());
+        network.installRules(List.of());
+        ContainerDriver driver = new ContainerDriver(c.stateDir(), new Crun(c.stateDir().resolve("crun"), CgroupLayout.detect(), json),
+                network, new EnvdRuntime(c.envdRuntime()), new EnvdClient(json), json);
+        sandboxes = new Sandboxes(driver, new SandboxStore(c.stateDir()), Clock.systemUTC());
+        List<String> removed = sandboxes.recover();
+        log.info("node state in {}: {} sandboxes re-adopted, {} orphaned objects removed", c.stateDir(), sandboxes.list().size(), removed.size());
+        metrics = new MetricsSampler(sandboxes, driver).start();
+        api = new NodeApi(sandboxes, id -> Optional.ofNullable(c.templates().get(id)), new NodeCapacity(driver.kind(), c.stateDir()),
+                metrics, c.token()).start(c.apiHost(), c.apiPort());
+        proxy = new SandboxProxy(sandboxes).start(c.proxyHost(), c.proxyPort());
+        log.info("node API on {}:{}, sandbox proxy on {}:{}", c.apiHost(), api.port(), c.proxyHost(), proxy.port());
+    }
+
+    public int apiPort() { return api.port(); }
+
+    public int proxyPort() { return proxy.port(); }
+
+    public Sandboxes sandboxes() { return sandboxes; }
+
+    /** Stops serving; the sandboxes keep running and are re-adopted by the next start. */
+    @Override
+    public void close() {
+        api.stop();
+        proxy.stop();
+        metrics.close();
+        sandboxes.close();
+    }
+}

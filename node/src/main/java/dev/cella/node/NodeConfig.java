@@ -1,0 +1,8 @@
+package dev.cella.node;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/** How a node runs: where it keeps state, where it listens, its token, its templates, its envd runtime. */
+public record NodeConfig(Path stateDir, String apiHost, int apiPort, String proxyHost, int proxyPort, String token,
+                         Path envdRuntime, Map<String, Path> templates, int subnetOctet) {}
