@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Installs what Cella needs on a Debian 12 machine, from Debian's packages, when it is
-# missing. Safe to run again. Usage: scripts/install-prereqs.sh [--with-tests]
+# missing. Safe to run again. Usage: scripts/install-prereqs.sh [--with-node | --with-tests]
 set -euo pipefail
-with_tests=0
-[ "${1:-}" = "--with-tests" ] && with_tests=1
+with_tests=0 with_node=0
+case "${1:-}" in
+  --with-tests) with_tests=1; with_node=1 ;;
+  --with-node) with_node=1 ;;
+esac
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in mmdebstrap busybox-static curl util-linux iproute2 ca-certificates; do have "$p" || need+=("$p"); done
+packages=(mmdebstrap busybox-static curl util-linux iproute2 ca-certificates)
+# the node: crun runs sandboxes, nftables isolates them, e2fsprogs makes their disks
+[ "$with_node" = 1 ] && packages+=(crun nftables e2fsprogs python3)
+for p in "${packages[@]}"; do have "$p" || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "cella: missing Debian packages: ${need[*]} (run as root, or: apt-get install ${need[*]})" >&2
