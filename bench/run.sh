@@ -8,4 +8,8 @@ export CELLA_BENCH_ROOTFS=${1:?usage: bench/run.sh ROOTFS [RUNS]}
 export CELLA_BENCH_RUNS=${2:-20}
 export CELLA_BENCH_RUNTIME="$root/envd/target/envd-runtime"
 export CELLA_BENCH_SANDBOX="$root/scripts/envd-sandbox.sh"
-exec node "$here/envd-bench.mjs"
+node "$here/envd-bench.mjs"
+echo
+java=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
+exec "$java" --enable-native-access=ALL-UNNAMED -cp "$root/bench/target/cella-bench.jar:$root/bench/target/lib/*" \
+  dev.cella.bench.NodeBench "$CELLA_BENCH_ROOTFS" "$CELLA_BENCH_RUNTIME" "$CELLA_BENCH_RUNS"

@@ -15,6 +15,7 @@ public record EnvdRuntime(Path dir) {
     public static final int PORT = 49983;
 
     public EnvdRuntime {
+        dir = dir.toAbsolutePath().normalize(); // crun resolves mount sources from its own directory
         if (!Files.isRegularFile(dir.resolve("envd.args"))) {
             throw new IllegalArgumentException("no envd runtime at " + dir + " (build it: ./mvnw package)");
         }

@@ -110,9 +110,15 @@ public final class ContainerDriver implements RuntimeDriver {
             json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(),
                     OciConfig.build(json, spec, address, rootfs, envd, "/cella/" + spec.id()));
             Files.deleteIfExists(dir.resolve(HIBERNATED));
+            long prepared = System.nanoTime();
             crun.runDetached(containerName(spec.id()), dir, dir.resolve("envd.log"));
+            long launched = System.nanoTime();
             envdClient.awaitHealthy(address.sandboxIp(), Duration.ofSeconds(20));
+            long healthy = System.nanoTime();
             envdClient.init(address.sandboxIp(), spec.envVars(), spec.envdAccessToken(), spec.defaultUser(), null);
+            log.debug("sandbox {}: disk, mounts and network {} ms, crun {} ms, envd up {} ms, init {} ms", spec.id(),
+                    (prepared - t0) / 1_000_000, (launched - prepared) / 1_000_000, (healthy - launched) / 1_000_000,
+                    (System.nanoTime() - healthy) / 1_000_000);
         } catch (IOException | RuntimeException e) {
             String envdLog = readQuietly(dir.resolve("envd.log"));
             if (fresh) stop(spec.id()); else release(spec.id());

@@ -1,0 +1,177 @@
+package dev.cella.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.node.envd.EnvdClient;
+import dev.cella.node.envd.EnvdRuntime;
+import dev.cella.node.net.SandboxNetwork;
+import dev.cella.node.runtime.CgroupLayout;
+import dev.cella.node.runtime.ContainerDriver;
+import dev.cella.node.runtime.Crun;
+import dev.cella.node.runtime.RunningSandbox;
+import dev.cella.node.sandbox.SandboxSpec;
+import dev.cella.node.sys.Command;
+import dev.cella.node.sys.Paths;
+
+import java.io.DataInputStream;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The node's figures, each next to its baseline from the same run: create to envd
+ * ready and to the first command, against {@code crun run} of /bin/true on the same
+ * root filesystem; pause and resume; host memory per idle sandbox and how many fit.
+ *
+ * <p>Usage: NodeBench ROOTFS ENVD_RUNTIME [RUNS]
+ */
+public final class NodeBench {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    public static void main(String[] args) throws Exception {
+        Path rootfs = Path.of(args[0]);
+        Path runtime = Path.of(args[1]);
+        int runs = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+        Path state = Files.createTempDirectory("cella-bench");
+        SandboxNetwork network = new SandboxNetwork(232);
+        network.installRules(List.of());
+        ContainerDriver driver = new ContainerDriver(state, new Crun(state.resolve("crun"), CgroupLayout.detect(), JSON), network,
+                new EnvdRuntime(runtime), new EnvdClient(JSON), JSON);
+        try {
+            run(driver, rootfs, runs, state);
+        } finally {
+            driver.reconcile(Set.of());
+            network.removeRules();
+            Paths.deleteTree(state);
+        }
+    }
+
+    static SandboxSpec spec(String id, Path rootfs) {
+        return new SandboxSpec(id, "base", rootfs, 2, 512, 1024, 512, false, Map.of(), Map.of(), null, "user"); // E2B's default: 2 vCPUs, 512 MiB
+    }
+
+    static void run(ContainerDriver driver, Path rootfs, int runs, Path state) throws Exception {
+        System.out.printf("Cella node benchmark (container driver on crun): %d runs; %s%n%n", runs, java.time.Instant.now());
+        List<Double> crunTrue = crunBaseline(rootfs, runs, state);
+
+        List<Double> ready = new ArrayList<>(), firstCommand = new ArrayList<>(), pause = new ArrayList<>(), resume = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            String id = "bench" + i;
+            long t0 = System.nanoTime();
+            RunningSandbox s = driver.create(spec(id, rootfs));
+            ready.add(ms(t0));
+            runTrue(s.envdUrl());
+            firstCommand.add(ms(t0));
+            long p0 = System.nanoTime();
+            driver.freeze(id);
+            pause.add(ms(p0));
+            long r0 = System.nanoTime();
+            driver.thaw(id);
+            resume.add(ms(r0));
+            driver.stop(id);
+        }
+        Stats base = Stats.of(crunTrue);
+        row("create to envd ready", Stats.of(ready), "ms", "crun run /bin/true", base);
+        row("create to first command (true)", Stats.of(firstCommand), "ms", "crun run /bin/true", base);
+        row("pause (freeze, crun pause)", Stats.of(pause), "ms", null, null);
+        row("resume (thaw, crun resume)", Stats.of(resume), "ms", null, null);
+
+        // memory of idle sandboxes: start several, let them settle, measure the host's loss and the cgroups
+        int idle = Math.min(10, Math.max(3, runs / 2));
+        long availBefore = memAvailableKb();
+        List<Double> perCgroup = new ArrayList<>();
+        for (int i = 0; i < idle; i++) driver.create(spec("idle" + i, rootfs));
+        Thread.sleep(3000);
+        for (int i = 0; i < idle; i++) {
+            driver.usage("idle" + i).ifPresent(u -> perCgroup.add(u.memoryBytes() / 1048576.0));
+        }
+        long availAfter = memAvailableKb();
+        double perSandboxMb = (availBefore - availAfter) / 1024.0 / idle;
+        row("idle sandbox memory, its cgroup (no page cache)", Stats.of(perCgroup), "MiB", null, null);
+        System.out.printf("%-48s %.1f MiB each (%d idle sandboxes, MemAvailable before/after)%n", "host memory per idle sandbox", perSandboxMb, idle);
+        long fit = (long) (availAfter / 1024.0 / Math.max(1, perSandboxMb));
+        System.out.printf("%-48s ~%d more (MemAvailable %d MiB / %.1f MiB); CPU and disk not counted%n",
+                "idle sandboxes that fit on this machine", fit, availAfter / 1024, perSandboxMb);
+        for (int i = 0; i < idle; i++) driver.stop("idle" + i);
+    }
+
+    /** crun run of /bin/true in a bundle over the same root filesystem (read-only), no network setup. */
+    static List<Double> crunBaseline(Path rootfs, int runs, Path state) throws Exception {
+        Path bundle = Files.createDirectories(state.resolve("baseline"));
+        Command.run("crun", "spec", "--bundle", bundle.toString());
+        var cfg = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(bundle.resolve("config.json").toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) cfg.get("process")).put("terminal", false);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) cfg.get("process")).putArray("args").add("/bin/true");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) cfg.get("root")).put("path", rootfs.toString()).put("readonly", true);
+        JSON.writeValue(bundle.resolve("config.json").toFile(), cfg);
+        Crun crun = new Crun(state.resolve("crun-baseline"), CgroupLayout.detect(), JSON);
+        List<Double> out = new ArrayList<>();
+        for (int i = 0; i < runs + 3; i++) {
+            List<String> argv = new ArrayList<>(crunArgv(crun));
+            argv.addAll(List.of("run", "--bundle=" + bundle, "base" + i));
+            long t0 = System.nanoTime();
+            Command.run(argv);
+            if (i >= 3) out.add(ms(t0)); // three warm-up runs
+        }
+        return out;
+    }
+
+    static List<String> crunArgv(Crun crun) {
+        List<String> argv = new ArrayList<>();
+        if (CgroupLayout.detect() == CgroupLayout.HYBRID) {
+            argv.addAll(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    "umount /sys/fs/cgroup/unified 2>/dev/null; exec \"$0\" \"$@\""));
+        }
+        argv.add("crun");
+        return argv;
+    }
+
+    static void runTrue(String envdUrl) throws Exception {
+        byte[] body = "{\"process\":{\"cmd\":\"/bin/true\"}}".getBytes();
+        byte[] env = ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(body.length).put(body).array();
+        HttpResponse<InputStream> r = HTTP.send(HttpRequest.newBuilder(URI.create(envdUrl + "/process.Process/Start"))
+                .header("Content-Type", "application/connect+json").POST(HttpRequest.BodyPublishers.ofByteArray(env)).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        try (DataInputStream in = new DataInputStream(r.body())) {
+            while (true) {
+                int flags = in.readUnsignedByte();
+                JsonNode m = JSON.readTree(in.readNBytes(in.readInt()));
+                if ((flags & 2) != 0 || m.path("event").has("end")) return;
+            }
+        }
+    }
+
+    static long memAvailableKb() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+            if (line.startsWith("MemAvailable:")) return Long.parseLong(line.replaceAll("\\D", ""));
+        }
+        return 0;
+    }
+
+    static double ms(long t0) {
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    record Stats(int n, double median, double p99) {
+        static Stats of(List<Double> xs) {
+            List<Double> s = xs.stream().sorted().toList();
+            if (s.isEmpty()) return new Stats(0, Double.NaN, Double.NaN);
+            return new Stats(s.size(), s.get((s.size() - 1) / 2), s.get(Math.min(s.size() - 1, (int) Math.ceil(0.99 * s.size()) - 1)));
+        }
+    }
+
+    static void row(String name, Stats s, String unit, String baseName, Stats base) {
+        String b = base == null ? "" : String.format("   | baseline %s: median %.2f %s, p99 %.2f %s", baseName, base.median(), unit, base.p99(), unit);
+        System.out.printf("%-48s median %9.2f %s  p99 %9.2f %s  (n=%d)%s%n", name, s.median(), unit, s.p99(), unit, s.n(), b);
+    }
+}
