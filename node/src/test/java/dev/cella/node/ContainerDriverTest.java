@@ -58,7 +58,7 @@ class ContainerDriverTest {
             long t0 = System.nanoTime();
             node.driver.freeze("pause1");
             long pauseMs = (System.nanoTime() - t0) / 1_000_000;
-            Path counter = node.state.resolve("sandboxes/pause1/upper/tmp/counter");
+            Path counter = node.state.resolve("sandboxes/pause1/layer/upper/tmp/counter");
             String before = Files.readString(counter).trim();
             Thread.sleep(500);
             assertThat(Files.readString(counter).trim()).as("no process runs while paused").isEqualTo(before);

@@ -79,6 +79,7 @@ public final class OciConfig {
         MASKED.forEach(masked::add);
         ArrayNode ro = linux.putArray("readonlyPaths");
         READ_ONLY.forEach(ro::add);
+        linux.set("seccomp", SeccompProfile.build(json));
         return c;
     }
 
