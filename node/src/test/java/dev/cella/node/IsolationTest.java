@@ -133,6 +133,25 @@ class IsolationTest {
     }
 
     @Test
+    void itsVcpusAreAHardCpuLimit() throws Exception {
+        // two busy loops in a sandbox of one vCPU get one CPU between them, not the host's two
+        var before = node.driver.usage("isoa").orElseThrow();
+        long t0 = System.nanoTime();
+        node.run(a.envdUrl(), "timeout 2 sh -c 'while :; do :; done' & timeout 2 sh -c 'while :; do :; done' & wait; true", null);
+        var after = node.driver.usage("isoa").orElseThrow();
+        double cpus = (after.cpuNanos() - before.cpuNanos()) / (double) (System.nanoTime() - t0);
+        assertThat(cpus).as("CPUs used").isBetween(0.5, 1.15);
+    }
+
+    @Test
+    void orphansAreReapedByThePidOne() throws Exception {
+        // a child whose parent exits is re-parented to envd (pid 1), which must reap it
+        node.run(a.envdUrl(), "bash -c '(sleep 0.2 &) ; exit 0'; sleep 0.6", null);
+        var r = node.run(a.envdUrl(), "ps -eo stat= | grep -c '^Z' || true", null);
+        assertThat(r.stdout().trim()).isEqualTo("0");
+    }
+
+    @Test
     void rootInTheSandboxHasFewCapabilitiesAndNoNewPrivileges() throws Exception {
         var r = node.run(a.envdUrl(), "grep -E 'CapEff|NoNewPrivs' /proc/self/status; ip link add x type dummy 2>&1 | head -1", "root");
         assertThat(r.stdout()).contains("NoNewPrivs:\t1");
