@@ -54,7 +54,7 @@ public final class NodeMain {
     }
 
     /** The node token: read, or made once (random, readable by root alone). */
-    static String token(Path file) throws IOException {
+    public static String token(Path file) throws IOException {
         if (Files.exists(file)) return Files.readString(file).trim();
         byte[] b = new byte[24];
         new SecureRandom().nextBytes(b);

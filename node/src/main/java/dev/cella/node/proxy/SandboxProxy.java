@@ -154,8 +154,9 @@ public final class SandboxProxy {
         }
         ctx.status(res.statusCode());
         res.headers().map().forEach((name, values) -> {
-            if (NOT_FORWARDED.contains(name.toLowerCase(Locale.ROOT)) || name.startsWith(":")) return;
-            for (String v : values) ctx.res().addHeader(name, v);
+            if (NOT_FORWARDED.contains(name.toLowerCase(Locale.ROOT)) || name.startsWith(":") || values.isEmpty()) return;
+            ctx.res().setHeader(name, values.getFirst()); // replaces Javalin's default Content-Type
+            for (String v : values.subList(1, values.size())) ctx.res().addHeader(name, v);
         });
         res.headers().firstValue("Content-Length").ifPresent(len -> ctx.res().setHeader("Content-Length", len));
         try (InputStream in = res.body()) {

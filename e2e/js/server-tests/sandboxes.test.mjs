@@ -1,0 +1,92 @@
+// The E2B SDK against `cella up`: only E2B_API_URL, E2B_SANDBOX_URL and E2B_API_KEY differ
+// from a program written for E2B. Run by e2e's CellaUpTest, which starts the server.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Sandbox } from 'e2b';
+
+for (const v of ['E2B_API_URL', 'E2B_SANDBOX_URL', 'E2B_API_KEY']) {
+  assert.ok(process.env[v], `${v} must be set (CellaUpTest sets it)`);
+}
+const created = [];
+after(async () => {
+  for (const id of created) await Sandbox.kill(id).catch(() => {});
+});
+
+async function fresh(opts = {}) {
+  const s = await Sandbox.create({ timeoutMs: 120_000, ...opts });
+  created.push(s.sandboxId);
+  return s;
+}
+
+test('create with metadata and envs, run commands, move files', { timeout: 60_000 }, async () => {
+  const s = await fresh({ metadata: { suite: 'server', case: 'basic' }, envs: { GREETING: 'hello' } });
+  assert.match(s.sandboxId, /^[a-z0-9]+$/);
+  const r = await s.commands.run('echo "$GREETING from $(whoami) in $(pwd)"');
+  assert.equal(r.stdout, 'hello from user in /home/user\n');
+  await assert.rejects(s.commands.run('exit 3'), (e) => e.exitCode === 3);
+  await s.files.write('/home/user/notes/a.txt', 'some text');
+  assert.equal(await s.files.read('/home/user/notes/a.txt'), 'some text');
+  assert.deepEqual((await s.files.list('/home/user/notes')).map((e) => e.name), ['a.txt']);
+});
+
+test('getInfo has the sandbox as created, with real dates', { timeout: 60_000 }, async () => {
+  const before = Date.now();
+  const s = await fresh({ metadata: { suite: 'server', case: 'info' }, timeoutMs: 90_000 });
+  const info = await s.getInfo();
+  assert.equal(info.sandboxId, s.sandboxId);
+  assert.equal(info.templateId, 'base');
+  assert.equal(info.state, 'running');
+  assert.deepEqual(info.metadata, { suite: 'server', case: 'info' });
+  assert.ok(info.startedAt.getTime() >= before - 2000 && info.startedAt.getTime() <= Date.now());
+  const ttl = info.endAt.getTime() - info.startedAt.getTime();
+  assert.ok(ttl > 85_000 && ttl < 95_000, `endAt is the timeout after start (${ttl} ms)`);
+});
+
+test('list filters by metadata and pages', { timeout: 120_000 }, async () => {
+  const tag = `t${Date.now()}`;
+  const mine = [await fresh({ metadata: { tag } }), await fresh({ metadata: { tag } }), await fresh({ metadata: { tag } })];
+  const paginator = Sandbox.list({ query: { metadata: { tag } }, limit: 2 });
+  const first = await paginator.nextItems();
+  assert.equal(first.length, 2);
+  assert.ok(paginator.hasNext);
+  const second = await paginator.nextItems();
+  assert.equal(second.length, 1);
+  assert.equal(paginator.hasNext, false);
+  assert.deepEqual([...first, ...second].map((x) => x.sandboxId).sort(), mine.map((x) => x.sandboxId).sort());
+});
+
+test('kill: true, then false', { timeout: 60_000 }, async () => {
+  const s = await fresh();
+  assert.equal(await s.kill(), true);
+  assert.equal(await Sandbox.kill(s.sandboxId), false);
+  await assert.rejects(Sandbox.connect(s.sandboxId));
+});
+
+test('setTimeout: the sandbox is gone after it', { timeout: 60_000 }, async () => {
+  const s = await fresh();
+  await s.setTimeout(2_000);
+  const deadline = Date.now() + 15_000;
+  while (await s.isRunning()) {
+    assert.ok(Date.now() < deadline, 'still running long after its timeout');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.equal(await Sandbox.kill(s.sandboxId), false);
+});
+
+test('pause, then connect resumes it with files and processes intact', { timeout: 90_000 }, async () => {
+  const s = await fresh();
+  await s.files.write('/home/user/kept.txt', 'still here');
+  await s.commands.run('nohup sleep 600 >/dev/null 2>&1 &');
+  await s.pause();
+  const info = await Sandbox.getInfo(s.sandboxId);
+  assert.equal(info.state, 'paused');
+  const back = await Sandbox.connect(s.sandboxId);
+  assert.equal(await back.files.read('/home/user/kept.txt'), 'still here');
+  const ps = await back.commands.run('pgrep -c -f "sleep 600"');
+  assert.equal(ps.stdout.trim(), '1');
+  assert.equal((await Sandbox.getInfo(s.sandboxId)).state, 'running');
+});
+
+test('a wrong API key is refused', { timeout: 30_000 }, async () => {
+  await assert.rejects(Sandbox.create({ apiKey: 'e2b_' + '0'.repeat(40) }), /401|Invalid API key|auth/i);
+});

@@ -1,0 +1,251 @@
+package dev.cella.server.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.node.sandbox.SandboxException;
+import dev.cella.node.sandbox.SandboxState;
+import dev.cella.server.auth.ApiKeys;
+import dev.cella.server.auth.Team;
+import dev.cella.server.sandbox.SandboxService;
+import dev.cella.server.sandbox.SandboxService.View;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.json.JavalinJackson;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The E2B dialect (seeds 000–002): the REST calls the E2B SDK makes, JSON in camelCase,
+ * errors {@code {code, message}} with the numeric code in the body, where the SDK reads it.
+ * Every call is made as the team of its {@code X-API-KEY}; another team's sandbox is 404.
+ */
+public final class E2bApi {
+    public static final String ENVD_VERSION = "0.6.4";
+    private static final String TEAM = "team";
+
+    private final ApiKeys keys;
+    private final SandboxService sandboxes;
+    private final ObjectMapper json = new ObjectMapper();
+    private Javalin app;
+
+    public E2bApi(ApiKeys keys, SandboxService sandboxes) {
+        this.keys = keys;
+        this.sandboxes = sandboxes;
+    }
+
+    public E2bApi start(String host, int port) {
+        app = Javalin.create(config -> {
+            config.concurrency.useVirtualThreads = true;
+            config.jetty.host = host;
+            config.jetty.port = port;
+            config.startup.showJavalinBanner = false;
+            config.http.maxRequestSize = 1 << 20;
+            config.jsonMapper(new JavalinJackson(json, true));
+            config.routes.before(this::authenticate);
+            config.routes.get("/health", ctx -> ctx.status(200).json(Map.of("status", "ok")));
+            config.routes.post("/sandboxes", this::create);
+            config.routes.post("/v2/sandboxes", this::create);
+            config.routes.get("/sandboxes", this::listV1);
+            config.routes.get("/v2/sandboxes", this::listV2);
+            config.routes.get("/sandboxes/{id}", ctx -> ctx.json(detail(view(ctx))));
+            config.routes.delete("/sandboxes/{id}", ctx -> {
+                if (!sandboxes.kill(team(ctx), ctx.pathParam("id"))) throw new SandboxService.NotFound("sandbox " + ctx.pathParam("id") + " not found");
+                ctx.status(204);
+            });
+            config.routes.post("/sandboxes/{id}/timeout", ctx -> {
+                sandboxes.setTimeout(team(ctx), ctx.pathParam("id"), timeout(body(ctx), null, true));
+                ctx.status(204);
+            });
+            config.routes.post("/sandboxes/{id}/refreshes", ctx -> {
+                JsonNode b = body(ctx);
+                sandboxes.setTimeout(team(ctx), ctx.pathParam("id"), Duration.ofSeconds(b.path("duration").asLong(60)));
+                ctx.status(204);
+            });
+            config.routes.post("/sandboxes/{id}/pause", ctx -> {
+                View v = view(ctx);
+                if (v.live().state() != SandboxState.RUNNING) throw new SandboxException.Conflict("sandbox " + v.row().id() + " is already paused");
+                sandboxes.pause(team(ctx), v.row().id());
+                ctx.status(204);
+            });
+            config.routes.post("/sandboxes/{id}/resume", ctx -> {
+                View v = view(ctx);
+                if (v.live().state() == SandboxState.RUNNING) throw new SandboxException.Conflict("sandbox " + v.row().id() + " is already running");
+                sandboxes.connect(team(ctx), v.row().id(), timeout(body(ctx), Duration.ofSeconds(300), false));
+                ctx.status(201).json(sandbox(view(ctx)));
+            });
+            config.routes.post("/sandboxes/{id}/connect", this::connect);
+            config.routes.post("/v2/sandboxes/{id}/connect", this::connect);
+            config.routes.exception(SandboxService.NotFound.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
+            config.routes.exception(SandboxException.NotFound.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
+            config.routes.exception(SandboxException.Conflict.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
+            config.routes.exception(BadRequest.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+            config.routes.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+            config.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, String.valueOf(e.getMessage())));
+            config.routes.error(404, ctx -> {
+                if (ctx.result() == null) error(ctx, 404, "no route " + ctx.method() + " " + ctx.path());
+            });
+        }).start();
+        return this;
+    }
+
+    public int port() { return app.port(); }
+
+    public void stop() { if (app != null) app.stop(); }
+
+    static final class BadRequest extends RuntimeException {
+        BadRequest(String m) { super(m); }
+    }
+
+    private void authenticate(Context ctx) {
+        if (ctx.path().equals("/health")) return;
+        var team = keys.authenticate(ctx.header("X-API-KEY"));
+        if (team.isEmpty()) {
+            error(ctx, 401, "Invalid API key, it must start with 'e2b_' prefix and be one of this server's keys");
+            ctx.skipRemainingHandlers();
+            return;
+        }
+        ctx.attribute(TEAM, team.get());
+    }
+
+    private static Team team(Context ctx) {
+        return ctx.attribute(TEAM);
+    }
+
+    private static void error(Context ctx, int status, String message) {
+        ctx.status(status).json(Map.of("code", status, "message", message));
+    }
+
+    private JsonNode body(Context ctx) {
+        String raw = ctx.body();
+        if (raw.isBlank()) return json.createObjectNode();
+        try {
+            JsonNode n = json.readTree(raw);
+            if (n == null || !n.isObject()) throw new BadRequest("the body must be a JSON object");
+            return n;
+        } catch (java.io.IOException e) {
+            throw new BadRequest("the body is not valid JSON");
+        }
+    }
+
+    private static Duration timeout(JsonNode b, Duration fallback, boolean required) {
+        JsonNode t = b.get("timeout");
+        if (t == null || t.isNull()) {
+            if (required) throw new BadRequest("timeout is required");
+            return fallback;
+        }
+        if (!t.canConvertToLong() || t.asLong() < 0 || t.asLong() > 86400 * 30) throw new BadRequest("timeout must be seconds from 0 to 2592000");
+        return Duration.ofSeconds(t.asLong());
+    }
+
+    private static Map<String, String> strings(JsonNode b, String field) {
+        Map<String, String> out = new HashMap<>();
+        JsonNode n = b.get(field);
+        if (n == null || n.isNull()) return out;
+        if (!n.isObject()) throw new BadRequest(field + " must be an object of strings");
+        n.properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
+        return out;
+    }
+
+    private void create(Context ctx) throws Exception {
+        JsonNode b = body(ctx);
+        String template = b.path("templateID").asText("");
+        if (template.isEmpty()) throw new BadRequest("templateID is required");
+        boolean internet = b.has("allow_internet_access") ? b.path("allow_internet_access").asBoolean(true)
+                : b.path("allowInternetAccess").asBoolean(true);
+        var req = new SandboxService.NewSandbox(template, timeout(b, Duration.ofSeconds(300), false), strings(b, "metadata"),
+                strings(b, "envVars"), b.path("autoPause").asBoolean(false), b.path("secure").asBoolean(false), internet);
+        ctx.status(201).json(sandbox(sandboxes.create(team(ctx), req)));
+    }
+
+    private void connect(Context ctx) throws Exception {
+        boolean resumed = sandboxes.connect(team(ctx), ctx.pathParam("id"), timeout(body(ctx), null, false));
+        ctx.status(resumed ? 201 : 200).json(sandbox(view(ctx)));
+    }
+
+    private View view(Context ctx) {
+        String id = ctx.pathParam("id");
+        return sandboxes.get(team(ctx), id).orElseThrow(() -> new SandboxService.NotFound("sandbox " + id + " not found"));
+    }
+
+    /** E2B's Sandbox: what create, connect and resume answer. */
+    private static Map<String, Object> sandbox(View v) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("templateID", v.row().templateId());
+        m.put("sandboxID", v.row().id());
+        m.put("clientID", "cella");
+        m.put("envdVersion", ENVD_VERSION);
+        if (v.row().envdAccessToken() != null) m.put("envdAccessToken", v.row().envdAccessToken());
+        m.put("domain", null);
+        return m;
+    }
+
+    /** E2B's SandboxDetail / ListedSandbox. */
+    private static Map<String, Object> detail(View v) {
+        Map<String, Object> m = sandbox(v);
+        m.remove("envdAccessToken");
+        m.put("alias", v.row().templateId());
+        m.put("startedAt", Instant.ofEpochMilli(v.row().startedAt()).toString());
+        m.put("endAt", v.live().endAt() == null ? Instant.ofEpochMilli(v.row().startedAt()).plus(Duration.ofDays(365)).toString()
+                : v.live().endAt().toString());
+        m.put("cpuCount", v.row().vcpus());
+        m.put("memoryMB", v.row().memoryMb());
+        m.put("diskSizeMB", v.row().diskMb());
+        m.put("state", v.live().state() == SandboxState.RUNNING ? "running" : "paused");
+        m.put("metadata", v.row().metadata());
+        return m;
+    }
+
+    /** {@code metadata=k1%3Dv1%26k2%3Dv2}: every pair must match. */
+    private static Map<String, String> metadataFilter(Context ctx) {
+        Map<String, String> f = new HashMap<>();
+        String raw = ctx.queryParam("metadata");
+        if (raw == null || raw.isEmpty()) return f;
+        for (String pair : URLDecoder.decode(raw, StandardCharsets.UTF_8).split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) f.put(pair.substring(0, eq), pair.substring(eq + 1));
+        }
+        return f;
+    }
+
+    private List<View> filtered(Context ctx, List<String> states) {
+        Map<String, String> filter = metadataFilter(ctx);
+        return sandboxes.list(team(ctx)).stream()
+                .filter(v -> filter.entrySet().stream().allMatch(e -> e.getValue().equals(v.row().metadata().get(e.getKey()))))
+                .filter(v -> states.contains(v.live().state() == SandboxState.RUNNING ? "running" : "paused"))
+                .toList();
+    }
+
+    private void listV1(Context ctx) {
+        ctx.json(filtered(ctx, List.of("running")).stream().map(E2bApi::detail).toList());
+    }
+
+    private void listV2(Context ctx) {
+        String stateParam = ctx.queryParam("state");
+        List<String> states = stateParam == null || stateParam.isBlank() ? List.of("running", "paused")
+                : List.of(stateParam.toLowerCase(Locale.ROOT).split(","));
+        int limit;
+        try {
+            limit = Integer.parseInt(ctx.queryParamAsClass("limit", String.class).getOrDefault("100"));
+        } catch (NumberFormatException e) {
+            throw new BadRequest("limit must be a number");
+        }
+        if (limit < 1 || limit > 100) throw new BadRequest("limit must be from 1 to 100");
+        List<View> all = filtered(ctx, states);
+        String next = ctx.queryParam("nextToken");
+        int from = 0;
+        if (next != null && !next.isEmpty()) {
+            for (int i = 0; i < all.size(); i++) if (all.get(i).row().id().equals(next)) from = i;
+        }
+        List<View> page = all.subList(from, Math.min(all.size(), from + limit));
+        if (from + limit < all.size()) ctx.header("X-Next-Token", all.get(from + limit).row().id());
+        ctx.json(page.stream().map(E2bApi::detail).toList());
+    }
+}

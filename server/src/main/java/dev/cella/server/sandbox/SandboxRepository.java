@@ -1,0 +1,68 @@
+package dev.cella.server.sandbox;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.server.db.Jdbc;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The sandboxes table; every read is scoped to one team. */
+public final class SandboxRepository {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Jdbc db;
+
+    public SandboxRepository(Jdbc db) {
+        this.db = db;
+    }
+
+    public void insert(SandboxRow r) {
+        db.update("INSERT INTO sandboxes (id, team_id, template_id, node_id, state, metadata, envd_access_token, vcpus, memory_mb, disk_mb,"
+                        + " auto_pause, started_at, end_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                r.id(), r.teamId(), r.templateId(), r.nodeId(), r.state(), json(r.metadata()), r.envdAccessToken(), r.vcpus(),
+                r.memoryMb(), r.diskMb(), r.autoPause(), r.startedAt(), r.endAt());
+    }
+
+    public void updateState(String id, String state, Long endAt) {
+        db.update("UPDATE sandboxes SET state = ?, end_at = ? WHERE id = ?", state, endAt, id);
+    }
+
+    public void delete(String id) {
+        db.update("DELETE FROM sandboxes WHERE id = ?", id);
+    }
+
+    public Optional<SandboxRow> find(String teamId, String id) {
+        return db.one("SELECT * FROM sandboxes WHERE id = ? AND team_id = ?", SandboxRepository::row, id, teamId);
+    }
+
+    public List<SandboxRow> list(String teamId) {
+        return db.query("SELECT * FROM sandboxes WHERE team_id = ? ORDER BY started_at, id", SandboxRepository::row, teamId);
+    }
+
+    private static SandboxRow row(ResultSet rs) throws SQLException {
+        long end = rs.getLong("end_at");
+        Long endAt = rs.wasNull() ? null : end;
+        return new SandboxRow(rs.getString("id"), rs.getString("team_id"), rs.getString("template_id"), rs.getString("node_id"),
+                rs.getString("state"), metadata(rs.getString("metadata")), rs.getString("envd_access_token"), rs.getInt("vcpus"),
+                rs.getInt("memory_mb"), rs.getInt("disk_mb"), rs.getBoolean("auto_pause"), rs.getLong("started_at"), endAt);
+    }
+
+    private static String json(Map<String, String> m) {
+        try {
+            return JSON.writeValueAsString(m);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Map<String, String> metadata(String s) {
+        try {
+            return JSON.readValue(s, new TypeReference<Map<String, String>>() {});
+        } catch (Exception e) {
+            return Map.of();
+        }
+    }
+}
