@@ -4,7 +4,7 @@
 set -euo pipefail
 with_tests=0 with_node=0
 case "${1:-}" in
-  --with-tests) with_tests=1; with_node=1 ;;
+  --with-tests) with_tests=1; with_node=1 ;;  # tests also need PostgreSQL (the server's fleet database)
   --with-node) with_node=1 ;;
 esac
 
@@ -13,6 +13,7 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok ins
 packages=(mmdebstrap busybox-static curl util-linux iproute2 ca-certificates)
 # the node: crun runs sandboxes, nftables isolates them, e2fsprogs makes their disks
 [ "$with_node" = 1 ] && packages+=(crun nftables e2fsprogs python3)
+[ "$with_tests" = 1 ] && packages+=(postgresql)
 for p in "${packages[@]}"; do have "$p" || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
