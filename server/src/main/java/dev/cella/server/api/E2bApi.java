@@ -34,6 +34,9 @@ public final class E2bApi {
     private final ApiKeys keys;
     private final SandboxService sandboxes;
     private final ObjectMapper json = new ObjectMapper();
+    /** Seed 002: 200 requests per second for the API, 3 per second for authentication (here: failed attempts). */
+    private final RateLimiter perTeam = new RateLimiter(200);
+    private final RateLimiter failedAuthPerClient = new RateLimiter(3);
     private Javalin app;
 
     public E2bApi(ApiKeys keys, SandboxService sandboxes) {
@@ -108,11 +111,27 @@ public final class E2bApi {
         if (ctx.path().equals("/health")) return;
         var team = keys.authenticate(ctx.header("X-API-KEY"));
         if (team.isEmpty()) {
-            error(ctx, 401, "Invalid API key, it must start with 'e2b_' prefix and be one of this server's keys");
+            long wait = failedAuthPerClient.acquire(ctx.ip());
+            if (wait > 0) {
+                tooMany(ctx, wait, "too many failed authentications");
+            } else {
+                error(ctx, 401, "Invalid API key, it must start with 'e2b_' prefix and be one of this server's keys");
+            }
+            ctx.skipRemainingHandlers();
+            return;
+        }
+        long wait = perTeam.acquire(team.get().id());
+        if (wait > 0) {
+            tooMany(ctx, wait, "rate limit exceeded: 200 requests per second");
             ctx.skipRemainingHandlers();
             return;
         }
         ctx.attribute(TEAM, team.get());
+    }
+
+    private static void tooMany(Context ctx, long retryAfterSeconds, String message) {
+        ctx.header("Retry-After", Long.toString(retryAfterSeconds));
+        error(ctx, 429, message);
     }
 
     private static Team team(Context ctx) {

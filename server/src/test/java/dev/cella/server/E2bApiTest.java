@@ -1,0 +1,150 @@
+package dev.cella.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.node.Node;
+import dev.cella.node.NodeConfig;
+import dev.cella.server.api.E2bApi;
+import dev.cella.server.auth.ApiKeys;
+import dev.cella.server.db.Database;
+import dev.cella.server.db.Jdbc;
+import dev.cella.server.nodes.LocalNode;
+import dev.cella.server.sandbox.SandboxRepository;
+import dev.cella.server.sandbox.SandboxService;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** The E2B dialect over HTTP with a real node: errors, team isolation, rate limits. */
+class E2bApiTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static Path data;
+    static Database db;
+    static Node node;
+    static E2bApi api;
+    static String base, keyA, keyB;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "a node runs sandboxes in namespaces; this needs root (CI is root)");
+        Path repo = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+        while (!Files.exists(repo.resolve("cella"))) repo = repo.getParent();
+        Process p = new ProcessBuilder(repo.resolve("scripts/build-rootfs.sh").toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String rootfs = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim().lines().toList().getLast();
+        p.waitFor(10, TimeUnit.MINUTES);
+        data = Files.createTempDirectory("cella-server-test");
+        db = Database.sqlite(data.resolve("cella.db"));
+        ApiKeys keys = new ApiKeys(new Jdbc(db.dataSource()));
+        keyA = keys.createKey(keys.createTeam("a"), "a");
+        keyB = keys.createKey(keys.createTeam("b"), "b");
+        Map<String, Path> templates = Map.of("base", Path.of(rootfs));
+        node = new Node(new NodeConfig(data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
+                repo.resolve("envd/target/envd-runtime"), templates, 233));
+        api = new E2bApi(keys, new SandboxService(new SandboxRepository(new Jdbc(db.dataSource())), new LocalNode(node, templates)))
+                .start("127.0.0.1", 0);
+        base = "http://127.0.0.1:" + api.port();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (node != null) {
+            for (var r : node.sandboxes().list()) node.sandboxes().kill(r.spec().id());
+            node.close();
+        }
+        if (api != null) api.stop();
+        if (db != null) db.close();
+    }
+
+    record Res(int status, JsonNode body, HttpResponse<String> raw) {}
+
+    static Res call(String method, String path, String body, String key) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", "application/json");
+        if (key != null) b.header("X-API-KEY", key);
+        HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return new Res(r.statusCode(), r.body().isBlank() ? null : JSON.readTree(r.body()), r);
+    }
+
+    @Test
+    void oneTeamCannotSeeOrTouchAnothersSandboxes() throws Exception {
+        Res created = call("POST", "/v2/sandboxes", "{\"templateID\":\"base\",\"metadata\":{\"owner\":\"a\"},\"someFutureField\":1}", keyA);
+        assertThat(created.status()).isEqualTo(201);
+        String id = created.body().path("sandboxID").asText();
+        assertThat(call("GET", "/sandboxes/" + id, null, keyA).status()).isEqualTo(200);
+        for (Res r : new Res[] {
+                call("GET", "/sandboxes/" + id, null, keyB),
+                call("DELETE", "/sandboxes/" + id, null, keyB),
+                call("POST", "/sandboxes/" + id + "/timeout", "{\"timeout\":10}", keyB),
+                call("POST", "/sandboxes/" + id + "/pause", null, keyB),
+                call("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":10}", keyB)}) {
+            assertThat(r.status()).isEqualTo(404);
+            assertThat(r.body().path("code").asInt()).isEqualTo(404);
+        }
+        assertThat(call("GET", "/v2/sandboxes", null, keyB).body()).isEmpty();
+        assertThat(call("GET", "/v2/sandboxes", null, keyA).body()).hasSize(1);
+        assertThat(call("DELETE", "/sandboxes/" + id, null, keyA).status()).isEqualTo(204);
+    }
+
+    @Test
+    void badInputGetsClearErrorsInE2bsFormat() throws Exception {
+        assertThat(call("POST", "/sandboxes", "{not json", keyA).status()).isEqualTo(400);
+        assertThat(call("POST", "/sandboxes", "{}", keyA).body().path("message").asText()).contains("templateID");
+        assertThat(call("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":-1}", keyA).status()).isEqualTo(400);
+        Res unknown = call("POST", "/sandboxes", "{\"templateID\":\"no-such-template\"}", keyA);
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.body().path("code").asInt()).isEqualTo(404);
+        assertThat(call("GET", "/sandboxes/doesnotexist", null, keyA).body().path("code").asInt()).isEqualTo(404);
+        assertThat(call("GET", "/v2/sandboxes?limit=0", null, keyA).status()).isEqualTo(400);
+    }
+
+    @Test
+    void authenticationIsRequiredAndItsFailuresAreRateLimited() throws Exception {
+        Res none = call("GET", "/v2/sandboxes", null, null);
+        assertThat(none.status()).isEqualTo(401);
+        assertThat(none.body().path("code").asInt()).isEqualTo(401);
+        int limited = 0;
+        for (int i = 0; i < 10; i++) {
+            Res r = call("GET", "/v2/sandboxes", null, "e2b_" + "1".repeat(40));
+            if (r.status() == 429) {
+                limited++;
+                assertThat(r.raw().headers().firstValue("Retry-After")).isPresent();
+            } else {
+                assertThat(r.status()).isEqualTo(401);
+            }
+        }
+        assertThat(limited).as("3 failed authentications per second").isGreaterThanOrEqualTo(5);
+    }
+
+    @Test
+    void aTeamIsLimitedTo200RequestsPerSecond() throws Exception {
+        int ok = 0, limited = 0;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < 600; i++) {
+            Res r = call("GET", "/v2/sandboxes", null, keyB);
+            if (r.status() == 429) {
+                limited++;
+                assertThat(r.raw().headers().firstValue("Retry-After")).contains("1");
+            } else {
+                ok++;
+            }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertThat(limited).isPositive();
+        assertThat(ok).as("allowed in %.2f s", seconds).isLessThanOrEqualTo((int) (200 + 200 * seconds) + 1);
+    }
+}
