@@ -2,7 +2,10 @@
 // from a program written for E2B. Run by e2e's CellaUpTest, which starts the server.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sandbox } from 'e2b';
+// E2B_SDK_PACKAGE picks the SDK under test: `e2b` (2.51, creates with /v2/sandboxes) or
+// `e2b-2-45` (2.45, creates with /sandboxes and connects with /sandboxes/{id}/connect).
+const sdk = process.env.E2B_SDK_PACKAGE || 'e2b';
+const { Sandbox } = await import(sdk);
 
 for (const v of ['E2B_API_URL', 'E2B_SANDBOX_URL', 'E2B_API_KEY']) {
   assert.ok(process.env[v], `${v} must be set (CellaUpTest sets it)`);

@@ -73,11 +73,21 @@ class CellaUpTest {
     }
 
     @Test
-    void theE2bSdkRunsAgainstCellaUp() throws Exception {
+    void theE2bSdk251RunsAgainstCellaUp() throws Exception {
+        runSuite("e2b");
+    }
+
+    @Test
+    void theE2bSdk245RunsAgainstCellaUp() throws Exception {
+        runSuite("e2b-2-45");
+    }
+
+    private static void runSuite(String sdkPackage) throws Exception {
         Path js = Repo.root().resolve("e2e/js");
         ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-concurrency=1", "--test-reporter=spec", "server-tests/")
                 .directory(js.toFile()).redirectErrorStream(true);
         pb.environment().putAll(exports);
+        pb.environment().put("E2B_SDK_PACKAGE", sdkPackage);
         pb.environment().remove("E2B_DEBUG");
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -81,7 +81,8 @@ public final class SandboxService {
         try {
             node.kill(id);
         } catch (SandboxException.NotFound gone) {
-            // ended meanwhile
+            repo.delete(id); // it ended meanwhile (its time ran out while this call waited): not killed by us
+            return false;
         }
         repo.delete(id);
         return true;
