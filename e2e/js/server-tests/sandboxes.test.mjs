@@ -90,6 +90,20 @@ test('pause, then connect resumes it with files and processes intact', { timeout
   assert.equal((await Sandbox.getInfo(s.sandboxId)).state, 'running');
 });
 
+test('getMetrics shows what the sandbox uses', { timeout: 60_000 }, async () => {
+  const s = await fresh();
+  await s.commands.run("timeout 2 sh -c 'while :; do :; done'; true");
+  await new Promise((r) => setTimeout(r, 700));
+  const metrics = await s.getMetrics();
+  assert.ok(metrics.length >= 3, `${metrics.length} points`);
+  for (const m of metrics) {
+    assert.ok(m.timestamp instanceof Date && !isNaN(m.timestamp));
+    assert.equal(m.cpuCount, 2);
+    assert.ok(m.memTotal > 0 && m.diskTotal > 0);
+  }
+  assert.ok(Math.max(...metrics.map((m) => m.cpuUsedPct)) > 20, 'a busy loop shows');
+});
+
 test('a wrong API key is refused', { timeout: 30_000 }, async () => {
   await assert.rejects(Sandbox.create({ apiKey: 'e2b_' + '0'.repeat(40) }), /401|Invalid API key|auth/i);
 });

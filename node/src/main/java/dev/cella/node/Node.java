@@ -58,6 +58,8 @@ public final class Node implements AutoCloseable {
 
     public Sandboxes sandboxes() { return sandboxes; }
 
+    public MetricsSampler metrics() { return metrics; }
+
     /** Stops serving; the sandboxes keep running and are re-adopted by the next start. */
     @Override
     public void close() {

@@ -84,6 +84,8 @@ public final class E2bApi {
                 sandboxes.connect(team(ctx), v.row().id(), timeout(body(ctx), Duration.ofSeconds(300), false));
                 ctx.status(201).json(sandbox(view(ctx)));
             });
+            config.routes.get("/sandboxes/{id}/metrics", this::metrics);
+            config.routes.get("/sandboxes/{id}/logs", this::logs);
             config.routes.post("/sandboxes/{id}/connect", this::connect);
             config.routes.post("/v2/sandboxes/{id}/connect", this::connect);
             config.routes.exception(SandboxService.NotFound.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
@@ -182,6 +184,51 @@ public final class E2bApi {
         var req = new SandboxService.NewSandbox(template, timeout(b, Duration.ofSeconds(300), false), strings(b, "metadata"),
                 strings(b, "envVars"), b.path("autoPause").asBoolean(false), b.path("secure").asBoolean(false), internet);
         ctx.status(201).json(sandbox(sandboxes.create(team(ctx), req)));
+    }
+
+    /** E2B's SandboxMetric list between {@code start} and {@code end} (unix seconds; default the last 10 minutes). */
+    private void metrics(Context ctx) {
+        View v = view(ctx);
+        long now = Instant.now().getEpochSecond();
+        long end = longParam(ctx, "end", now), start = longParam(ctx, "start", Math.max(v.row().startedAt() / 1000, now - 600));
+        if (start > end) throw new BadRequest("start must not be after end");
+        long span = Math.max(1, now - start);
+        ctx.json(sandboxes.metrics(team(ctx), v.row().id(), span).stream()
+                .filter(p -> p.timestampUnix() >= start && p.timestampUnix() <= end)
+                .map(p -> {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("timestamp", Instant.ofEpochSecond(p.timestampUnix()).toString());
+                    m.put("timestampUnix", p.timestampUnix());
+                    m.put("cpuCount", v.row().vcpus());
+                    m.put("cpuUsedPct", p.cpuPct());
+                    m.put("memUsed", p.memBytes());
+                    m.put("memTotal", (long) v.row().memoryMb() << 20);
+                    m.put("memCache", 0);
+                    m.put("diskUsed", p.diskBytes());
+                    m.put("diskTotal", (long) v.row().diskMb() << 20);
+                    return m;
+                }).toList());
+    }
+
+    /** The sandbox's lifecycle log as E2B's SandboxLogs: {logs: [{timestamp, line}]}. */
+    private void logs(Context ctx) throws Exception {
+        View v = view(ctx);
+        long start = longParam(ctx, "start", 0);
+        var lines = sandboxes.events(team(ctx), v.row().id()).stream()
+                .filter(e -> e.at().toEpochMilli() >= start)
+                .map(e -> Map.of("timestamp", e.at().toString(), "line", e.type() + (e.detail().isEmpty() ? "" : ": " + e.detail())))
+                .toList();
+        ctx.json(Map.of("logs", lines, "logEntries", List.of()));
+    }
+
+    private static long longParam(Context ctx, String name, long fallback) {
+        String raw = ctx.queryParam(name);
+        if (raw == null || raw.isBlank()) return fallback;
+        try {
+            return Long.parseLong(raw);
+        } catch (NumberFormatException e) {
+            throw new BadRequest(name + " must be a number");
+        }
     }
 
     private void connect(Context ctx) throws Exception {

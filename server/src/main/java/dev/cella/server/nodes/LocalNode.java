@@ -39,4 +39,14 @@ public final class LocalNode implements NodeClient {
     @Override public SandboxRecord resume(String id, Duration timeout) { return node.sandboxes().resume(id, timeout); }
 
     @Override public SandboxRecord setTimeout(String id, Duration timeout) { return node.sandboxes().setTimeout(id, timeout); }
+
+    @Override
+    public java.util.List<dev.cella.node.metrics.MetricPoint> metrics(String id, long seconds) {
+        return node.metrics().points(id, seconds);
+    }
+
+    @Override
+    public java.util.List<dev.cella.node.sandbox.SandboxEvent> events(String id) throws IOException {
+        return node.sandboxes().events(id);
+    }
 }

@@ -30,4 +30,10 @@ public interface NodeClient {
     SandboxRecord resume(String sandboxId, Duration timeout);
 
     SandboxRecord setTimeout(String sandboxId, Duration timeout);
+
+    /** The sandbox's metric points over the last {@code seconds}. */
+    java.util.List<dev.cella.node.metrics.MetricPoint> metrics(String sandboxId, long seconds);
+
+    /** The sandbox's lifecycle log. */
+    java.util.List<dev.cella.node.sandbox.SandboxEvent> events(String sandboxId) throws IOException;
 }

@@ -114,6 +114,16 @@ public final class SandboxService {
         return true;
     }
 
+    public List<dev.cella.node.metrics.MetricPoint> metrics(Team team, String id, long seconds) {
+        get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
+        return node.metrics(id, seconds);
+    }
+
+    public List<dev.cella.node.sandbox.SandboxEvent> events(Team team, String id) throws IOException {
+        get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
+        return node.events(id);
+    }
+
     static String state(SandboxRecord r) {
         return r.state() == SandboxState.RUNNING ? "running" : "paused";
     }
