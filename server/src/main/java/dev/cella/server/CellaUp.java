@@ -21,7 +21,8 @@ import java.util.Map;
  * directory. Wired by hand, here.
  *
  * <pre>--data-dir DIR (/var/lib/cella)  --port PORT (3000; the sandbox proxy on PORT+1)
- * --envd-runtime DIR  --template ID=ROOTFS  [--db-url jdbc:postgresql://... --db-user U --db-password P]</pre>
+ * --envd-runtime DIR  --template ID=ROOTFS  [--db-url jdbc:postgresql://... --db-user U --db-password P]
+ * [--domain D (sandbox host names PORT-ID.D)]  [--rate-limit N (requests per second per team, 200)]</pre>
  */
 public final class CellaUp {
     private CellaUp() {}
@@ -55,7 +56,8 @@ public final class CellaUp {
                 dev.cella.node.NodeMain.token(data.resolve("node-token")), Path.of(o.get("envd-runtime")), Map.copyOf(templates),
                 Integer.parseInt(o.getOrDefault("subnet-octet", "231"))));
         SandboxService sandboxes = new SandboxService(new SandboxRepository(jdbc), new LocalNode(node, Map.copyOf(templates)));
-        E2bApi api = new E2bApi(keys, sandboxes).start(host, port);
+        E2bApi api = new E2bApi(keys, sandboxes, Integer.parseInt(o.getOrDefault("rate-limit", "200")), o.get("domain"))
+                .start(host, port);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             api.stop();
             node.close();

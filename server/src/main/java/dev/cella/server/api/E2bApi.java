@@ -35,13 +35,25 @@ public final class E2bApi {
     private final SandboxService sandboxes;
     private final ObjectMapper json = new ObjectMapper();
     /** Seed 002: 200 requests per second for the API, 3 per second for authentication (here: failed attempts). */
-    private final RateLimiter perTeam = new RateLimiter(200);
+    private final RateLimiter perTeam;
     private final RateLimiter failedAuthPerClient = new RateLimiter(3);
+    private final String domain;
     private Javalin app;
 
     public E2bApi(ApiKeys keys, SandboxService sandboxes) {
+        this(keys, sandboxes, 200, null);
+    }
+
+    /**
+     * @param requestsPerSecond the per-team limit (seed 002: 200)
+     * @param domain what create answers as {@code domain}, from which the SDK builds
+     *               {@code getHost(port)} = {@code <port>-<id>.<domain>} (needs wildcard DNS); null for none
+     */
+    public E2bApi(ApiKeys keys, SandboxService sandboxes, int requestsPerSecond, String domain) {
         this.keys = keys;
         this.sandboxes = sandboxes;
+        this.perTeam = new RateLimiter(requestsPerSecond);
+        this.domain = domain;
     }
 
     public E2bApi start(String host, int port) {
@@ -242,19 +254,19 @@ public final class E2bApi {
     }
 
     /** E2B's Sandbox: what create, connect and resume answer. */
-    private static Map<String, Object> sandbox(View v) {
+    private Map<String, Object> sandbox(View v) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("templateID", v.row().templateId());
         m.put("sandboxID", v.row().id());
         m.put("clientID", "cella");
         m.put("envdVersion", ENVD_VERSION);
         if (v.row().envdAccessToken() != null) m.put("envdAccessToken", v.row().envdAccessToken());
-        m.put("domain", null);
+        m.put("domain", domain);
         return m;
     }
 
     /** E2B's SandboxDetail / ListedSandbox. */
-    private static Map<String, Object> detail(View v) {
+    private Map<String, Object> detail(View v) {
         Map<String, Object> m = sandbox(v);
         m.remove("envdAccessToken");
         m.put("alias", v.row().templateId());
@@ -290,7 +302,7 @@ public final class E2bApi {
     }
 
     private void listV1(Context ctx) {
-        ctx.json(filtered(ctx, List.of("running")).stream().map(E2bApi::detail).toList());
+        ctx.json(filtered(ctx, List.of("running")).stream().map(this::detail).toList());
     }
 
     private void listV2(Context ctx) {
@@ -312,6 +324,6 @@ public final class E2bApi {
         }
         List<View> page = all.subList(from, Math.min(all.size(), from + limit));
         if (from + limit < all.size()) ctx.header("X-Next-Token", all.get(from + limit).row().id());
-        ctx.json(page.stream().map(E2bApi::detail).toList());
+        ctx.json(page.stream().map(this::detail).toList());
     }
 }
