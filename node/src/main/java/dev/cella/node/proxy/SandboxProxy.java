@@ -1,7 +1,9 @@
 package dev.cella.node.proxy;
 
 import dev.cella.node.envd.EnvdRuntime;
+import dev.cella.node.sandbox.SandboxException;
 import dev.cella.node.sandbox.SandboxRecord;
+import dev.cella.node.sandbox.TimeoutAction;
 import dev.cella.node.sandbox.SandboxState;
 import dev.cella.node.sandbox.Sandboxes;
 import io.javalin.Javalin;
@@ -48,6 +50,8 @@ public final class SandboxProxy {
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect",
             "e2b-sandbox-id", "e2b-sandbox-port");
     private static final Set<String> INTERNAL_ENVD_PATHS = Set.of("/init");
+    /** How long a sandbox woken by traffic may live before its policy applies again. */
+    private static final Duration RESUME_TIMEOUT = Duration.ofMinutes(5);
 
     private final Sandboxes sandboxes;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -116,6 +120,14 @@ public final class SandboxProxy {
             return Optional.empty();
         }
         Optional<SandboxRecord> r = sandboxes.get(t.sandboxId());
+        if (r.isPresent() && r.get().state() == SandboxState.PAUSED && r.get().onTimeout() == TimeoutAction.PAUSE) {
+            // a sandbox that pauses itself when idle wakes up when someone talks to it
+            try {
+                r = Optional.of(sandboxes.resume(t.sandboxId(), RESUME_TIMEOUT));
+            } catch (SandboxException e) {
+                r = sandboxes.get(t.sandboxId()); // resumed meanwhile by another request
+            }
+        }
         if (r.isEmpty() || r.get().state() != SandboxState.RUNNING) {
             refuse.accept(502, "The sandbox was not found");
             return Optional.empty();
