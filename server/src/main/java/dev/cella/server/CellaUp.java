@@ -56,6 +56,19 @@ public final class CellaUp {
                 dev.cella.node.NodeMain.token(data.resolve("node-token")), Path.of(o.get("envd-runtime")), Map.copyOf(templates),
                 Integer.parseInt(o.getOrDefault("subnet-octet", "231"))));
         SandboxService sandboxes = new SandboxService(new SandboxRepository(jdbc), new LocalNode(node, Map.copyOf(templates)));
+        sandboxes.reconcile();
+        Thread.ofVirtual().name("server-reconciler").start(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(30_000);
+                    sandboxes.reconcile();
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException ignored) {
+                    // next round
+                }
+            }
+        });
         E2bApi api = new E2bApi(keys, sandboxes, Integer.parseInt(o.getOrDefault("rate-limit", "200")), o.get("domain"))
                 .start(host, port);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -36,7 +36,9 @@ class E2bApiTest {
     static Database db;
     static Node node;
     static E2bApi api;
+    static SandboxService service;
     static String base, keyA, keyB;
+    static Path rootfs;
 
     @BeforeAll
     static void start() throws Exception {
@@ -51,11 +53,12 @@ class E2bApiTest {
         ApiKeys keys = new ApiKeys(new Jdbc(db.dataSource()));
         keyA = keys.createKey(keys.createTeam("a"), "a");
         keyB = keys.createKey(keys.createTeam("b"), "b");
+        E2bApiTest.rootfs = Path.of(rootfs);
         Map<String, Path> templates = Map.of("base", Path.of(rootfs));
         node = new Node(new NodeConfig(data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
                 repo.resolve("envd/target/envd-runtime"), templates, 233));
-        api = new E2bApi(keys, new SandboxService(new SandboxRepository(new Jdbc(db.dataSource())), new LocalNode(node, templates)))
-                .start("127.0.0.1", 0);
+        service = new SandboxService(new SandboxRepository(new Jdbc(db.dataSource())), new LocalNode(node, templates));
+        api = new E2bApi(keys, service).start("127.0.0.1", 0);
         base = "http://127.0.0.1:" + api.port();
     }
 
@@ -98,6 +101,28 @@ class E2bApiTest {
         assertThat(call("GET", "/v2/sandboxes", null, keyB).body()).isEmpty();
         assertThat(call("GET", "/v2/sandboxes", null, keyA).body()).hasSize(1);
         assertThat(call("DELETE", "/sandboxes/" + id, null, keyA).status()).isEqualTo(204);
+    }
+
+    @Test
+    void theTemplatesItWasStartedWithAreListed() throws Exception {
+        Res list = call("GET", "/templates", null, keyA);
+        assertThat(list.status()).isEqualTo(200);
+        assertThat(list.body().get(0).path("templateID").asText()).isEqualTo("base");
+        assertThat(call("GET", "/templates/base", null, keyA).body().path("aliases").get(0).asText()).isEqualTo("base");
+        assertThat(call("GET", "/templates/nope", null, keyA).status()).isEqualTo(404);
+        assertThat(call("DELETE", "/templates/base", null, keyA).status()).isEqualTo(400);
+    }
+
+    @Test
+    void theServerIsTheSourceOfTruth() throws Exception {
+        // a sandbox on the node that no team owns (as if the server had died between a kill and its record)
+        node.sandboxes().create(new dev.cella.node.sandbox.SandboxSpec("strayone", "base", rootfs, 1, 256, 512, 256, false,
+                Map.of(), Map.of(), null, "user"), null, dev.cella.node.sandbox.TimeoutAction.KILL);
+        Res owned = call("POST", "/sandboxes", "{\"templateID\":\"base\"}", keyA);
+        assertThat(service.reconcile()).containsExactly("strayone");
+        assertThat(node.sandboxes().get("strayone")).isEmpty();
+        assertThat(call("GET", "/sandboxes/" + owned.body().path("sandboxID").asText(), null, keyA).status()).isEqualTo(200);
+        call("DELETE", "/sandboxes/" + owned.body().path("sandboxID").asText(), null, keyA);
     }
 
     @Test

@@ -96,6 +96,16 @@ public final class E2bApi {
                 sandboxes.connect(team(ctx), v.row().id(), timeout(body(ctx), Duration.ofSeconds(300), false));
                 ctx.status(201).json(sandbox(view(ctx)));
             });
+            config.routes.get("/templates", ctx -> ctx.json(sandboxes.templates().stream().map(this::template).toList()));
+            config.routes.get("/templates/{id}", ctx -> ctx.json(template(existingTemplate(ctx))));
+            config.routes.patch("/templates/{id}", ctx -> {
+                existingTemplate(ctx);
+                throw new BadRequest("template '" + ctx.pathParam("id") + "' is built into this server and cannot be changed");
+            });
+            config.routes.delete("/templates/{id}", ctx -> {
+                existingTemplate(ctx);
+                throw new BadRequest("template '" + ctx.pathParam("id") + "' is built into this server and cannot be deleted");
+            });
             config.routes.get("/sandboxes/{id}/metrics", this::metrics);
             config.routes.get("/sandboxes/{id}/logs", this::logs);
             config.routes.post("/sandboxes/{id}/connect", this::connect);
@@ -198,6 +208,34 @@ public final class E2bApi {
         ctx.status(201).json(sandbox(sandboxes.create(team(ctx), req)));
     }
 
+    private String existingTemplate(Context ctx) {
+        String id = ctx.pathParam("id");
+        if (!sandboxes.templates().contains(id)) throw new SandboxService.NotFound("template '" + id + "' not found");
+        return id;
+    }
+
+    /** E2B's Template, for the templates this server was started with (builds are a later feature). */
+    private Map<String, Object> template(String id) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("templateID", id);
+        m.put("buildID", id);
+        m.put("cpuCount", SandboxService.DEFAULT_VCPUS);
+        m.put("memoryMB", SandboxService.DEFAULT_MEMORY_MB);
+        m.put("diskSizeMB", SandboxService.DEFAULT_DISK_MB);
+        m.put("public", true);
+        m.put("aliases", List.of(id));
+        m.put("createdAt", STARTED.toString());
+        m.put("updatedAt", STARTED.toString());
+        m.put("createdBy", null);
+        m.put("lastSpawnedAt", null);
+        m.put("spawnCount", 0);
+        m.put("buildCount", 1);
+        m.put("envdVersion", ENVD_VERSION);
+        return m;
+    }
+
+    private static final Instant STARTED = Instant.now();
+
     /** E2B's SandboxMetric list between {@code start} and {@code end} (unix seconds; default the last 10 minutes). */
     private void metrics(Context ctx) {
         View v = view(ctx);
@@ -256,6 +294,8 @@ public final class E2bApi {
     /** E2B's Sandbox: what create, connect and resume answer. */
     private Map<String, Object> sandbox(View v) {
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("workloadType", "compute");
+        m.put("runtimeClass", "container");
         m.put("templateID", v.row().templateId());
         m.put("sandboxID", v.row().id());
         m.put("clientID", "cella");
@@ -278,6 +318,7 @@ public final class E2bApi {
         m.put("diskSizeMB", v.row().diskMb());
         m.put("state", v.live().state() == SandboxState.RUNNING ? "running" : "paused");
         m.put("metadata", v.row().metadata());
+        m.put("volumeMounts", List.of());
         return m;
     }
 

@@ -23,6 +23,13 @@ public final class LocalNode implements NodeClient {
 
     @Override public String id() { return "local"; }
 
+    @Override public java.util.Set<String> templates() { return templates.keySet(); }
+
+    @Override
+    public java.util.List<String> sandboxIds() {
+        return node.sandboxes().list().stream().map(r -> r.spec().id()).toList();
+    }
+
     @Override public Optional<Path> template(String templateId) { return Optional.ofNullable(templates.get(templateId)); }
 
     @Override

@@ -16,6 +16,12 @@ import java.util.Optional;
 public interface NodeClient {
     String id();
 
+    /** The templates this node can start. */
+    java.util.Set<String> templates();
+
+    /** The ids of every sandbox on the node, of any team. */
+    java.util.List<String> sandboxIds();
+
     /** The root filesystem of a template on this node, if it has it. */
     Optional<Path> template(String templateId);
 

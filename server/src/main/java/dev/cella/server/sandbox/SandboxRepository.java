@@ -38,6 +38,10 @@ public final class SandboxRepository {
         return db.one("SELECT * FROM sandboxes WHERE id = ? AND team_id = ?", SandboxRepository::row, id, teamId);
     }
 
+    public List<String> allIds() {
+        return db.query("SELECT id FROM sandboxes", rs -> rs.getString(1));
+    }
+
     public List<SandboxRow> list(String teamId) {
         return db.query("SELECT * FROM sandboxes WHERE team_id = ? ORDER BY started_at, id", SandboxRepository::row, teamId);
     }

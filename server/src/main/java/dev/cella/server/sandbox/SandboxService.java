@@ -22,6 +22,8 @@ import java.util.Optional;
  * time ran out) is forgotten when next looked at.
  */
 public final class SandboxService {
+    /** E2B's defaults for a sandbox of the base template. */
+    public static final int DEFAULT_VCPUS = 2, DEFAULT_MEMORY_MB = 512, DEFAULT_DISK_MB = 2048;
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -48,7 +50,7 @@ public final class SandboxService {
         var rootfs = node.template(req.templateId()).orElseThrow(() -> new NotFound("template '" + req.templateId() + "' not found"));
         String id = newId();
         String token = req.secure() ? HexFormat.of().formatHex(randomBytes(16)) : null;
-        int vcpus = 2, memoryMb = 512, diskMb = 2048;
+        int vcpus = DEFAULT_VCPUS, memoryMb = DEFAULT_MEMORY_MB, diskMb = DEFAULT_DISK_MB;
         SandboxSpec spec = new SandboxSpec(id, req.templateId(), rootfs, vcpus, memoryMb, diskMb, 1024, req.internet(),
                 req.envVars(), req.metadata(), token, "user");
         SandboxRecord live = node.create(spec, req.timeout(), req.autoPause() ? TimeoutAction.PAUSE : TimeoutAction.KILL);
@@ -69,6 +71,30 @@ public final class SandboxService {
             return Optional.empty();
         }
         return Optional.of(new View(row, live.get()));
+    }
+
+    public java.util.Set<String> templates() {
+        return node.templates();
+    }
+
+    /**
+     * The server is the source of truth: a sandbox its node runs but no team owns (its row
+     * is gone, say the server crashed between a kill and its record) is killed.
+     * Returns the ids killed.
+     */
+    public List<String> reconcile() {
+        java.util.Set<String> owned = new java.util.HashSet<>(repo.allIds());
+        List<String> killed = new java.util.ArrayList<>();
+        for (String id : node.sandboxIds()) {
+            if (owned.contains(id)) continue;
+            try {
+                node.kill(id);
+                killed.add(id);
+            } catch (IOException | SandboxException e) {
+                // gone already
+            }
+        }
+        return killed;
     }
 
     public List<View> list(Team team) {
