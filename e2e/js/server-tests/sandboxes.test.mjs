@@ -2,6 +2,7 @@
 // from a program written for E2B. Run by e2e's CellaUpTest, which starts the server.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 // E2B_SDK_PACKAGE picks the SDK under test: `e2b` (2.51, creates with /v2/sandboxes) or
 // `e2b-2-45` (2.45, creates with /sandboxes and connects with /sandboxes/{id}/connect).
 const sdk = process.env.E2B_SDK_PACKAGE || 'e2b';
@@ -102,6 +103,51 @@ test('getMetrics shows what the sandbox uses', { timeout: 60_000 }, async () => 
     assert.ok(m.memTotal > 0 && m.diskTotal > 0);
   }
   assert.ok(Math.max(...metrics.map((m) => m.cpuUsedPct)) > 20, 'a busy loop shows');
+});
+
+/** GET through the sandbox proxy with a Host header, as wildcard DNS for the sandbox domain would send it. */
+function getVia(hostName, path) {
+  const proxy = new URL(process.env.E2B_SANDBOX_URL);
+  return new Promise((resolve, reject) => {
+    http.get({ host: proxy.hostname, port: proxy.port, path, headers: { Host: hostName } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    }).on('error', reject);
+  });
+}
+
+test('a web server inside is reached by getHost()', { timeout: 60_000 }, async () => {
+  const s = await fresh();
+  await s.files.write('/home/user/site/index.html', 'hello from inside');
+  await s.commands.run('cd /home/user/site && python3 -m http.server 8080', { background: true, timeoutMs: 0 });
+  const host = s.getHost(8080);
+  assert.match(host, new RegExp(`^8080-${s.sandboxId}\\.`));
+  const deadline = Date.now() + 15_000;
+  let res;
+  do {
+    res = await getVia(host, '/index.html').catch((e) => ({ status: 0, body: String(e) }));
+    if (res.status === 200) break;
+    await new Promise((r) => setTimeout(r, 200));
+  } while (Date.now() < deadline);
+  assert.equal(res.status, 200);
+  assert.equal(res.body, 'hello from inside');
+});
+
+test('signed download and upload URLs work through the server', { timeout: 60_000 }, async () => {
+  const s = await fresh({ secure: true });
+  await s.files.write('/home/user/shared.txt', 'signed content');
+  const down = await s.downloadUrl('/home/user/shared.txt', { useSignatureExpiration: 60 });
+  const r = await fetch(down);
+  assert.equal(r.status, 200);
+  assert.equal(await r.text(), 'signed content');
+  const tampered = down.replace(/signature=v1_./, 'signature=v1_X');
+  assert.notEqual((await fetch(tampered)).status, 200);
+  const up = await s.uploadUrl('/home/user/uploaded.txt');
+  const form = new FormData();
+  form.append('file', new Blob(['via signed url']), 'uploaded.txt');
+  assert.equal((await fetch(up, { method: 'POST', body: form })).status, 200);
+  assert.equal(await s.files.read('/home/user/uploaded.txt'), 'via signed url');
 });
 
 test('a wrong API key is refused', { timeout: 30_000 }, async () => {

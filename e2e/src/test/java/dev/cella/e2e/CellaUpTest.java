@@ -32,7 +32,7 @@ class CellaUpTest {
         Path jar = Repo.root().resolve("server/target/cella-server.jar");
         assertThat(jar).as("the server is packaged before e2e runs").exists();
         server = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(), "--data-dir", data.toString(), "--port", "3210",
+                "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(), "--data-dir", data.toString(), "--port", "3210", "--domain", "cella.localhost:3211",
                 "--envd-runtime", Repo.envdRuntime().toString(), "--template", "base=" + Repo.baseRootfs())
                 .redirectError(data.resolve("server.log").toFile()).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));

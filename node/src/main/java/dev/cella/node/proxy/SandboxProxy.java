@@ -109,6 +109,31 @@ public final class SandboxProxy {
         return Optional.empty();
     }
 
+    /**
+     * A signed file URL names no sandbox (with one E2B_SANDBOX_URL for all, the SDK puts
+     * none in it), but only one sandbox's token makes its signature: the signature is
+     * checked against each running sandbox's token (a SHA-256 each) and routes to the one
+     * that matches; envd checks it again. The formula is envd's (E2B's signed URLs).
+     */
+    private Optional<Target> signedBy(String path, String operation, String user, String signature, String expiration) {
+        for (SandboxRecord r : sandboxes.list()) {
+            String token = r.spec().envdAccessToken();
+            if (token == null || r.state() != SandboxState.RUNNING) continue;
+            String raw = (path == null ? "" : path) + ":" + operation + ":" + (user == null ? "" : user) + ":" + token
+                    + (expiration == null || expiration.isEmpty() ? "" : ":" + expiration);
+            try {
+                byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(raw.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                String expected = "v1_" + java.util.Base64.getEncoder().withoutPadding().encodeToString(digest);
+                if (java.security.MessageDigest.isEqual(expected.getBytes(), signature.getBytes())) {
+                    return Optional.of(new Target(r.spec().id(), EnvdRuntime.PORT));
+                }
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return Optional.empty();
+    }
+
     /** The sandbox's address for a target, or an answer saying why there is none. */
     private Optional<String> upstream(Target t, String path, java.util.function.BiConsumer<Integer, String> refuse) {
         if (t.port() < 1 || t.port() > 65535) {
@@ -138,7 +163,11 @@ public final class SandboxProxy {
     }
 
     private void forward(Context ctx) throws Exception {
-        Optional<Target> target = target(ctx::header);
+        Optional<Target> named = target(ctx::header);
+        Optional<Target> target = named.isEmpty() && ctx.path().equals("/files") && ctx.queryParam("signature") != null
+                ? signedBy(ctx.queryParam("path"), ctx.method().name().equals("GET") ? "read" : "write",
+                        ctx.queryParam("username"), ctx.queryParam("signature"), ctx.queryParam("signature_expiration"))
+                : named;
         if (target.isEmpty()) {
             notFound(ctx, null, 400, "name the sandbox: E2b-Sandbox-Id and E2b-Sandbox-Port headers, or a <port>-<sandbox id> host");
             return;
