@@ -33,6 +33,20 @@ test('create with metadata and envs, run commands, move files', { timeout: 60_00
   assert.deepEqual((await s.files.list('/home/user/notes')).map((e) => e.name), ['a.txt']);
 });
 
+test('a terminal through the server: tty, resize, input', { timeout: 60_000 }, async () => {
+  const s = await fresh();
+  let out = '';
+  const pty = await s.pty.create({ cols: 80, rows: 24, onData: (d) => (out += new TextDecoder().decode(d)) });
+  await s.pty.sendInput(pty.pid, new TextEncoder().encode('tty; stty size\n'));
+  await s.pty.resize(pty.pid, { cols: 120, rows: 40 });
+  await s.pty.sendInput(pty.pid, new TextEncoder().encode('stty size; exit\n'));
+  const end = await pty.wait();
+  assert.equal(end.exitCode, 0);
+  assert.match(out, /\/dev\/pts\/\d+/);
+  assert.match(out, /24 80/);
+  assert.match(out, /40 120/);
+});
+
 test('getInfo has the sandbox as created, with real dates', { timeout: 60_000 }, async () => {
   const before = Date.now();
   const s = await fresh({ metadata: { suite: 'server', case: 'info' }, timeoutMs: 90_000 });
