@@ -38,6 +38,11 @@ test('a terminal through the server: tty, resize, input', { timeout: 60_000 }, a
   let out = '';
   const pty = await s.pty.create({ cols: 80, rows: 24, onData: (d) => (out += new TextDecoder().decode(d)) });
   await s.pty.sendInput(pty.pid, new TextEncoder().encode('tty; stty size\n'));
+  const deadline = Date.now() + 10_000;
+  while (!/24 80/.test(out)) { // the shell answers before the terminal changes size
+    assert.ok(Date.now() < deadline, `no size in: ${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
   await s.pty.resize(pty.pid, { cols: 120, rows: 40 });
   await s.pty.sendInput(pty.pid, new TextEncoder().encode('stty size; exit\n'));
   const end = await pty.wait();
@@ -162,6 +167,15 @@ test('signed download and upload URLs work through the server', { timeout: 60_00
   form.append('file', new Blob(['via signed url']), 'uploaded.txt');
   assert.equal((await fetch(up, { method: 'POST', body: form })).status, 200);
   assert.equal(await s.files.read('/home/user/uploaded.txt'), 'via signed url');
+});
+
+test('autoResume: traffic wakes a paused sandbox (SDK 2.51 lifecycle)', { timeout: 60_000, skip: sdk !== 'e2b' && 'lifecycle options are newer than this SDK' }, async () => {
+  const s = await fresh({ lifecycle: { onTimeout: 'pause', autoResume: true } });
+  await s.files.write('/home/user/awake.txt', 'yes');
+  await s.pause();
+  assert.equal((await Sandbox.getInfo(s.sandboxId)).state, 'paused');
+  assert.equal(await s.files.read('/home/user/awake.txt'), 'yes'); // this very call wakes it
+  assert.equal((await Sandbox.getInfo(s.sandboxId)).state, 'running');
 });
 
 test('a wrong API key is refused', { timeout: 30_000 }, async () => {

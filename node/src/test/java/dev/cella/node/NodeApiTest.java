@@ -174,13 +174,13 @@ class NodeApiTest {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(unknown.statusCode()).isEqualTo(502);
         assertThat(NodeFixture.JSON.readTree(unknown.body()).path("sandboxId").asText()).isEqualTo("nosuch");
-        // paused: a sandbox that kills itself at its timeout stays asleep; one that pauses itself wakes up
+        // paused: a sandbox without autoResume stays asleep; one with it wakes up
         sandboxes.pause("px1");
         var asleep = node.http.send(HttpRequest.newBuilder(URI.create(proxyBase + "/health")).header("E2b-Sandbox-Id", "px1").build(),
                 HttpResponse.BodyHandlers.discarding());
         assertThat(asleep.statusCode()).isEqualTo(502);
         sandboxes.kill("px1");
-        call("POST", "/v1/sandboxes", "{\"sandboxId\":\"px2\",\"templateId\":\"base\",\"memoryMb\":256,\"internet\":false,\"onTimeout\":\"pause\"}", true);
+        call("POST", "/v1/sandboxes", "{\"sandboxId\":\"px2\",\"templateId\":\"base\",\"memoryMb\":256,\"internet\":false,\"onTimeout\":\"pause\",\"autoResume\":true}", true);
         sandboxes.pause("px2");
         var woken = node.http.send(HttpRequest.newBuilder(URI.create(proxyBase + "/health")).header("E2b-Sandbox-Id", "px2").build(),
                 HttpResponse.BodyHandlers.discarding());

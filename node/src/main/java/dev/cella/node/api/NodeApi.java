@@ -33,7 +33,8 @@ import java.util.function.Function;
  * GET    /health                          liveness, no token
  * GET    /v1/node                         capacity and usage
  * POST   /v1/sandboxes                    create: {sandboxId, templateId, vcpus, memoryMb, diskMb, maxProcesses,
- *                                          internet, envVars, metadata, timeoutSeconds, onTimeout, envdAccessToken, defaultUser}
+ *                                          internet, envVars, metadata, timeoutSeconds, onTimeout, autoResume,
+ *                                          envdAccessToken, defaultUser}
  * GET    /v1/sandboxes                    list
  * GET    /v1/sandboxes/{id}               one
  * DELETE /v1/sandboxes/{id}               kill
@@ -215,7 +216,7 @@ public final class NodeApi {
                 stringMap(b, "envVars"), stringMap(b, "metadata"),
                 b.hasNonNull("envdAccessToken") ? b.get("envdAccessToken").asText() : null,
                 b.path("defaultUser").asText("user"));
-        SandboxRecord r = sandboxes.create(spec, seconds(b, "timeoutSeconds", false), onTimeout);
+        SandboxRecord r = sandboxes.create(spec, seconds(b, "timeoutSeconds", false), onTimeout, b.path("autoResume").asBoolean(false));
         ctx.status(201).json(view(r));
     }
 
@@ -230,6 +231,7 @@ public final class NodeApi {
         v.put("startedAt", r.startedAt());
         v.put("endAt", r.endAt());
         v.put("onTimeout", r.onTimeout().name().toLowerCase(java.util.Locale.ROOT));
+        v.put("autoResume", r.autoResume());
         v.put("vcpus", s.vcpus());
         v.put("memoryMb", s.memoryMb());
         v.put("diskMb", s.diskMb());

@@ -3,7 +3,6 @@ package dev.cella.node.proxy;
 import dev.cella.node.envd.EnvdRuntime;
 import dev.cella.node.sandbox.SandboxException;
 import dev.cella.node.sandbox.SandboxRecord;
-import dev.cella.node.sandbox.TimeoutAction;
 import dev.cella.node.sandbox.SandboxState;
 import dev.cella.node.sandbox.Sandboxes;
 import io.javalin.Javalin;
@@ -145,8 +144,8 @@ public final class SandboxProxy {
             return Optional.empty();
         }
         Optional<SandboxRecord> r = sandboxes.get(t.sandboxId());
-        if (r.isPresent() && r.get().state() == SandboxState.PAUSED && r.get().onTimeout() == TimeoutAction.PAUSE) {
-            // a sandbox that pauses itself when idle wakes up when someone talks to it
+        if (r.isPresent() && r.get().state() == SandboxState.PAUSED && r.get().autoResume()) {
+            // a sandbox created with autoResume wakes up when someone talks to it
             try {
                 r = Optional.of(sandboxes.resume(t.sandboxId(), RESUME_TIMEOUT));
             } catch (SandboxException e) {

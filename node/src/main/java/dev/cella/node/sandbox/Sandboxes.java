@@ -105,12 +105,18 @@ public final class Sandboxes implements AutoCloseable {
     }
 
     public SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout) throws IOException {
+        return create(spec, timeout, onTimeout, false);
+    }
+
+    /** @param autoResume whether traffic to it wakes it when paused (only with {@link TimeoutAction#PAUSE}) */
+    public SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout, boolean autoResume) throws IOException {
+        if (autoResume && onTimeout != TimeoutAction.PAUSE) throw new IllegalArgumentException("autoResume needs the pause action at timeout");
         synchronized (lock(spec.id())) {
             if (live.containsKey(spec.id())) throw new SandboxException.Conflict("sandbox " + spec.id() + " already exists");
             RunningSandbox running = driver.create(spec);
             Instant now = clock.instant();
             SandboxRecord r = new SandboxRecord(spec, SandboxState.RUNNING, running.envdUrl(), now,
-                    timeout == null ? null : now.plus(timeout), onTimeout);
+                    timeout == null ? null : now.plus(timeout), onTimeout, autoResume);
             store.save(r);
             live.put(spec.id(), r);
             event(spec.id(), "created", "in " + running.startMillis() + " ms on " + driver.kind());

@@ -204,7 +204,10 @@ public final class E2bApi {
         boolean internet = b.has("allow_internet_access") ? b.path("allow_internet_access").asBoolean(true)
                 : b.path("allowInternetAccess").asBoolean(true);
         var req = new SandboxService.NewSandbox(template, timeout(b, Duration.ofSeconds(300), false), strings(b, "metadata"),
-                strings(b, "envVars"), b.path("autoPause").asBoolean(false), b.path("secure").asBoolean(true), internet); // SDK 2.5x always expects a token
+                strings(b, "envVars"), b.path("autoPause").asBoolean(false),
+                // SDK 2.51 sends {autoResume: {enabled}}; a bare boolean is accepted too
+                b.path("autoResume").isObject() ? b.path("autoResume").path("enabled").asBoolean(false) : b.path("autoResume").asBoolean(false),
+                b.path("secure").asBoolean(true), internet); // SDK 2.5x always expects a token
         ctx.status(201).json(sandbox(sandboxes.create(team(ctx), req)));
     }
 

@@ -33,8 +33,8 @@ public final class LocalNode implements NodeClient {
     @Override public Optional<Path> template(String templateId) { return Optional.ofNullable(templates.get(templateId)); }
 
     @Override
-    public SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout) throws IOException {
-        return node.sandboxes().create(spec, timeout, onTimeout);
+    public SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout, boolean autoResume) throws IOException {
+        return node.sandboxes().create(spec, timeout, onTimeout, autoResume);
     }
 
     @Override public Optional<SandboxRecord> get(String id) { return node.sandboxes().get(id); }

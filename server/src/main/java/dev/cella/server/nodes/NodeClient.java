@@ -25,7 +25,7 @@ public interface NodeClient {
     /** The root filesystem of a template on this node, if it has it. */
     Optional<Path> template(String templateId);
 
-    SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout) throws IOException;
+    SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout, boolean autoResume) throws IOException;
 
     Optional<SandboxRecord> get(String sandboxId);
 

@@ -37,7 +37,7 @@ public final class SandboxService {
 
     /** What a create asks for (E2B's NewSandbox). */
     public record NewSandbox(String templateId, Duration timeout, Map<String, String> metadata, Map<String, String> envVars,
-                             boolean autoPause, boolean secure, boolean internet) {}
+                             boolean autoPause, boolean autoResume, boolean secure, boolean internet) {}
 
     /** A sandbox with its live state from the node. */
     public record View(SandboxRow row, SandboxRecord live) {}
@@ -53,7 +53,8 @@ public final class SandboxService {
         int vcpus = DEFAULT_VCPUS, memoryMb = DEFAULT_MEMORY_MB, diskMb = DEFAULT_DISK_MB;
         SandboxSpec spec = new SandboxSpec(id, req.templateId(), rootfs, vcpus, memoryMb, diskMb, 1024, req.internet(),
                 req.envVars(), req.metadata(), token, "user");
-        SandboxRecord live = node.create(spec, req.timeout(), req.autoPause() ? TimeoutAction.PAUSE : TimeoutAction.KILL);
+        SandboxRecord live = node.create(spec, req.timeout(), req.autoPause() ? TimeoutAction.PAUSE : TimeoutAction.KILL,
+                req.autoPause() && req.autoResume());
         SandboxRow row = new SandboxRow(id, team.id(), req.templateId(), node.id(), "running", req.metadata(), token, vcpus, memoryMb,
                 diskMb, req.autoPause(), live.startedAt().toEpochMilli(), live.endAt() == null ? null : live.endAt().toEpochMilli());
         repo.insert(row);
