@@ -140,7 +140,7 @@ class IsolationTest {
         node.run(a.envdUrl(), "timeout 2 sh -c 'while :; do :; done' & timeout 2 sh -c 'while :; do :; done' & wait; true", null);
         var after = node.driver.usage("isoa").orElseThrow();
         double cpus = (after.cpuNanos() - before.cpuNanos()) / (double) (System.nanoTime() - t0);
-        assertThat(cpus).as("CPUs used").isBetween(0.5, 1.15);
+        assertThat(cpus).as("CPUs used").isBetween(0.3, 1.15); // the upper bound is the point; the lower one only says the loops ran
     }
 
     @Test
