@@ -126,6 +126,21 @@ class E2bApiTest {
     }
 
     @Test
+    void aSandboxPausedByItsTimeoutStaysUpAfterAConnect() throws Exception {
+        Res created = call("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":1,\"autoPause\":true}", keyA);
+        String id = created.body().path("sandboxID").asText();
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!call("GET", "/sandboxes/" + id, null, keyA).body().path("state").asText().equals("paused")) {
+            assertThat(System.currentTimeMillis()).as("paused at its timeout").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        assertThat(call("POST", "/sandboxes/" + id + "/connect", "{}", keyA).status()).isEqualTo(201);
+        Thread.sleep(1500); // longer than its first timeout: a connect gives it a new lifetime
+        assertThat(call("GET", "/sandboxes/" + id, null, keyA).body().path("state").asText()).isEqualTo("running");
+        assertThat(call("DELETE", "/sandboxes/" + id, null, keyA).status()).isEqualTo(204);
+    }
+
+    @Test
     void badInputGetsClearErrorsInE2bsFormat() throws Exception {
         assertThat(call("POST", "/sandboxes", "{not json", keyA).status()).isEqualTo(400);
         assertThat(call("POST", "/sandboxes", "{}", keyA).body().path("message").asText()).contains("templateID");

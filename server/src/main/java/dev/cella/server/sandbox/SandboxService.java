@@ -24,6 +24,8 @@ import java.util.Optional;
 public final class SandboxService {
     /** E2B's defaults for a sandbox of the base template. */
     public static final int DEFAULT_VCPUS = 2, DEFAULT_MEMORY_MB = 512, DEFAULT_DISK_MB = 2048;
+    /** E2B's default lifetime: 300 s. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(300);
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -136,7 +138,8 @@ public final class SandboxService {
             if (timeout != null) setTimeout(team, id, timeout);
             return false;
         }
-        SandboxRecord r = node.resume(id, timeout);
+        // a paused sandbox's deadline has usually passed: without a new one the reaper would act again at once
+        SandboxRecord r = node.resume(id, timeout != null ? timeout : DEFAULT_TIMEOUT);
         repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
         return true;
     }
