@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.cella.node.http.JsonHttp;
+import dev.cella.node.http.JsonHttp.BadRequest;
 import dev.cella.node.metrics.MetricsSampler;
 import dev.cella.node.sandbox.SandboxException;
 import dev.cella.node.sandbox.SandboxRecord;
@@ -12,7 +14,6 @@ import dev.cella.node.sandbox.Sandboxes;
 import dev.cella.node.sandbox.TimeoutAction;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
-import io.javalin.json.JavalinJackson;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -46,8 +47,6 @@ import java.util.function.Function;
  * Errors are {@code {"code": status, "message": ...}}: 400 bad input, 401 token, 404, 409 state.
  */
 public final class NodeApi {
-    private static final int MAX_BODY = 1 << 20;
-
     private final Sandboxes sandboxes;
     private final Function<String, Optional<Path>> templates;
     private final NodeCapacity capacity;
@@ -68,13 +67,7 @@ public final class NodeApi {
     }
 
     public NodeApi start(String host, int port) {
-        app = Javalin.create(config -> {
-            config.concurrency.useVirtualThreads = true;
-            config.jetty.host = host;
-            config.jetty.port = port;
-            config.startup.showJavalinBanner = false;
-            config.http.maxRequestSize = MAX_BODY;
-            config.jsonMapper(new JavalinJackson(json, true));
+        app = JsonHttp.start(host, port, json, config -> {
             config.routes.before("/v1/*", this::authorize);
             config.routes.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
             config.routes.get("/v1/node", ctx -> ctx.json(capacity.report(sandboxes.list())));
@@ -99,13 +92,12 @@ public final class NodeApi {
             config.routes.get("/v1/sandboxes/{id}/metrics", this::metrics);
             config.routes.exception(SandboxException.NotFound.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
             config.routes.exception(SandboxException.Conflict.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
-            config.routes.exception(BadRequest.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
             config.routes.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
             config.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, String.valueOf(e.getMessage())));
             config.routes.error(404, ctx -> {
                 if (ctx.result() == null) error(ctx, 404, "no route " + ctx.method() + " " + ctx.path());
             });
-        }).start();
+        });
         return this;
     }
 
@@ -115,12 +107,6 @@ public final class NodeApi {
 
     public void stop() {
         if (app != null) app.stop();
-    }
-
-    static final class BadRequest extends RuntimeException {
-        BadRequest(String m) {
-            super(m);
-        }
     }
 
     private void authorize(Context ctx) {
@@ -133,19 +119,11 @@ public final class NodeApi {
     }
 
     private static void error(Context ctx, int status, String message) {
-        ctx.status(status).json(Map.of("code", status, "message", message));
+        JsonHttp.error(ctx, status, message);
     }
 
     private JsonNode body(Context ctx) {
-        String raw = ctx.body();
-        if (raw.isBlank()) return json.createObjectNode();
-        try {
-            JsonNode n = json.readTree(raw);
-            if (n == null || !n.isObject()) throw new BadRequest("the body must be a JSON object");
-            return n;
-        } catch (java.io.IOException e) {
-            throw new BadRequest("the body is not valid JSON");
-        }
+        return JsonHttp.body(ctx, json);
     }
 
     private static Duration seconds(JsonNode body, String field, boolean required) {

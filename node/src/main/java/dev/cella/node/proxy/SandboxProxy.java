@@ -1,6 +1,7 @@
 package dev.cella.node.proxy;
 
 import dev.cella.node.envd.EnvdRuntime;
+import dev.cella.node.http.JsonHttp;
 import dev.cella.node.sandbox.SandboxException;
 import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxState;
@@ -63,11 +64,7 @@ public final class SandboxProxy {
     }
 
     public SandboxProxy start(String host, int port) {
-        app = Javalin.create(config -> {
-            config.concurrency.useVirtualThreads = true;
-            config.jetty.host = host;
-            config.jetty.port = port;
-            config.startup.showJavalinBanner = false;
+        app = JsonHttp.start(host, port, null, config -> {
             config.routes.ws("/<path>", this::webSocket);
             config.routes.ws("/", this::webSocket);
             for (HandlerType t : new HandlerType[] {HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.PATCH,
@@ -75,7 +72,7 @@ public final class SandboxProxy {
                 config.routes.addHttpHandler(t, "/<path>", this::forward);
                 config.routes.addHttpHandler(t, "/", this::forward);
             }
-        }).start();
+        });
         return this;
     }
 

@@ -4,13 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.sandbox.SandboxException;
 import dev.cella.node.sandbox.SandboxState;
+import dev.cella.node.http.JsonHttp;
+import dev.cella.node.http.JsonHttp.BadRequest;
 import dev.cella.server.auth.ApiKeys;
 import dev.cella.server.auth.Team;
 import dev.cella.server.sandbox.SandboxService;
 import dev.cella.server.sandbox.SandboxService.View;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
-import io.javalin.json.JavalinJackson;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -57,13 +58,7 @@ public final class E2bApi {
     }
 
     public E2bApi start(String host, int port) {
-        app = Javalin.create(config -> {
-            config.concurrency.useVirtualThreads = true;
-            config.jetty.host = host;
-            config.jetty.port = port;
-            config.startup.showJavalinBanner = false;
-            config.http.maxRequestSize = 1 << 20;
-            config.jsonMapper(new JavalinJackson(json, true));
+        app = JsonHttp.start(host, port, json, config -> {
             config.routes.before(this::authenticate);
             config.routes.get("/health", ctx -> ctx.status(200).json(Map.of("status", "ok")));
             config.routes.post("/sandboxes", this::create);
@@ -113,23 +108,18 @@ public final class E2bApi {
             config.routes.exception(SandboxService.NotFound.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
             config.routes.exception(SandboxException.NotFound.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
             config.routes.exception(SandboxException.Conflict.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
-            config.routes.exception(BadRequest.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
             config.routes.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
             config.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, String.valueOf(e.getMessage())));
             config.routes.error(404, ctx -> {
                 if (ctx.result() == null) error(ctx, 404, "no route " + ctx.method() + " " + ctx.path());
             });
-        }).start();
+        });
         return this;
     }
 
     public int port() { return app.port(); }
 
     public void stop() { if (app != null) app.stop(); }
-
-    static final class BadRequest extends RuntimeException {
-        BadRequest(String m) { super(m); }
-    }
 
     private void authenticate(Context ctx) {
         if (ctx.path().equals("/health")) return;
@@ -163,19 +153,11 @@ public final class E2bApi {
     }
 
     private static void error(Context ctx, int status, String message) {
-        ctx.status(status).json(Map.of("code", status, "message", message));
+        JsonHttp.error(ctx, status, message);
     }
 
     private JsonNode body(Context ctx) {
-        String raw = ctx.body();
-        if (raw.isBlank()) return json.createObjectNode();
-        try {
-            JsonNode n = json.readTree(raw);
-            if (n == null || !n.isObject()) throw new BadRequest("the body must be a JSON object");
-            return n;
-        } catch (java.io.IOException e) {
-            throw new BadRequest("the body is not valid JSON");
-        }
+        return JsonHttp.body(ctx, json);
     }
 
     private static Duration timeout(JsonNode b, Duration fallback, boolean required) {
