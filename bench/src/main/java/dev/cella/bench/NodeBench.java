@@ -114,26 +114,17 @@ public final class NodeBench {
         ((com.fasterxml.jackson.databind.node.ObjectNode) cfg.get("process")).putArray("args").add("/bin/true");
         ((com.fasterxml.jackson.databind.node.ObjectNode) cfg.get("root")).put("path", rootfs.toString()).put("readonly", true);
         JSON.writeValue(bundle.resolve("config.json").toFile(), cfg);
-        Crun crun = new Crun(state.resolve("crun-baseline"), CgroupLayout.detect(), JSON);
+        List<String> crun = Crun.command(CgroupLayout.detect());
         List<Double> out = new ArrayList<>();
         for (int i = 0; i < runs + 3; i++) {
-            List<String> argv = new ArrayList<>(crunArgv(crun));
+            List<String> argv = new ArrayList<>(crun);
+            argv.add("--root=" + state.resolve("crun-baseline"));
             argv.addAll(List.of("run", "--bundle=" + bundle, "base" + i));
             long t0 = System.nanoTime();
             Command.run(argv);
             if (i >= 3) out.add(ms(t0)); // three warm-up runs
         }
         return out;
-    }
-
-    static List<String> crunArgv(Crun crun) {
-        List<String> argv = new ArrayList<>();
-        if (CgroupLayout.detect() == CgroupLayout.HYBRID) {
-            argv.addAll(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
-                    "umount /sys/fs/cgroup/unified 2>/dev/null; exec \"$0\" \"$@\""));
-        }
-        argv.add("crun");
-        return argv;
     }
 
     static void runTrue(String envdUrl) throws Exception {

@@ -13,8 +13,8 @@ import java.util.Set;
  * Looks users and groups up in the sandbox's own /etc/passwd and /etc/group.
  *
  * <p>envd runs on a libc of its own, so it must not ask NSS (the image's libc may
- * differ, or be absent); the files are read on every lookup because a command may
- * add users at any time (useradd in a template build).
+ * differ, or be absent); the files are read again whenever they change, because a
+ * command may add users at any time (useradd in a template build).
  */
 public final class Users {
     private final Path passwd;
@@ -83,9 +83,24 @@ public final class Users {
         return out;
     }
 
-    private static List<String> lines(Path file) {
+    /** A file's lines as last read, and the modification time and size they were read at. */
+    private record Snapshot(long modified, long size, List<String> lines) {}
+
+    private final java.util.Map<Path, Snapshot> cache = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The file's lines, read again only when it changed (a ListDir of a thousand entries
+     * looks up a thousand owners; a useradd changes the file, so it is seen at once).
+     */
+    private List<String> lines(Path file) {
         try {
-            return Files.readAllLines(file).stream().filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
+            var attrs = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+            long modified = attrs.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS);
+            Snapshot s = cache.get(file);
+            if (s != null && s.modified() == modified && s.size() == attrs.size()) return s.lines();
+            List<String> lines = Files.readAllLines(file).stream().filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
+            cache.put(file, new Snapshot(modified, attrs.size(), lines));
+            return lines;
         } catch (IOException e) {
             return List.of();
         }

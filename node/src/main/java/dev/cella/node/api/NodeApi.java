@@ -7,7 +7,6 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.cella.node.http.JsonHttp;
 import dev.cella.node.http.JsonHttp.BadRequest;
 import dev.cella.node.metrics.MetricsSampler;
-import dev.cella.node.sandbox.SandboxException;
 import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.Sandboxes;
@@ -90,13 +89,6 @@ public final class NodeApi {
             });
             config.routes.get("/v1/sandboxes/{id}/events", ctx -> ctx.json(sandboxes.events(ctx.pathParam("id"))));
             config.routes.get("/v1/sandboxes/{id}/metrics", this::metrics);
-            config.routes.exception(SandboxException.NotFound.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
-            config.routes.exception(SandboxException.Conflict.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
-            config.routes.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
-            config.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, String.valueOf(e.getMessage())));
-            config.routes.error(404, ctx -> {
-                if (ctx.result() == null) error(ctx, 404, "no route " + ctx.method() + " " + ctx.path());
-            });
         });
         return this;
     }

@@ -2,6 +2,7 @@ package dev.cella.node.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.node.sandbox.SandboxException;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
@@ -43,7 +44,17 @@ public final class JsonHttp {
                 config.jsonMapper(new JavalinJackson(json, true));
             }
             routes.accept(config);
-            config.routes.exception(BadRequest.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+            if (json != null) {
+                // the answers every JSON API gives alike; an API adds its own before these
+                config.routes.exception(BadRequest.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+                config.routes.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+                config.routes.exception(SandboxException.NotFound.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
+                config.routes.exception(SandboxException.Conflict.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
+                config.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, String.valueOf(e.getMessage())));
+                config.routes.error(404, ctx -> {
+                    if (ctx.result() == null) error(ctx, 404, "no route " + ctx.method() + " " + ctx.path());
+                });
+            }
         }).start();
     }
 

@@ -27,13 +27,19 @@ public final class Crun {
         this.json = json;
     }
 
-    private List<String> argv(String... args) {
+    /** How to call crun on a host of this layout: through the hybrid workaround when needed, then {@code crun}. */
+    public static List<String> command(CgroupLayout cgroups) {
         List<String> argv = new ArrayList<>();
         if (cgroups == CgroupLayout.HYBRID) {
             argv.addAll(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
                     "umount /sys/fs/cgroup/unified 2>/dev/null; exec \"$0\" \"$@\""));
         }
         argv.add("crun");
+        return argv;
+    }
+
+    private List<String> argv(String... args) {
+        List<String> argv = command(cgroups);
         argv.add("--root=" + stateRoot);
         argv.addAll(List.of(args));
         return argv;

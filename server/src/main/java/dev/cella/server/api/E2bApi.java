@@ -106,13 +106,6 @@ public final class E2bApi {
             config.routes.post("/sandboxes/{id}/connect", this::connect);
             config.routes.post("/v2/sandboxes/{id}/connect", this::connect);
             config.routes.exception(SandboxService.NotFound.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
-            config.routes.exception(SandboxException.NotFound.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
-            config.routes.exception(SandboxException.Conflict.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
-            config.routes.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
-            config.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, String.valueOf(e.getMessage())));
-            config.routes.error(404, ctx -> {
-                if (ctx.result() == null) error(ctx, 404, "no route " + ctx.method() + " " + ctx.path());
-            });
         });
         return this;
     }
