@@ -125,10 +125,10 @@ test('getMetrics shows what the sandbox uses', { timeout: 60_000 }, async () => 
 });
 
 /** GET through the sandbox proxy with a Host header, as wildcard DNS for the sandbox domain would send it. */
-function getVia(hostName, path) {
+function getVia(hostName, path, headers = {}) {
   const proxy = new URL(process.env.E2B_SANDBOX_URL);
   return new Promise((resolve, reject) => {
-    http.get({ host: proxy.hostname, port: proxy.port, path, headers: { Host: hostName } }, (res) => {
+    http.get({ host: proxy.hostname, port: proxy.port, path, headers: { Host: hostName, ...headers } }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode, body }));
@@ -151,6 +151,25 @@ test('a web server inside is reached by getHost()', { timeout: 60_000 }, async (
   } while (Date.now() < deadline);
   assert.equal(res.status, 200);
   assert.equal(res.body, 'hello from inside');
+});
+
+test('a sandbox whose traffic is not public needs its traffic token on its ports', { timeout: 60_000 }, async () => {
+  const s = await fresh({ network: { allowPublicTraffic: false } });
+  assert.match(s.trafficAccessToken ?? '', /^[0-9a-f]{32}$/);
+  assert.equal(await s.commands.run('echo envd works').then((r) => r.stdout), 'envd works\n'); // envd's port is guarded by its own token
+  await s.files.write('/home/user/site/index.html', 'private');
+  await s.commands.run('cd /home/user/site && python3 -m http.server 8080', { background: true, timeoutMs: 0 });
+  const host = s.getHost(8080);
+  const deadline = Date.now() + 15_000;
+  let res;
+  do {
+    res = await getVia(host, '/index.html', { 'e2b-traffic-access-token': s.trafficAccessToken }).catch((e) => ({ status: 0, body: String(e) }));
+    if (res.status === 200) break;
+    await new Promise((r) => setTimeout(r, 200));
+  } while (Date.now() < deadline);
+  assert.equal(res.body, 'private');
+  assert.equal((await getVia(host, '/index.html')).status, 403);
+  assert.equal((await getVia(host, '/index.html', { 'e2b-traffic-access-token': 'wrong' })).status, 403);
 });
 
 test('signed download and upload URLs work through the server', { timeout: 60_000 }, async () => {

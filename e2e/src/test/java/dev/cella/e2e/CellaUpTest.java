@@ -31,11 +31,16 @@ class CellaUpTest {
         assumeTrue(Repo.isRoot(), "a node runs sandboxes in namespaces; this needs root (CI is root)");
         Path jar = Repo.root().resolve("server/target/cella-server.jar");
         assertThat(jar).as("the server is packaged before e2e runs").exists();
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> cmd = new ArrayList<>(List.of(java(),
                 "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(), "--data-dir", data.toString(), "--port", Integer.toString(port),
                 "--domain", "cella.localhost:" + (port + 1), "--envd-runtime", Repo.envdRuntime().toString(),
                 "--template", "base=" + Repo.baseRootfs()));
         cmd.addAll(List.of(extra));
+        return exports(data, cmd);
+    }
+
+    /** Starts a server process and reads the three variables it prints. */
+    Map<String, String> exports(Path data, List<String> cmd) throws Exception {
         Process server = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(data.resolve("server.log").toFile())).start();
         servers.add(server);
         BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
@@ -51,6 +56,32 @@ class CellaUpTest {
         assertThat(exports).as("cella up prints the three variables\n" + Files.readString(data.resolve("server.log")))
                 .containsKeys("E2B_API_URL", "E2B_SANDBOX_URL", "E2B_API_KEY");
         return exports;
+    }
+
+    static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** {@code cella node} as a process of its own, its state under DATA/node; returns once its API answers. */
+    Process node(Path data, int apiPort) throws Exception {
+        assumeTrue(Repo.isRoot(), "a node runs sandboxes in namespaces; this needs root (CI is root)");
+        Path jar = Repo.root().resolve("node/target/cella-node.jar");
+        Process node = new ProcessBuilder(java(), "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(), "--id", "far-node",
+                "--state-dir", data.resolve("node").toString(), "--api", "127.0.0.1:" + apiPort, "--proxy", "127.0.0.1:" + (apiPort + 1),
+                "--envd-runtime", Repo.envdRuntime().toString(), "--template", "base=" + Repo.baseRootfs())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(data.resolve("node.log").toFile())).start();
+        servers.add(node);
+        var http = java.net.http.HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            try {
+                if (http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + apiPort + "/health")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200) return node;
+            } catch (java.io.IOException notYet) {
+                Thread.sleep(100);
+            }
+        }
+        throw new AssertionError("the node did not start\n" + Files.readString(data.resolve("node.log")));
     }
 
     Path dataDir() throws Exception {
@@ -139,5 +170,55 @@ class CellaUpTest {
         env.put("E2B_API_KEY", first.get("E2B_API_KEY"));
         env.put("CELLA_RESTART_SANDBOX", id);
         runNode(env, "e2b", "server-tests/restart/after.mjs");
+    }
+
+    /**
+     * {@code cella server} without a node of its own, driving a {@code cella node} process
+     * over its API: the same SDK suite, its traffic going server proxy -> node proxy ->
+     * sandbox. Then the node goes away: its sandbox answers 503 (not 404: nothing is
+     * forgotten) until the node is back, when it is there again, still running.
+     */
+    @Test
+    void cellaServerDrivesANodeOverItsApi() throws Exception {
+        Path data = dataDir();
+        Process node = node(data, 7311);
+        int port = 3250;
+        Map<String, String> env = exports(data, List.of(java(), "-cp", Repo.root().resolve("server/target/cella-server.jar").toString(),
+                "dev.cella.server.CellaServer", "--data-dir", data.toString(), "--port", Integer.toString(port),
+                "--domain", "cella.localhost:" + (port + 1), "--node", "http://127.0.0.1:7311",
+                "--node-token-file", data.resolve("node/node-token").toString()));
+        runNode(env, "e2b", "server-tests/");
+
+        var http = java.net.http.HttpClient.newHttpClient();
+        String api = env.get("E2B_API_URL"), key = env.get("E2B_API_KEY");
+        java.util.function.BiFunction<String, String, java.net.http.HttpResponse<String>> call = (method, path) -> {
+            try {
+                return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(api + path)).header("X-API-KEY", key)
+                        .header("Content-Type", "application/json")
+                        .method(method, method.equals("POST") ? java.net.http.HttpRequest.BodyPublishers.ofString("{\"templateID\":\"base\"}")
+                                : java.net.http.HttpRequest.BodyPublishers.noBody()).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        var created = call.apply("POST", "/sandboxes");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String id = new com.fasterxml.jackson.databind.ObjectMapper().readTree(created.body()).path("sandboxID").asText();
+        assertThat(data.resolve("node/records/" + id + ".json"))
+                .as("the sandbox lives on the node, not in the server").exists();
+
+        stop(node);
+        servers.remove(node);
+        var away = call.apply("GET", "/sandboxes/" + id);
+        assertThat(away.statusCode()).as(away.body()).isEqualTo(503);
+        assertThat(away.body()).contains("\"code\":503");
+        assertThat(call.apply("GET", "/v2/sandboxes").statusCode()).isEqualTo(200);
+        assertThat(call.apply("POST", "/sandboxes").statusCode()).as("no node to start a sandbox on").isEqualTo(503);
+
+        node(data, 7311);
+        var back = call.apply("GET", "/sandboxes/" + id);
+        assertThat(back.statusCode()).as(back.body()).isEqualTo(200);
+        assertThat(back.body()).contains("\"state\":\"running\"");
+        assertThat(call.apply("DELETE", "/sandboxes/" + id).statusCode()).isEqualTo(204);
     }
 }

@@ -7,6 +7,7 @@ import dev.cella.node.envd.EnvdClient;
 import dev.cella.node.envd.EnvdRuntime;
 import dev.cella.node.metrics.MetricsSampler;
 import dev.cella.node.net.SandboxNetwork;
+import dev.cella.node.proxy.NodeRoutes;
 import dev.cella.node.proxy.SandboxProxy;
 import dev.cella.node.runtime.CgroupLayout;
 import dev.cella.node.runtime.ContainerDriver;
@@ -20,7 +21,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * A node: the parts wired by hand, in one place. On start it makes its network rules
@@ -46,9 +46,9 @@ public final class Node implements AutoCloseable {
         List<String> removed = sandboxes.recover();
         log.info("node state in {}: {} sandboxes re-adopted, {} orphaned objects removed", c.stateDir(), sandboxes.list().size(), removed.size());
         metrics = new MetricsSampler(sandboxes, driver).start();
-        api = new NodeApi(sandboxes, id -> Optional.ofNullable(c.templates().get(id)), new NodeCapacity(driver.kind(), c.stateDir()),
+        proxy = new SandboxProxy(new NodeRoutes(sandboxes)).start(c.proxyHost(), c.proxyPort());
+        api = new NodeApi(sandboxes, c.templates(), new NodeCapacity(c.id(), driver.kind(), c.stateDir(), proxy.port()),
                 metrics, c.token()).start(c.apiHost(), c.apiPort());
-        proxy = new SandboxProxy(sandboxes).start(c.proxyHost(), c.proxyPort());
         log.info("node API on {}:{}, sandbox proxy on {}:{}", c.apiHost(), api.port(), c.proxyHost(), proxy.port());
     }
 

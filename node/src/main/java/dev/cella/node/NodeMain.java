@@ -13,6 +13,7 @@ import java.util.Map;
  * {@code cella node}: runs a node in the foreground.
  *
  * <pre>
+ * --id ID                this host's name: how the server names the node
  * --state-dir DIR        /var/lib/cella/node
  * --api HOST:PORT        127.0.0.1:7301   the lifecycle API (Bearer token)
  * --proxy HOST:PORT      127.0.0.1:7302   the sandbox traffic proxy
@@ -45,7 +46,7 @@ public final class NodeMain {
         String[] api = o.getOrDefault("api", "127.0.0.1:7301").split(":");
         String[] proxy = o.getOrDefault("proxy", "127.0.0.1:7302").split(":");
         if (!o.containsKey("envd-runtime")) usage("--envd-runtime is required");
-        NodeConfig config = new NodeConfig(state, api[0], Integer.parseInt(api[1]), proxy[0], Integer.parseInt(proxy[1]),
+        NodeConfig config = new NodeConfig(o.getOrDefault("id", hostName()), state, api[0], Integer.parseInt(api[1]), proxy[0], Integer.parseInt(proxy[1]),
                 token(Path.of(o.getOrDefault("token-file", state.resolve("node-token").toString()))),
                 Path.of(o.get("envd-runtime")), Map.copyOf(templates), Integer.parseInt(o.getOrDefault("subnet-octet", "231")));
         Node node = new Node(config);
@@ -62,6 +63,15 @@ public final class NodeMain {
         Files.writeString(file, t + "\n");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         return t;
+    }
+
+    /** The host's name, as the kernel knows it: a node's default id. */
+    public static String hostName() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (IOException e) {
+            return "node";
+        }
     }
 
     private static void usage(String problem) {

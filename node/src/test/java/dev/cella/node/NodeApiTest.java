@@ -45,9 +45,9 @@ class NodeApiTest {
         sandboxes = new Sandboxes(node.driver, new SandboxStore(node.state), Clock.systemUTC());
         sandboxes.recover();
         metrics = new dev.cella.node.metrics.MetricsSampler(sandboxes, node.driver).start();
-        api = new NodeApi(sandboxes, id -> id.equals("base") ? Optional.of(node.rootfs) : Optional.<Path>empty(),
-                new NodeCapacity("container", node.state), metrics, TOKEN).start("127.0.0.1", 0);
-        proxy = new SandboxProxy(sandboxes).start("127.0.0.1", 0);
+        proxy = new SandboxProxy(new dev.cella.node.proxy.NodeRoutes(sandboxes)).start("127.0.0.1", 0);
+        api = new NodeApi(sandboxes, java.util.Map.of("base", node.rootfs),
+                new NodeCapacity("test-node", "container", node.state, proxy.port()), metrics, TOKEN).start("127.0.0.1", 0);
         apiBase = "http://127.0.0.1:" + api.port();
         proxyBase = "http://127.0.0.1:" + proxy.port();
     }
@@ -98,6 +98,9 @@ class NodeApiTest {
         assertThat(call("POST", "/v1/sandboxes/api1/timeout", "{\"timeoutSeconds\":120}", true).status()).isEqualTo(200);
         JsonNode node1 = call("GET", "/v1/node", null, true).body();
         assertThat(node1.path("sandboxes").path("running").asInt()).isEqualTo(1);
+        assertThat(node1.path("nodeId").asText()).isEqualTo("test-node");
+        assertThat(node1.path("proxyPort").asInt()).isEqualTo(proxy.port());
+        assertThat(call("GET", "/v1/templates", null, true).body().toString()).contains("\"templateId\":\"base\"");
         assertThat(node1.path("committed").path("memoryMb").asInt()).isEqualTo(256);
         assertThat(call("GET", "/v1/sandboxes/api1/events", null, true).body().toString()).contains("created", "paused", "resumed", "timeout-set");
         assertThat(call("DELETE", "/v1/sandboxes/api1", null, true).status()).isEqualTo(204);
@@ -191,7 +194,9 @@ class NodeApiTest {
 
     @Test
     void webSocketsReachAnyPortInside() throws Exception {
-        call("POST", "/v1/sandboxes", "{\"sandboxId\":\"ws1\",\"templateId\":\"base\",\"memoryMb\":256,\"internet\":false}", true);
+        // its traffic is not public: ports other than envd's need its traffic token
+        call("POST", "/v1/sandboxes", "{\"sandboxId\":\"ws1\",\"templateId\":\"base\",\"memoryMb\":256,\"internet\":false,"
+                + "\"trafficAccessToken\":\"traffic-secret\"}", true);
         String url = sandboxes.require("ws1").envdUrl();
         byte[] server = NodeApiTest.class.getResourceAsStream("/ws_echo.py").readAllBytes();
         var up = node.http.send(HttpRequest.newBuilder(URI.create(url + "/files?path=/home/user/ws_echo.py"))
@@ -199,8 +204,16 @@ class NodeApiTest {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(up.statusCode()).isEqualTo(200);
         node.run(url, "nohup python3 /home/user/ws_echo.py >/tmp/ws.log 2>&1 & for i in $(seq 50); do (echo > /dev/tcp/127.0.0.1/8765) 2>/dev/null && break; sleep 0.1; done", null);
+        var noToken = node.http.send(HttpRequest.newBuilder(URI.create(proxyBase + "/")).header("E2b-Sandbox-Id", "ws1")
+                .header("E2b-Sandbox-Port", "8765").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(noToken.statusCode()).isEqualTo(403);
+        assertThat(noToken.body()).contains("e2b-traffic-access-token");
+        var envdStillOpen = node.http.send(HttpRequest.newBuilder(URI.create(proxyBase + "/health")).header("E2b-Sandbox-Id", "ws1")
+                .build(), HttpResponse.BodyHandlers.discarding());
+        assertThat(envdStillOpen.statusCode()).as("envd's port checks its own token").isEqualTo(204);
         CompletableFuture<String> reply = new CompletableFuture<>();
         WebSocket ws = node.http.newWebSocketBuilder().header("E2b-Sandbox-Id", "ws1").header("E2b-Sandbox-Port", "8765")
+                .header("e2b-traffic-access-token", "traffic-secret")
                 .buildAsync(URI.create("ws://127.0.0.1:" + proxy.port() + "/chat"), new WebSocket.Listener() {
                     @Override
                     public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {

@@ -71,7 +71,11 @@ class DatabasesTest {
         SandboxRepository repo = new SandboxRepository(jdbc);
         String id = "sbx" + name.length() + System.nanoTime();
         repo.insert(new SandboxRow(id, a.id(), "base", "local", "running", Map.of("k", "v"), "tok", 2, 512, 2048, false,
-                System.currentTimeMillis(), null));
+                System.currentTimeMillis(), null, "traffic"));
+        assertThat(repo.findAnyTeam(id)).get().extracting(SandboxRow::teamId, SandboxRow::trafficAccessToken)
+                .containsExactly(a.id(), "traffic");
+        assertThat(repo.countByNode().get("local")).isGreaterThanOrEqualTo(1);
+        assertThat(repo.onNode("local")).extracting(SandboxRow::id).contains(id);
         assertThat(repo.find(a.id(), id)).get().extracting(SandboxRow::metadata).isEqualTo(Map.of("k", "v"));
         assertThat(repo.find(b.id(), id)).as("another team's sandbox does not exist for it").isEmpty();
         assertThat(repo.list(b.id())).isEmpty();

@@ -55,9 +55,9 @@ class E2bApiTest {
         keyB = keys.createKey(keys.createTeam("b"), "b");
         E2bApiTest.rootfs = Path.of(rootfs);
         Map<String, Path> templates = Map.of("base", Path.of(rootfs));
-        node = new Node(new NodeConfig(data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
+        node = new Node(new NodeConfig("local", data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
                 repo.resolve("envd/target/envd-runtime"), templates, 233));
-        service = new SandboxService(new SandboxRepository(new Jdbc(db.dataSource())), new LocalNode(node, templates));
+        service = new SandboxService(new SandboxRepository(new Jdbc(db.dataSource())), new dev.cella.server.nodes.Fleet(java.util.List.of(new LocalNode("local", node, templates))));
         api = new E2bApi(keys, service).start("127.0.0.1", 0);
         base = "http://127.0.0.1:" + api.port();
     }
@@ -117,12 +117,20 @@ class E2bApiTest {
     void theServerIsTheSourceOfTruth() throws Exception {
         // a sandbox on the node that no team owns (as if the server had died between a kill and its record)
         node.sandboxes().create(new dev.cella.node.sandbox.SandboxSpec("strayone", "base", rootfs, 1, 256, 512, 256, false,
-                Map.of(), Map.of(), null, "user"), null, dev.cella.node.sandbox.TimeoutAction.KILL);
+                Map.of(), Map.of(), null, "user", null), null, dev.cella.node.sandbox.TimeoutAction.KILL);
         Res owned = call("POST", "/sandboxes", "{\"templateID\":\"base\"}", keyA);
+        String ownedId = owned.body().path("sandboxID").asText();
+        // and, the other way round, a record whose sandbox ended behind the server's back, and one paused so
+        String ended = call("POST", "/sandboxes", "{\"templateID\":\"base\"}", keyA).body().path("sandboxID").asText();
+        node.sandboxes().kill(ended);
+        node.sandboxes().pause(ownedId);
         assertThat(service.reconcile()).containsExactly("strayone");
         assertThat(node.sandboxes().get("strayone")).isEmpty();
-        assertThat(call("GET", "/sandboxes/" + owned.body().path("sandboxID").asText(), null, keyA).status()).isEqualTo(200);
-        call("DELETE", "/sandboxes/" + owned.body().path("sandboxID").asText(), null, keyA);
+        var repo = new SandboxRepository(new Jdbc(db.dataSource()));
+        assertThat(repo.findAnyTeam(ended)).as("the record of a sandbox its node no longer has").isEmpty();
+        assertThat(repo.findAnyTeam(ownedId)).get().extracting(dev.cella.server.sandbox.SandboxRow::state).isEqualTo("paused");
+        assertThat(call("GET", "/sandboxes/" + ownedId, null, keyA).body().path("state").asText()).isEqualTo("paused");
+        call("DELETE", "/sandboxes/" + ownedId, null, keyA);
     }
 
     @Test

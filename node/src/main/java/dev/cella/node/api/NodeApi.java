@@ -23,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 
 /**
  * The node's lifecycle API, JSON over HTTP, for the server: every call but
@@ -31,10 +30,11 @@ import java.util.function.Function;
  *
  * <pre>
  * GET    /health                          liveness, no token
- * GET    /v1/node                         capacity and usage
+ * GET    /v1/node                         its id, proxy port, capacity and usage
+ * GET    /v1/templates                    the templates it can start: [{templateId, rootfs}]
  * POST   /v1/sandboxes                    create: {sandboxId, templateId, vcpus, memoryMb, diskMb, maxProcesses,
  *                                          internet, envVars, metadata, timeoutSeconds, onTimeout, autoResume,
- *                                          envdAccessToken, defaultUser}
+ *                                          envdAccessToken, defaultUser, trafficAccessToken}
  * GET    /v1/sandboxes                    list
  * GET    /v1/sandboxes/{id}               one
  * DELETE /v1/sandboxes/{id}               kill
@@ -47,7 +47,7 @@ import java.util.function.Function;
  */
 public final class NodeApi {
     private final Sandboxes sandboxes;
-    private final Function<String, Optional<Path>> templates;
+    private final Map<String, Path> templates;
     private final NodeCapacity capacity;
     private final MetricsSampler metrics;
     private final byte[] token;
@@ -55,11 +55,11 @@ public final class NodeApi {
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     private Javalin app;
 
-    public NodeApi(Sandboxes sandboxes, Function<String, Optional<Path>> templates, NodeCapacity capacity, MetricsSampler metrics,
+    public NodeApi(Sandboxes sandboxes, Map<String, Path> templates, NodeCapacity capacity, MetricsSampler metrics,
                    String nodeToken) {
         if (nodeToken == null || nodeToken.length() < 16) throw new IllegalArgumentException("the node token must have at least 16 characters");
         this.sandboxes = sandboxes;
-        this.templates = templates;
+        this.templates = Map.copyOf(templates);
         this.capacity = capacity;
         this.metrics = metrics;
         this.token = nodeToken.getBytes(StandardCharsets.UTF_8);
@@ -70,6 +70,8 @@ public final class NodeApi {
             config.routes.before("/v1/*", this::authorize);
             config.routes.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
             config.routes.get("/v1/node", ctx -> ctx.json(capacity.report(sandboxes.list())));
+            config.routes.get("/v1/templates", ctx -> ctx.json(templates.entrySet().stream()
+                    .map(e -> Map.of("templateId", e.getKey(), "rootfs", e.getValue().toString())).toList()));
             config.routes.post("/v1/sandboxes", this::create);
             config.routes.get("/v1/sandboxes", ctx -> ctx.json(sandboxes.list().stream().map(this::view).toList()));
             config.routes.get("/v1/sandboxes/{id}", ctx -> ctx.json(view(sandboxes.require(ctx.pathParam("id")))));
@@ -174,7 +176,8 @@ public final class NodeApi {
         JsonNode b = body(ctx);
         String id = b.path("sandboxId").asText("");
         String templateId = b.path("templateId").asText("");
-        Path rootfs = templates.apply(templateId).orElseThrow(() -> new BadRequest("template '" + templateId + "' is not on this node"));
+        Path rootfs = Optional.ofNullable(templates.get(templateId))
+                .orElseThrow(() -> new BadRequest("template '" + templateId + "' is not on this node"));
         TimeoutAction onTimeout;
         try {
             onTimeout = TimeoutAction.valueOf(b.path("onTimeout").asText("kill").toUpperCase(java.util.Locale.ROOT));
@@ -185,7 +188,8 @@ public final class NodeApi {
                 intField(b, "diskMb", 2048), intField(b, "maxProcesses", 1024), b.path("internet").asBoolean(true),
                 stringMap(b, "envVars"), stringMap(b, "metadata"),
                 b.hasNonNull("envdAccessToken") ? b.get("envdAccessToken").asText() : null,
-                b.path("defaultUser").asText("user"));
+                b.path("defaultUser").asText("user"),
+                b.hasNonNull("trafficAccessToken") ? b.get("trafficAccessToken").asText() : null);
         SandboxRecord r = sandboxes.create(spec, seconds(b, "timeoutSeconds", false), onTimeout, b.path("autoResume").asBoolean(false));
         ctx.status(201).json(view(r));
     }

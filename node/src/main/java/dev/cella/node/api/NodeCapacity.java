@@ -16,17 +16,24 @@ import java.util.Map;
  * CPUs, memory and disk (total, free, committed to running sandboxes) and counts.
  */
 public final class NodeCapacity {
+    private final String nodeId;
     private final String driverKind;
     private final Path stateDir;
+    private final int proxyPort;
 
-    public NodeCapacity(String driverKind, Path stateDir) {
+    /** @param proxyPort the port of this node's sandbox proxy, where a server sends the traffic of its sandboxes */
+    public NodeCapacity(String nodeId, String driverKind, Path stateDir, int proxyPort) {
+        this.nodeId = nodeId;
         this.driverKind = driverKind;
         this.stateDir = stateDir;
+        this.proxyPort = proxyPort;
     }
 
     public Map<String, Object> report(List<SandboxRecord> sandboxes) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("nodeId", nodeId);
         m.put("driver", driverKind);
+        m.put("proxyPort", proxyPort);
         m.put("cpus", Runtime.getRuntime().availableProcessors());
         long[] mem = memInfo();
         m.put("memoryMb", mem[0] / 1024);

@@ -2,10 +2,6 @@ package dev.cella.node.proxy;
 
 import dev.cella.node.envd.EnvdRuntime;
 import dev.cella.node.http.JsonHttp;
-import dev.cella.node.sandbox.SandboxException;
-import dev.cella.node.sandbox.SandboxRecord;
-import dev.cella.node.sandbox.SandboxState;
-import dev.cella.node.sandbox.Sandboxes;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
@@ -23,6 +19,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -38,7 +36,9 @@ import java.util.regex.Pattern;
  * Forwards traffic to any port inside a sandbox: plain and streaming HTTP (each chunk
  * is passed on as it arrives) and WebSocket upgrades (frame by frame). The target is
  * named as the E2B SDK names it, by the headers {@code E2b-Sandbox-Id} and
- * {@code E2b-Sandbox-Port}, or by a host name {@code <port>-<sandbox id>.<domain>}.
+ * {@code E2b-Sandbox-Port}, or by a host name {@code <port>-<sandbox id>.<domain>}. Where
+ * it goes from there is the {@link SandboxRoutes}' business: the sandbox itself on a node,
+ * the hosting node's proxy on the server.
  *
  * <p>envd's internal routes ({@code /init}) are never reachable through it.
  */
@@ -50,17 +50,17 @@ public final class SandboxProxy {
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect",
             "e2b-sandbox-id", "e2b-sandbox-port");
     private static final Set<String> INTERNAL_ENVD_PATHS = Set.of("/init");
-    /** How long a sandbox woken by traffic may live before its policy applies again. */
-    private static final Duration RESUME_TIMEOUT = Duration.ofMinutes(5);
+    /** The header carrying a non-public sandbox's traffic token (E2B's name). */
+    public static final String TRAFFIC_TOKEN_HEADER = "e2b-traffic-access-token";
 
-    private final Sandboxes sandboxes;
+    private final SandboxRoutes routes;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
     private final Map<String, WebSocket> upstreams = new ConcurrentHashMap<>();
     private Javalin app;
 
-    public SandboxProxy(Sandboxes sandboxes) {
-        this.sandboxes = sandboxes;
+    public SandboxProxy(SandboxRoutes routes) {
+        this.routes = routes;
     }
 
     public SandboxProxy start(String host, int port) {
@@ -106,32 +106,12 @@ public final class SandboxProxy {
     }
 
     /**
-     * A signed file URL names no sandbox (with one E2B_SANDBOX_URL for all, the SDK puts
-     * none in it), but only one sandbox's token makes its signature: the signature is
-     * checked against each running sandbox's token (a SHA-256 each) and routes to the one
-     * that matches; envd checks it again. The formula is envd's (E2B's signed URLs).
+     * The route for a target, or an answer saying why there is none. envd's own port
+     * checks its access token itself; every other port of a sandbox whose traffic is not
+     * public needs the sandbox's traffic token in {@code e2b-traffic-access-token}.
      */
-    private Optional<Target> signedBy(String path, String operation, String user, String signature, String expiration) {
-        for (SandboxRecord r : sandboxes.list()) {
-            String token = r.spec().envdAccessToken();
-            if (token == null || r.state() != SandboxState.RUNNING) continue;
-            String raw = (path == null ? "" : path) + ":" + operation + ":" + (user == null ? "" : user) + ":" + token
-                    + (expiration == null || expiration.isEmpty() ? "" : ":" + expiration);
-            try {
-                byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(raw.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                String expected = "v1_" + java.util.Base64.getEncoder().withoutPadding().encodeToString(digest);
-                if (java.security.MessageDigest.isEqual(expected.getBytes(), signature.getBytes())) {
-                    return Optional.of(new Target(r.spec().id(), EnvdRuntime.PORT));
-                }
-            } catch (java.security.NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        return Optional.empty();
-    }
-
-    /** The sandbox's address for a target, or an answer saying why there is none. */
-    private Optional<String> upstream(Target t, String path, java.util.function.BiConsumer<Integer, String> refuse) {
+    private Optional<SandboxRoutes.Route> route(Target t, String path, String trafficToken,
+                                                java.util.function.BiConsumer<Integer, String> refuse) {
         if (t.port() < 1 || t.port() > 65535) {
             refuse.accept(400, "invalid port " + t.port());
             return Optional.empty();
@@ -140,39 +120,37 @@ public final class SandboxProxy {
             refuse.accept(403, "this route of the sandbox's daemon is not reachable from outside");
             return Optional.empty();
         }
-        Optional<SandboxRecord> r = sandboxes.get(t.sandboxId());
-        if (r.isPresent() && r.get().state() == SandboxState.PAUSED && r.get().autoResume()) {
-            // a sandbox created with autoResume wakes up when someone talks to it
-            try {
-                r = Optional.of(sandboxes.resume(t.sandboxId(), RESUME_TIMEOUT));
-            } catch (SandboxException e) {
-                r = sandboxes.get(t.sandboxId()); // resumed meanwhile by another request
-            }
-        }
-        if (r.isEmpty() || r.get().state() != SandboxState.RUNNING) {
+        Optional<SandboxRoutes.Route> r = routes.route(t.sandboxId(), t.port());
+        if (r.isEmpty()) {
             refuse.accept(502, "The sandbox was not found");
             return Optional.empty();
         }
-        String envd = r.get().envdUrl(); // http://<ip>:49983
-        String ip = URI.create(envd).getHost();
-        return Optional.of(ip + ":" + t.port());
+        String required = r.get().trafficAccessToken();
+        if (required != null && t.port() != EnvdRuntime.PORT && (trafficToken == null
+                || !MessageDigest.isEqual(required.getBytes(StandardCharsets.UTF_8), trafficToken.getBytes(StandardCharsets.UTF_8)))) {
+            refuse.accept(403, "this sandbox's traffic is not public: send its traffic access token in " + TRAFFIC_TOKEN_HEADER);
+            return Optional.empty();
+        }
+        return r;
     }
 
     private void forward(Context ctx) throws Exception {
         Optional<Target> named = target(ctx::header);
         Optional<Target> target = named.isEmpty() && ctx.path().equals("/files") && ctx.queryParam("signature") != null
-                ? signedBy(ctx.queryParam("path"), ctx.method().name().equals("GET") ? "read" : "write",
+                ? routes.signedBy(ctx.queryParam("path"), ctx.method().name().equals("GET") ? "read" : "write",
                         ctx.queryParam("username"), ctx.queryParam("signature"), ctx.queryParam("signature_expiration"))
+                        .map(id -> new Target(id, EnvdRuntime.PORT))
                 : named;
         if (target.isEmpty()) {
             notFound(ctx, null, 400, "name the sandbox: E2b-Sandbox-Id and E2b-Sandbox-Port headers, or a <port>-<sandbox id> host");
             return;
         }
         String path = ctx.path();
-        Optional<String> upstream = upstream(target.get(), path, (status, message) -> notFound(ctx, target.get(), status, message));
-        if (upstream.isEmpty()) return;
+        Optional<SandboxRoutes.Route> route = route(target.get(), path, ctx.header(TRAFFIC_TOKEN_HEADER),
+                (status, message) -> notFound(ctx, target.get(), status, message));
+        if (route.isEmpty()) return;
         String query = ctx.queryString();
-        URI uri = URI.create("http://" + upstream.get() + path + (query == null ? "" : "?" + query));
+        URI uri = URI.create(route.get().base() + path + (query == null ? "" : "?" + query));
         boolean hasBody = ctx.header("Transfer-Encoding") != null
                 || (ctx.header("Content-Length") != null && !"0".equals(ctx.header("Content-Length")));
         HttpRequest.Builder req = HttpRequest.newBuilder(uri).method(ctx.method().name(), hasBody
@@ -181,7 +159,8 @@ public final class SandboxProxy {
             if (NOT_FORWARDED.contains(name.toLowerCase(Locale.ROOT))) continue;
             for (var values = ctx.req().getHeaders(name); values.hasMoreElements(); ) req.header(name, values.nextElement());
         }
-        req.header("X-Forwarded-For", ctx.ip());
+        route.get().headers().forEach(req::header);
+        if (ctx.header("X-Forwarded-For") == null) req.header("X-Forwarded-For", ctx.ip());
         HttpResponse<InputStream> res;
         try {
             res = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
@@ -225,14 +204,18 @@ public final class SandboxProxy {
                 return;
             }
             String path = URI.create(ctx.session.getUpgradeRequest().getRequestURI().toString()).getPath();
-            Optional<String> upstream = upstream(target.get(), path, (status, message) -> ctx.closeSession(1011, message));
-            if (upstream.isEmpty()) return;
+            Optional<SandboxRoutes.Route> route = route(target.get(), path, ctx.header(TRAFFIC_TOKEN_HEADER),
+                    (status, message) -> ctx.closeSession(status == 403 ? 1008 : 1011, message));
+            if (route.isEmpty()) return;
             String query = ctx.queryString();
-            URI uri = URI.create("ws://" + upstream.get() + path + (query == null ? "" : "?" + query));
+            URI uri = URI.create("ws" + route.get().base().toString().substring(4) + path + (query == null ? "" : "?" + query));
             ctx.session.setIdleTimeout(Duration.ofHours(1));
             try {
-                WebSocket up = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
-                        .buildAsync(uri, new Relay(ctx)).join();
+                WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+                route.get().headers().forEach(builder::header);
+                String token = ctx.header(TRAFFIC_TOKEN_HEADER);
+                if (token != null) builder.header(TRAFFIC_TOKEN_HEADER, token);
+                WebSocket up = builder.buildAsync(uri, new Relay(ctx)).join();
                 upstreams.put(ctx.sessionId(), up);
             } catch (RuntimeException e) {
                 ctx.closeSession(1011, "the sandbox did not accept the WebSocket on port " + target.get().port());

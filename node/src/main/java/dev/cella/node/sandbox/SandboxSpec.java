@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * What a sandbox is made of: the template's read-only root filesystem, its limits, and
- * what envd is told at start (variables, access token, default user).
+ * what envd is told at start (variables, access token, default user), and the token
+ * that traffic to its other ports must carry when it is not public (null: public).
  */
 public record SandboxSpec(
         String id,
@@ -19,7 +20,8 @@ public record SandboxSpec(
         Map<String, String> envVars,
         Map<String, String> metadata,
         String envdAccessToken,
-        String defaultUser) {
+        String defaultUser,
+        String trafficAccessToken) {
 
     public SandboxSpec {
         if (id == null || !id.matches("[a-z0-9]{1,40}")) {

@@ -8,6 +8,7 @@ import dev.cella.node.http.JsonHttp;
 import dev.cella.node.http.JsonHttp.BadRequest;
 import dev.cella.server.auth.ApiKeys;
 import dev.cella.server.auth.Team;
+import dev.cella.server.nodes.NodeUnavailable;
 import dev.cella.server.sandbox.SandboxService;
 import dev.cella.server.sandbox.SandboxService.View;
 import io.javalin.Javalin;
@@ -106,6 +107,7 @@ public final class E2bApi {
             config.routes.post("/sandboxes/{id}/connect", this::connect);
             config.routes.post("/v2/sandboxes/{id}/connect", this::connect);
             config.routes.exception(SandboxService.NotFound.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
+            config.routes.exception(NodeUnavailable.class, (e, ctx) -> error(ctx, 503, e.getMessage()));
         });
         return this;
     }
@@ -182,7 +184,8 @@ public final class E2bApi {
                 strings(b, "envVars"), b.path("autoPause").asBoolean(false),
                 // SDK 2.51 sends {autoResume: {enabled}}; a bare boolean is accepted too
                 b.path("autoResume").isObject() ? b.path("autoResume").path("enabled").asBoolean(false) : b.path("autoResume").asBoolean(false),
-                b.path("secure").asBoolean(true), internet); // SDK 2.5x always expects a token
+                b.path("secure").asBoolean(true), // SDK 2.5x always expects a token
+                internet, b.path("network").path("allowPublicTraffic").asBoolean(true));
         ctx.status(201).json(sandbox(sandboxes.create(team(ctx), req)));
     }
 
@@ -279,6 +282,7 @@ public final class E2bApi {
         m.put("clientID", "cella");
         m.put("envdVersion", ENVD_VERSION);
         if (v.row().envdAccessToken() != null) m.put("envdAccessToken", v.row().envdAccessToken());
+        if (v.row().trafficAccessToken() != null) m.put("trafficAccessToken", v.row().trafficAccessToken());
         m.put("domain", domain);
         return m;
     }
@@ -287,6 +291,7 @@ public final class E2bApi {
     private Map<String, Object> detail(View v) {
         Map<String, Object> m = sandbox(v);
         m.remove("envdAccessToken");
+        m.remove("trafficAccessToken");
         m.put("alias", v.row().templateId());
         m.put("startedAt", Instant.ofEpochMilli(v.row().startedAt()).toString());
         m.put("endAt", v.live().endAt() == null ? Instant.ofEpochMilli(v.row().startedAt()).plus(Duration.ofDays(365)).toString()

@@ -1,6 +1,10 @@
 package dev.cella.server.nodes;
 
 import dev.cella.node.Node;
+import dev.cella.node.metrics.MetricPoint;
+import dev.cella.node.proxy.NodeRoutes;
+import dev.cella.node.proxy.SandboxRoutes;
+import dev.cella.node.sandbox.SandboxEvent;
 import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.TimeoutAction;
@@ -8,29 +12,35 @@ import dev.cella.node.sandbox.TimeoutAction;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
-/** A node in the server's own process: calls go straight to its lifecycle. */
+/**
+ * A node in the server's own process ({@code cella up}): calls go straight to its
+ * lifecycle, and traffic straight to the sandbox, with no second proxy hop.
+ */
 public final class LocalNode implements NodeClient {
+    private final String id;
     private final Node node;
     private final Map<String, Path> templates;
+    private final NodeRoutes routes;
 
-    public LocalNode(Node node, Map<String, Path> templates) {
+    public LocalNode(String id, Node node, Map<String, Path> templates) {
+        this.id = id;
         this.node = node;
-        this.templates = templates;
+        this.templates = Map.copyOf(templates);
+        this.routes = new NodeRoutes(node.sandboxes());
     }
 
-    @Override public String id() { return "local"; }
+    @Override public String id() { return id; }
 
-    @Override public java.util.Set<String> templates() { return templates.keySet(); }
-
-    @Override
-    public java.util.List<String> sandboxIds() {
-        return node.sandboxes().list().stream().map(r -> r.spec().id()).toList();
-    }
+    @Override public Set<String> templates() { return templates.keySet(); }
 
     @Override public Optional<Path> template(String templateId) { return Optional.ofNullable(templates.get(templateId)); }
+
+    @Override public List<SandboxRecord> list() { return node.sandboxes().list(); }
 
     @Override
     public SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout, boolean autoResume) throws IOException {
@@ -47,13 +57,9 @@ public final class LocalNode implements NodeClient {
 
     @Override public SandboxRecord setTimeout(String id, Duration timeout) { return node.sandboxes().setTimeout(id, timeout); }
 
-    @Override
-    public java.util.List<dev.cella.node.metrics.MetricPoint> metrics(String id, long seconds) {
-        return node.metrics().points(id, seconds);
-    }
+    @Override public List<MetricPoint> metrics(String id, long seconds) { return node.metrics().points(id, seconds); }
 
-    @Override
-    public java.util.List<dev.cella.node.sandbox.SandboxEvent> events(String id) throws IOException {
-        return node.sandboxes().events(id);
-    }
+    @Override public List<SandboxEvent> events(String id) throws IOException { return node.sandboxes().events(id); }
+
+    @Override public Optional<SandboxRoutes.Route> route(String sandboxId, int port) { return routes.route(sandboxId, port); }
 }

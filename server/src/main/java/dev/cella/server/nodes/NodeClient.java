@@ -1,5 +1,8 @@
 package dev.cella.server.nodes;
 
+import dev.cella.node.metrics.MetricPoint;
+import dev.cella.node.proxy.SandboxRoutes;
+import dev.cella.node.sandbox.SandboxEvent;
 import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.TimeoutAction;
@@ -7,23 +10,33 @@ import dev.cella.node.sandbox.TimeoutAction;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * How the server drives one node: the same calls whether the node runs in this process
- * ({@code cella up}) or on another host (over the node API).
+ * ({@code cella up}) or on another host (over the node API). A node that cannot be
+ * reached answers {@link NodeUnavailable}, never "not found": the server must not forget
+ * sandboxes because their host is briefly away.
  */
 public interface NodeClient {
+    /** The node's name, as the server records where a sandbox runs. */
     String id();
 
-    /** The templates this node can start. */
-    java.util.Set<String> templates();
+    /** Whether the node answers now (a node in this process always does). */
+    default boolean available() {
+        return true;
+    }
 
-    /** The ids of every sandbox on the node, of any team. */
-    java.util.List<String> sandboxIds();
+    /** The templates this node can start. */
+    Set<String> templates();
 
     /** The root filesystem of a template on this node, if it has it. */
     Optional<Path> template(String templateId);
+
+    /** Every sandbox on the node, of any team. */
+    List<SandboxRecord> list();
 
     SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout, boolean autoResume) throws IOException;
 
@@ -38,8 +51,11 @@ public interface NodeClient {
     SandboxRecord setTimeout(String sandboxId, Duration timeout);
 
     /** The sandbox's metric points over the last {@code seconds}. */
-    java.util.List<dev.cella.node.metrics.MetricPoint> metrics(String sandboxId, long seconds);
+    List<MetricPoint> metrics(String sandboxId, long seconds);
 
     /** The sandbox's lifecycle log. */
-    java.util.List<dev.cella.node.sandbox.SandboxEvent> events(String sandboxId) throws IOException;
+    List<SandboxEvent> events(String sandboxId) throws IOException;
+
+    /** Where the server's proxy sends traffic for a port of one of this node's sandboxes. */
+    Optional<SandboxRoutes.Route> route(String sandboxId, int port);
 }

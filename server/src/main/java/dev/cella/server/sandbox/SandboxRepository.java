@@ -10,7 +10,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** The sandboxes table; every read is scoped to one team. */
+/**
+ * The sandboxes table. Every read a team's request makes is scoped to that team; the
+ * unscoped reads serve the server itself (the proxy, which is reached without an API
+ * key, and the reconciler).
+ */
 public final class SandboxRepository {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Jdbc db;
@@ -21,13 +25,18 @@ public final class SandboxRepository {
 
     public void insert(SandboxRow r) {
         db.update("INSERT INTO sandboxes (id, team_id, template_id, node_id, state, metadata, envd_access_token, vcpus, memory_mb, disk_mb,"
-                        + " auto_pause, started_at, end_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        + " auto_pause, started_at, end_at, traffic_access_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 r.id(), r.teamId(), r.templateId(), r.nodeId(), r.state(), json(r.metadata()), r.envdAccessToken(), r.vcpus(),
-                r.memoryMb(), r.diskMb(), r.autoPause(), r.startedAt(), r.endAt());
+                r.memoryMb(), r.diskMb(), r.autoPause(), r.startedAt(), r.endAt(), r.trafficAccessToken());
     }
 
     public void updateState(String id, String state, Long endAt) {
         db.update("UPDATE sandboxes SET state = ?, end_at = ? WHERE id = ?", state, endAt, id);
+    }
+
+    /** The sandbox of a row inserted before it now runs, since then and until then. */
+    public void created(String id, long startedAt, Long endAt) {
+        db.update("UPDATE sandboxes SET state = 'running', started_at = ?, end_at = ? WHERE id = ?", startedAt, endAt, id);
     }
 
     public void delete(String id) {
@@ -38,8 +47,25 @@ public final class SandboxRepository {
         return db.one("SELECT * FROM sandboxes WHERE id = ? AND team_id = ?", SandboxRepository::row, id, teamId);
     }
 
-    public List<String> allIds() {
-        return db.query("SELECT id FROM sandboxes", rs -> rs.getString(1));
+    /** For the proxy: traffic names a sandbox, not a team. */
+    public Optional<SandboxRow> findAnyTeam(String id) {
+        return db.one("SELECT * FROM sandboxes WHERE id = ?", SandboxRepository::row, id);
+    }
+
+    /** For the proxy: sandboxes whose envd token may have signed a file URL. */
+    public List<SandboxRow> withEnvdToken() {
+        return db.query("SELECT * FROM sandboxes WHERE envd_access_token IS NOT NULL", SandboxRepository::row);
+    }
+
+    public List<SandboxRow> onNode(String nodeId) {
+        return db.query("SELECT * FROM sandboxes WHERE node_id = ?", SandboxRepository::row, nodeId);
+    }
+
+    /** How many sandboxes each node has: what placement balances. */
+    public Map<String, Integer> countByNode() {
+        Map<String, Integer> m = new java.util.HashMap<>();
+        db.query("SELECT node_id, COUNT(*) FROM sandboxes GROUP BY node_id", rs -> m.put(rs.getString(1), rs.getInt(2)));
+        return m;
     }
 
     public List<SandboxRow> list(String teamId) {
@@ -51,7 +77,8 @@ public final class SandboxRepository {
         Long endAt = rs.wasNull() ? null : end;
         return new SandboxRow(rs.getString("id"), rs.getString("team_id"), rs.getString("template_id"), rs.getString("node_id"),
                 rs.getString("state"), metadata(rs.getString("metadata")), rs.getString("envd_access_token"), rs.getInt("vcpus"),
-                rs.getInt("memory_mb"), rs.getInt("disk_mb"), rs.getBoolean("auto_pause"), rs.getLong("started_at"), endAt);
+                rs.getInt("memory_mb"), rs.getInt("disk_mb"), rs.getBoolean("auto_pause"), rs.getLong("started_at"), endAt,
+                rs.getString("traffic_access_token"));
     }
 
     private static String json(Map<String, String> m) {

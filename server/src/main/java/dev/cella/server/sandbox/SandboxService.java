@@ -6,7 +6,11 @@ import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.SandboxState;
 import dev.cella.node.sandbox.TimeoutAction;
 import dev.cella.server.auth.Team;
+import dev.cella.server.nodes.Fleet;
 import dev.cella.server.nodes.NodeClient;
+import dev.cella.server.nodes.NodeUnavailable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.security.SecureRandom;
@@ -17,29 +21,36 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Sandboxes as teams see them. The server's table says whose a sandbox is and how it
- * was made; the node says whether it still runs: a sandbox the node no longer has (its
- * time ran out) is forgotten when next looked at.
+ * Sandboxes as teams see them. The server's table says whose a sandbox is, how it was
+ * made and which node hosts it; the node says whether it still runs: a sandbox the node
+ * no longer has (its time ran out) is forgotten when next looked at. A node that does not
+ * answer makes its sandboxes' calls fail with 503; nothing is forgotten for that.
  */
 public final class SandboxService {
     /** E2B's defaults for a sandbox of the base template. */
     public static final int DEFAULT_VCPUS = 2, DEFAULT_MEMORY_MB = 512, DEFAULT_DISK_MB = 2048;
     /** E2B's default lifetime: 300 s. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(300);
+    /** The state of a row whose sandbox is being made: not shown, not forgotten by those who do not find it. */
+    static final String CREATING = "creating";
+    /** Longer than any create takes (the node call's own limit is 60 s). */
+    private static final Duration CREATE_LIMIT = Duration.ofMinutes(5);
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789";
 
-    private final SandboxRepository repo;
-    private final NodeClient node;
+    private static final Logger log = LoggerFactory.getLogger(SandboxService.class);
 
-    public SandboxService(SandboxRepository repo, NodeClient node) {
+    private final SandboxRepository repo;
+    private final Fleet fleet;
+
+    public SandboxService(SandboxRepository repo, Fleet fleet) {
         this.repo = repo;
-        this.node = node;
+        this.fleet = fleet;
     }
 
-    /** What a create asks for (E2B's NewSandbox). */
+    /** What a create asks for (E2B's NewSandbox); {@code publicTraffic} false gives the sandbox a traffic token. */
     public record NewSandbox(String templateId, Duration timeout, Map<String, String> metadata, Map<String, String> envVars,
-                             boolean autoPause, boolean autoResume, boolean secure, boolean internet) {}
+                             boolean autoPause, boolean autoResume, boolean secure, boolean internet, boolean publicTraffic) {}
 
     /** A sandbox with its live state from the node. */
     public record View(SandboxRow row, SandboxRecord live) {}
@@ -49,17 +60,31 @@ public final class SandboxService {
     }
 
     public View create(Team team, NewSandbox req) throws IOException {
-        var rootfs = node.template(req.templateId()).orElseThrow(() -> new NotFound("template '" + req.templateId() + "' not found"));
+        NodeClient node = fleet.place(req.templateId(), repo.countByNode()).orElseThrow(() -> fleet.reachable().isEmpty()
+                ? new NodeUnavailable("no node is reachable to start the sandbox on", null)
+                : new NotFound("template '" + req.templateId() + "' not found"));
+        var rootfs = node.template(req.templateId()).orElseThrow();
         String id = newId();
         String token = req.secure() ? HexFormat.of().formatHex(randomBytes(16)) : null;
+        String trafficToken = req.publicTraffic() ? null : HexFormat.of().formatHex(randomBytes(16));
         int vcpus = DEFAULT_VCPUS, memoryMb = DEFAULT_MEMORY_MB, diskMb = DEFAULT_DISK_MB;
         SandboxSpec spec = new SandboxSpec(id, req.templateId(), rootfs, vcpus, memoryMb, diskMb, 1024, req.internet(),
-                req.envVars(), req.metadata(), token, "user");
-        SandboxRecord live = node.create(spec, req.timeout(), req.autoPause() ? TimeoutAction.PAUSE : TimeoutAction.KILL,
-                req.autoPause() && req.autoResume());
-        SandboxRow row = new SandboxRow(id, team.id(), req.templateId(), node.id(), "running", req.metadata(), token, vcpus, memoryMb,
-                diskMb, req.autoPause(), live.startedAt().toEpochMilli(), live.endAt() == null ? null : live.endAt().toEpochMilli());
+                req.envVars(), req.metadata(), token, "user", trafficToken);
+        // the row first: a sandbox that runs must always be owned, or the reconciler would kill it
+        SandboxRow row = new SandboxRow(id, team.id(), req.templateId(), node.id(), CREATING, req.metadata(), token, vcpus, memoryMb,
+                diskMb, req.autoPause(), System.currentTimeMillis(), null, trafficToken);
         repo.insert(row);
+        SandboxRecord live;
+        try {
+            live = node.create(spec, req.timeout(), req.autoPause() ? TimeoutAction.PAUSE : TimeoutAction.KILL,
+                    req.autoPause() && req.autoResume());
+        } catch (IOException | RuntimeException e) {
+            repo.delete(id);
+            throw e;
+        }
+        row = new SandboxRow(id, team.id(), req.templateId(), node.id(), "running", req.metadata(), token, vcpus, memoryMb,
+                diskMb, req.autoPause(), live.startedAt().toEpochMilli(), live.endAt() == null ? null : live.endAt().toEpochMilli(), trafficToken);
+        repo.created(id, row.startedAt(), row.endAt());
         return new View(row, live);
     }
 
@@ -68,7 +93,8 @@ public final class SandboxService {
     }
 
     private Optional<View> live(SandboxRow row) {
-        Optional<SandboxRecord> live = node.get(row.id());
+        if (row.state().equals(CREATING)) return Optional.empty();
+        Optional<SandboxRecord> live = fleet.node(row.nodeId()).get(row.id());
         if (live.isEmpty()) {
             repo.delete(row.id()); // ended on its node (its time ran out)
             return Optional.empty();
@@ -76,39 +102,93 @@ public final class SandboxService {
         return Optional.of(new View(row, live.get()));
     }
 
+    private NodeClient nodeOf(Team team, String id) {
+        View v = get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
+        return fleet.node(v.row().nodeId());
+    }
+
     public java.util.Set<String> templates() {
-        return node.templates();
+        return fleet.templates();
     }
 
     /**
-     * The server is the source of truth: a sandbox its node runs but no team owns (its row
-     * is gone, say the server crashed between a kill and its record) is killed.
-     * Returns the ids killed.
+     * The server is the source of truth, the nodes say what really runs. For every node that
+     * answers: a sandbox it runs that no team owns (its row is gone, say the server crashed
+     * between a kill and its record) is killed; a row whose sandbox the node no longer has
+     * (its time ran out) is removed; rows take the state the node reports. Sandboxes of a
+     * node that does not answer are left as they are. Returns the ids killed.
      */
     public List<String> reconcile() {
-        java.util.Set<String> owned = new java.util.HashSet<>(repo.allIds());
         List<String> killed = new java.util.ArrayList<>();
-        for (String id : node.sandboxIds()) {
-            if (owned.contains(id)) continue;
+        for (NodeClient node : fleet.reachable()) {
+            List<SandboxRecord> running;
             try {
-                node.kill(id);
-                killed.add(id);
-            } catch (IOException | SandboxException e) {
-                // gone already
+                running = node.list();
+            } catch (NodeUnavailable e) {
+                log.warn("reconcile skipped node {}: {}", node.id(), e.getMessage());
+                continue;
+            }
+            Map<String, SandboxRow> owned = new java.util.HashMap<>();
+            for (SandboxRow r : repo.onNode(node.id())) owned.put(r.id(), r);
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (SandboxRecord r : running) {
+                String id = r.spec().id();
+                seen.add(id);
+                SandboxRow row = owned.get(id);
+                if (row == null) {
+                    try {
+                        node.kill(id);
+                        killed.add(id);
+                    } catch (IOException | SandboxException e) {
+                        // gone already
+                    }
+                } else if (!row.state().equals(state(r))) {
+                    repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
+                }
+            }
+            long now = System.currentTimeMillis();
+            for (SandboxRow row : owned.values()) {
+                if (seen.contains(row.id())) continue;
+                // a create under way has its row before its sandbox; one older than that took is a crash's leftover
+                if (!row.state().equals(CREATING) || now - row.startedAt() > CREATE_LIMIT.toMillis()) repo.delete(row.id());
             }
         }
         return killed;
     }
 
+    /** The team's sandboxes, with one call per node that hosts any of them. */
     public List<View> list(Team team) {
-        return repo.list(team.id()).stream().map(this::live).flatMap(Optional::stream).toList();
+        List<SandboxRow> rows = repo.list(team.id());
+        Map<String, Map<String, SandboxRecord>> byNode = new java.util.HashMap<>();
+        List<View> out = new java.util.ArrayList<>();
+        for (SandboxRow row : rows) {
+            if (row.state().equals(CREATING)) continue;
+            Map<String, SandboxRecord> live = byNode.computeIfAbsent(row.nodeId(), nodeId -> {
+                try {
+                    Map<String, SandboxRecord> m = new java.util.HashMap<>();
+                    for (SandboxRecord r : fleet.node(nodeId).list()) m.put(r.spec().id(), r);
+                    return m;
+                } catch (NodeUnavailable e) {
+                    log.warn("listing without the sandboxes of node {}: {}", nodeId, e.getMessage());
+                    return null;
+                }
+            });
+            if (live == null) continue; // its node is away: not shown, not forgotten
+            SandboxRecord r = live.get(row.id());
+            if (r == null) {
+                repo.delete(row.id()); // ended on its node
+            } else {
+                out.add(new View(row, r));
+            }
+        }
+        return out;
     }
 
     public boolean kill(Team team, String id) throws IOException {
         Optional<View> v = get(team, id);
         if (v.isEmpty()) return false;
         try {
-            node.kill(id);
+            fleet.node(v.get().row().nodeId()).kill(id);
         } catch (SandboxException.NotFound gone) {
             repo.delete(id); // it ended meanwhile (its time ran out while this call waited): not killed by us
             return false;
@@ -119,14 +199,13 @@ public final class SandboxService {
 
     public View setTimeout(Team team, String id, Duration timeout) {
         View v = get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
-        SandboxRecord r = node.setTimeout(id, timeout);
+        SandboxRecord r = fleet.node(v.row().nodeId()).setTimeout(id, timeout);
         repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
         return new View(v.row(), r);
     }
 
     public View pause(Team team, String id) {
-        get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
-        SandboxRecord r = node.pause(id);
+        SandboxRecord r = nodeOf(team, id).pause(id);
         repo.updateState(id, state(r), null);
         return get(team, id).orElseThrow();
     }
@@ -139,19 +218,17 @@ public final class SandboxService {
             return false;
         }
         // a paused sandbox's deadline has usually passed: without a new one the reaper would act again at once
-        SandboxRecord r = node.resume(id, timeout != null ? timeout : DEFAULT_TIMEOUT);
+        SandboxRecord r = fleet.node(v.row().nodeId()).resume(id, timeout != null ? timeout : DEFAULT_TIMEOUT);
         repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
         return true;
     }
 
     public List<dev.cella.node.metrics.MetricPoint> metrics(Team team, String id, long seconds) {
-        get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
-        return node.metrics(id, seconds);
+        return nodeOf(team, id).metrics(id, seconds);
     }
 
     public List<dev.cella.node.sandbox.SandboxEvent> events(Team team, String id) throws IOException {
-        get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
-        return node.events(id);
+        return nodeOf(team, id).events(id);
     }
 
     static String state(SandboxRecord r) {

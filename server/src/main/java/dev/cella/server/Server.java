@@ -1,0 +1,98 @@
+package dev.cella.server;
+
+import dev.cella.node.proxy.SandboxProxy;
+import dev.cella.server.api.E2bApi;
+import dev.cella.server.auth.ApiKeys;
+import dev.cella.server.auth.Team;
+import dev.cella.server.db.Database;
+import dev.cella.server.db.Jdbc;
+import dev.cella.server.nodes.Fleet;
+import dev.cella.server.proxy.ServerRoutes;
+import dev.cella.server.sandbox.SandboxRepository;
+import dev.cella.server.sandbox.SandboxService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * The control plane, wired by hand, here: the database, teams and keys, sandboxes on the
+ * fleet's nodes, the E2B API on PORT and the sandbox traffic proxy on PORT+1, and the
+ * reconciler. {@code cella up} gives it a node in its own process, {@code cella server}
+ * remote ones; nothing else differs.
+ */
+final class Server implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Server.class);
+    /** The options every server takes. */
+    static final Set<String> OPTIONS = Set.of("data-dir", "port", "host", "db-url", "db-user", "db-password", "domain", "rate-limit");
+
+    private final Database db;
+    private final E2bApi api;
+    private final SandboxProxy proxy;
+    private final Thread reconciler;
+    private final String firstKey;
+    final String host;
+    final Path data;
+
+    Server(Options o, Fleet fleet) throws IOException {
+        data = Path.of(o.get("data-dir", "/var/lib/cella"));
+        Files.createDirectories(data);
+        int port = o.integer("port", 3000);
+        host = o.get("host", "127.0.0.1");
+        db = o.get("db-url", null) != null ? Database.postgres(o.get("db-url", null), o.get("db-user", null), o.get("db-password", null))
+                : Database.sqlite(data.resolve("cella.db"));
+        Jdbc jdbc = new Jdbc(db.dataSource());
+        ApiKeys keys = new ApiKeys(jdbc);
+        String key = null;
+        if (!keys.anyTeam()) {
+            Team admin = keys.createTeam("admin");
+            key = keys.createKey(admin, "first key");
+        }
+        firstKey = key;
+        SandboxRepository repo = new SandboxRepository(jdbc);
+        SandboxService sandboxes = new SandboxService(repo, fleet);
+        sandboxes.reconcile();
+        reconciler = Thread.ofVirtual().name("server-reconciler").start(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(30_000);
+                    fleet.refresh();
+                    sandboxes.reconcile();
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    log.warn("reconcile failed, next round in 30 s", e);
+                }
+            }
+        });
+        api = new E2bApi(keys, sandboxes, o.integer("rate-limit", 200), o.get("domain", null)).start(host, port);
+        proxy = new SandboxProxy(new ServerRoutes(repo, fleet)).start(host, port + 1);
+    }
+
+    int apiPort() { return api.port(); }
+
+    int proxyPort() { return proxy.port(); }
+
+    /** Prints how to use it: the three exports and an example, each on its own line. */
+    void printWelcome() {
+        System.out.println("Cella is up. In another shell:");
+        System.out.println("export E2B_API_URL=http://" + host + ":" + apiPort());
+        System.out.println("export E2B_SANDBOX_URL=http://" + host + ":" + proxyPort());
+        System.out.println("export E2B_API_KEY=" + (firstKey != null ? firstKey : "<the key printed at the first start of " + data + ">"));
+        System.out.println("node -e \"const {Sandbox} = require('e2b');");
+        System.out.println("  Sandbox.create().then(async s => { console.log((await s.commands.run('echo hello from $(hostname)')).stdout);");
+        System.out.println("  await s.kill(); });\"");
+        System.out.flush();
+    }
+
+    @Override
+    public void close() {
+        reconciler.interrupt();
+        api.stop();
+        proxy.stop();
+        db.close();
+    }
+}

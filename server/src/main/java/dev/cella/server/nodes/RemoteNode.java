@@ -1,0 +1,225 @@
+package dev.cella.server.nodes;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.cella.node.metrics.MetricPoint;
+import dev.cella.node.proxy.SandboxRoutes;
+import dev.cella.node.sandbox.SandboxEvent;
+import dev.cella.node.sandbox.SandboxException;
+import dev.cella.node.sandbox.SandboxRecord;
+import dev.cella.node.sandbox.SandboxSpec;
+import dev.cella.node.sandbox.SandboxState;
+import dev.cella.node.sandbox.TimeoutAction;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A node on another host, driven over its API ({@code cella node --api}) with its token.
+ * What the node is (its id, templates and proxy port) is asked once and again on
+ * {@link #refresh()}; its sandboxes' traffic goes to its own proxy, on the host of its API.
+ */
+public final class RemoteNode implements NodeClient {
+    /** Lifecycle calls that start or wake a sandbox may wait this long; the others less. */
+    private static final Duration SLOW = Duration.ofSeconds(60), QUICK = Duration.ofSeconds(15);
+    private static final List<Map.Entry<String, Long>> RANGES = List.of(Map.entry("5m", 300L), Map.entry("10m", 600L),
+            Map.entry("1h", 3600L), Map.entry("2h", 7200L), Map.entry("6h", 21600L), Map.entry("12h", 43200L), Map.entry("24h", 86400L));
+
+    private final URI api;
+    private final String token;
+    private final HttpClient http;
+    private final ObjectMapper json = new ObjectMapper().registerModule(new JavaTimeModule());
+    private volatile Info info;
+    /** Whether the last call got an answer; when not, when it was, so that a dead node is not asked at every turn. */
+    private volatile boolean answering;
+    private volatile long failedAtNanos;
+    private static final long RETRY_NANOS = Duration.ofSeconds(5).toNanos();
+
+    /** What the node says of itself. */
+    record Info(String id, int proxyPort, Map<String, Path> templates) {}
+
+    public RemoteNode(URI api, String token) {
+        this.api = URI.create(api.toString().replaceAll("/+$", ""));
+        this.token = token;
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    public URI apiUrl() { return api; }
+
+    /** Asks the node what it is: its id, proxy port and templates. */
+    public RemoteNode refresh() {
+        JsonNode node = call("GET", "/v1/node", null, QUICK);
+        Map<String, Path> templates = new LinkedHashMap<>();
+        for (JsonNode t : call("GET", "/v1/templates", null, QUICK)) {
+            templates.put(t.path("templateId").asText(), Path.of(t.path("rootfs").asText()));
+        }
+        info = new Info(node.path("nodeId").asText(), node.path("proxyPort").asInt(), Map.copyOf(templates));
+        return this;
+    }
+
+    private Info info() {
+        Info i = info;
+        return i != null ? i : refresh().info;
+    }
+
+    @Override
+    public boolean available() {
+        if (answering && info != null) return true;
+        if (info != null && System.nanoTime() - failedAtNanos < RETRY_NANOS) return false;
+        try {
+            refresh();
+            return true;
+        } catch (NodeUnavailable e) {
+            return false;
+        }
+    }
+
+    @Override public String id() { return info().id(); }
+
+    @Override public Set<String> templates() { return info().templates().keySet(); }
+
+    @Override public Optional<Path> template(String templateId) { return Optional.ofNullable(info().templates().get(templateId)); }
+
+    @Override
+    public List<SandboxRecord> list() {
+        List<SandboxRecord> out = new java.util.ArrayList<>();
+        for (JsonNode v : call("GET", "/v1/sandboxes", null, QUICK)) out.add(record(v));
+        return out;
+    }
+
+    @Override
+    public SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout, boolean autoResume) {
+        ObjectNode b = json.createObjectNode();
+        b.put("sandboxId", spec.id());
+        b.put("templateId", spec.templateId());
+        b.put("vcpus", spec.vcpus());
+        b.put("memoryMb", spec.memoryMb());
+        b.put("diskMb", spec.diskMb());
+        b.put("maxProcesses", spec.maxProcesses());
+        b.put("internet", spec.internet());
+        b.set("envVars", json.valueToTree(spec.envVars()));
+        b.set("metadata", json.valueToTree(spec.metadata()));
+        if (timeout != null) b.put("timeoutSeconds", timeout.toSeconds());
+        b.put("onTimeout", onTimeout.name().toLowerCase(Locale.ROOT));
+        b.put("autoResume", autoResume);
+        b.put("envdAccessToken", spec.envdAccessToken());
+        b.put("defaultUser", spec.defaultUser());
+        b.put("trafficAccessToken", spec.trafficAccessToken());
+        return record(call("POST", "/v1/sandboxes", b, SLOW));
+    }
+
+    @Override
+    public Optional<SandboxRecord> get(String sandboxId) {
+        try {
+            return Optional.of(record(call("GET", "/v1/sandboxes/" + sandboxId, null, QUICK)));
+        } catch (SandboxException.NotFound e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override public void kill(String sandboxId) { call("DELETE", "/v1/sandboxes/" + sandboxId, null, SLOW); }
+
+    @Override public SandboxRecord pause(String sandboxId) { return record(call("POST", "/v1/sandboxes/" + sandboxId + "/pause", null, SLOW)); }
+
+    @Override
+    public SandboxRecord resume(String sandboxId, Duration timeout) {
+        ObjectNode b = json.createObjectNode();
+        if (timeout != null) b.put("timeoutSeconds", timeout.toSeconds());
+        return record(call("POST", "/v1/sandboxes/" + sandboxId + "/resume", b, SLOW));
+    }
+
+    @Override
+    public SandboxRecord setTimeout(String sandboxId, Duration timeout) {
+        return record(call("POST", "/v1/sandboxes/" + sandboxId + "/timeout", json.createObjectNode().put("timeoutSeconds", timeout.toSeconds()), QUICK));
+    }
+
+    @Override
+    public List<MetricPoint> metrics(String sandboxId, long seconds) {
+        String range = RANGES.stream().filter(r -> r.getValue() >= seconds).findFirst().orElse(RANGES.getLast()).getKey();
+        List<MetricPoint> out = new java.util.ArrayList<>();
+        for (JsonNode p : call("GET", "/v1/sandboxes/" + sandboxId + "/metrics?range=" + range, null, QUICK).path("points")) {
+            out.add(new MetricPoint(p.path("timestamp_unix").asLong(), p.path("cpu_pct").asDouble(), p.path("mem_bytes").asLong(),
+                    p.path("disk_bytes").asLong()));
+        }
+        long since = Instant.now().getEpochSecond() - seconds;
+        return out.stream().filter(p -> p.timestampUnix() >= since).toList();
+    }
+
+    @Override
+    public List<SandboxEvent> events(String sandboxId) {
+        return json.convertValue(call("GET", "/v1/sandboxes/" + sandboxId + "/events", null, QUICK), new TypeReference<>() {});
+    }
+
+    /** Through the node's own proxy, which finds the sandbox by the same headers the SDK sends. */
+    @Override
+    public Optional<SandboxRoutes.Route> route(String sandboxId, int port) {
+        URI proxy = URI.create("http://" + api.getHost() + ":" + info().proxyPort());
+        return Optional.of(new SandboxRoutes.Route(proxy, Map.of("E2b-Sandbox-Id", sandboxId, "E2b-Sandbox-Port", Integer.toString(port)), null));
+    }
+
+    /** A sandbox as the node's API shows it (without its tokens: the server keeps those). */
+    private SandboxRecord record(JsonNode v) {
+        SandboxSpec spec = new SandboxSpec(v.path("sandboxId").asText(), v.path("templateId").asText(), null, v.path("vcpus").asInt(),
+                v.path("memoryMb").asInt(), v.path("diskMb").asInt(), 1024, v.path("internet").asBoolean(),
+                Map.of(), json.convertValue(v.path("metadata"), new TypeReference<Map<String, String>>() {}), null, "user", null);
+        return new SandboxRecord(spec, SandboxState.valueOf(v.path("state").asText().toUpperCase(Locale.ROOT)), v.path("envdUrl").asText(null),
+                instant(v.get("startedAt")), instant(v.get("endAt")),
+                TimeoutAction.valueOf(v.path("onTimeout").asText("kill").toUpperCase(Locale.ROOT)), v.path("autoResume").asBoolean());
+    }
+
+    private static Instant instant(JsonNode n) {
+        return n == null || n.isNull() ? null : Instant.parse(n.asText());
+    }
+
+    /**
+     * One call. The node's 404 and 409 are the sandbox's (not found, wrong state); 400 is a
+     * bad request of ours; anything else, or no answer, means the node is unavailable.
+     */
+    private JsonNode call(String method, String path, JsonNode body, Duration timeout) {
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(api + path)).timeout(timeout)
+                .header("Authorization", "Bearer " + token)
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.toString()));
+        if (body != null) req.header("Content-Type", "application/json");
+        HttpResponse<String> res;
+        try {
+            res = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            answering = false;
+            failedAtNanos = System.nanoTime();
+            throw new NodeUnavailable("node " + api + " did not answer " + method + " " + path + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NodeUnavailable("interrupted while calling node " + api, e);
+        }
+        answering = true;
+        JsonNode answer;
+        try {
+            answer = res.body().isEmpty() ? json.createObjectNode() : json.readTree(res.body());
+        } catch (IOException e) {
+            throw new NodeUnavailable("node " + api + " answered " + method + " " + path + " with something not JSON", e);
+        }
+        String message = answer.path("message").asText("node answered " + res.statusCode());
+        return switch (res.statusCode()) {
+            case 200, 201, 204 -> answer;
+            case 404 -> throw new SandboxException.NotFound(path.replaceAll("^/v1/sandboxes/([^/?]+).*", "$1"));
+            case 409 -> throw new SandboxException.Conflict(message);
+            case 400 -> throw new IllegalArgumentException(message);
+            default -> throw new NodeUnavailable("node " + api + " answered " + res.statusCode() + " to " + method + " " + path + ": " + message, null);
+        };
+    }
+}
