@@ -10,6 +10,7 @@ import dev.cella.server.nodes.Fleet;
 import dev.cella.server.proxy.ServerRoutes;
 import dev.cella.server.sandbox.SandboxRepository;
 import dev.cella.server.sandbox.SandboxService;
+import dev.cella.server.team.Teams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +49,7 @@ final class Server implements AutoCloseable {
         ApiKeys keys = new ApiKeys(jdbc);
         String key = null;
         if (!keys.anyTeam()) {
-            Team admin = keys.createTeam("admin");
+            Team admin = Teams.team(new Teams(jdbc).create("admin", null));
             key = keys.createKey(admin, "first key");
         }
         firstKey = key;

@@ -2,6 +2,7 @@ package dev.cella.server;
 
 import dev.cella.server.auth.ApiKeys;
 import dev.cella.server.auth.Team;
+import dev.cella.server.team.Teams;
 import dev.cella.server.db.Database;
 import dev.cella.server.db.Jdbc;
 import dev.cella.server.sandbox.SandboxRepository;
@@ -57,7 +58,8 @@ class DatabasesTest {
     void keysAreHashedAndTeamScoped(String name, Database db) {
         Jdbc jdbc = new Jdbc(db.dataSource());
         ApiKeys keys = new ApiKeys(jdbc);
-        Team a = keys.createTeam("team a " + name), b = keys.createTeam("team b " + name);
+        var teams = new dev.cella.server.team.Teams(jdbc);
+        Team a = Teams.team(teams.create("team a " + name.replace("-", " "), null)), b = Teams.team(teams.create("team b " + name.replace("-", " "), null));
         String keyA = keys.createKey(a, "first"), keyB = keys.createKey(b, "first");
         assertThat(keyA).matches("e2b_[0-9a-f]{40}");
         assertThat(keys.authenticate(keyA)).contains(a);

@@ -50,9 +50,10 @@ class E2bApiTest {
         p.waitFor(10, TimeUnit.MINUTES);
         data = Files.createTempDirectory("cella-server-test");
         db = Database.sqlite(data.resolve("cella.db"));
-        ApiKeys keys = new ApiKeys(new Jdbc(db.dataSource()));
-        keyA = keys.createKey(keys.createTeam("a"), "a");
-        keyB = keys.createKey(keys.createTeam("b"), "b");
+        Jdbc jdbc = new Jdbc(db.dataSource());
+        ApiKeys keys = new ApiKeys(jdbc);
+        keyA = keys.createKey(dev.cella.server.team.Teams.team(new dev.cella.server.team.Teams(jdbc).create("a", null)), "a");
+        keyB = keys.createKey(dev.cella.server.team.Teams.team(new dev.cella.server.team.Teams(jdbc).create("b", null)), "b");
         E2bApiTest.rootfs = Path.of(rootfs);
         Map<String, Path> templates = Map.of("base", Path.of(rootfs));
         node = new Node(new NodeConfig("local", data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),

@@ -9,6 +9,7 @@ import io.javalin.http.Context;
 import io.javalin.json.JavalinJackson;
 
 import java.io.IOException;
+import org.slf4j.LoggerFactory;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -34,6 +35,17 @@ public final class JsonHttp {
      * mappings. With a JSON mapper it is a JSON API (bodies of at most 1 MiB).
      */
     public static Javalin start(String host, int port, ObjectMapper json, Consumer<JavalinConfig> routes) {
+        return start(host, port, json, (ctx, status, code, message) -> error(ctx, status, message), routes);
+    }
+
+    /** How an API writes an error: its dialect's shape for a status, a short code and a message. */
+    @FunctionalInterface
+    public interface ErrorWriter {
+        void write(Context ctx, int status, String code, String message);
+    }
+
+    /** As {@link #start(String, int, ObjectMapper, Consumer)}, with errors written by {@code errors}. */
+    public static Javalin start(String host, int port, ObjectMapper json, ErrorWriter errors, Consumer<JavalinConfig> routes) {
         return Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.jetty.host = host;
@@ -46,13 +58,18 @@ public final class JsonHttp {
             routes.accept(config);
             if (json != null) {
                 // the answers every JSON API gives alike; an API adds its own before these
-                config.routes.exception(BadRequest.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
-                config.routes.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
-                config.routes.exception(SandboxException.NotFound.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
-                config.routes.exception(SandboxException.Conflict.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
-                config.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, String.valueOf(e.getMessage())));
+                config.routes.exception(BadRequest.class, (e, ctx) -> errors.write(ctx, 400, "invalid_request", e.getMessage()));
+                config.routes.exception(IllegalArgumentException.class, (e, ctx) -> errors.write(ctx, 400, "invalid_request", e.getMessage()));
+                config.routes.exception(SandboxException.NotFound.class, (e, ctx) -> errors.write(ctx, 404, "not_found", e.getMessage()));
+                config.routes.exception(SandboxException.Conflict.class, (e, ctx) -> errors.write(ctx, 409, "conflict", e.getMessage()));
+                config.routes.exception(io.javalin.http.HttpResponseException.class,
+                        (e, ctx) -> errors.write(ctx, e.getStatus(), e.getStatus() == 413 ? "too_large" : "invalid_request", e.getMessage()));
+                config.routes.exception(Exception.class, (e, ctx) -> {
+                    LoggerFactory.getLogger(JsonHttp.class).warn("{} {} failed", ctx.method(), ctx.path(), e);
+                    errors.write(ctx, 500, "internal_error", String.valueOf(e.getMessage()));
+                });
                 config.routes.error(404, ctx -> {
-                    if (ctx.result() == null) error(ctx, 404, "no route " + ctx.method() + " " + ctx.path());
+                    if (ctx.result() == null) errors.write(ctx, 404, "not_found", "no route " + ctx.method() + " " + ctx.path());
                 });
             }
         }).start();

@@ -8,7 +8,6 @@ import dev.cella.node.http.JsonHttp;
 import dev.cella.node.http.JsonHttp.BadRequest;
 import dev.cella.server.auth.ApiKeys;
 import dev.cella.server.auth.Team;
-import dev.cella.server.nodes.NodeUnavailable;
 import dev.cella.server.sandbox.SandboxService;
 import dev.cella.server.sandbox.SandboxService.View;
 import io.javalin.Javalin;
@@ -29,7 +28,7 @@ import java.util.Map;
  * errors {@code {code, message}} with the numeric code in the body, where the SDK reads it.
  * Every call is made as the team of its {@code X-API-KEY}; another team's sandbox is 404.
  */
-public final class E2bApi {
+public final class E2bApi implements ApiServer.Dialect {
     public static final String ENVD_VERSION = "0.6.4";
     private static final String TEAM = "team";
 
@@ -58,9 +57,30 @@ public final class E2bApi {
         this.domain = domain;
     }
 
+    /** Serves this dialect alone (tests); the server mounts it beside the native one with {@link ApiServer}. */
     public E2bApi start(String host, int port) {
-        app = JsonHttp.start(host, port, json, config -> {
-            config.routes.before(this::authenticate);
+        app = ApiServer.start(host, port, List.of(this));
+        return this;
+    }
+
+    /** Everything not under {@code /v1}. */
+    @Override
+    public boolean owns(String path) {
+        return !path.equals("/v1") && !path.startsWith("/v1/");
+    }
+
+    /** E2B's error shape: the numeric code in the body, where the SDK reads it. */
+    @Override
+    public void writeError(Context ctx, int status, String code, String message) {
+        JsonHttp.error(ctx, status, message);
+    }
+
+    @Override
+    public void routes(io.javalin.config.JavalinConfig config) {
+        {
+            config.routes.before(ctx -> {
+                if (owns(ctx.path())) authenticate(ctx);
+            });
             config.routes.get("/health", ctx -> ctx.status(200).json(Map.of("status", "ok")));
             config.routes.post("/sandboxes", this::create);
             config.routes.post("/v2/sandboxes", this::create);
@@ -106,10 +126,7 @@ public final class E2bApi {
             config.routes.get("/sandboxes/{id}/logs", this::logs);
             config.routes.post("/sandboxes/{id}/connect", this::connect);
             config.routes.post("/v2/sandboxes/{id}/connect", this::connect);
-            config.routes.exception(SandboxService.NotFound.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
-            config.routes.exception(NodeUnavailable.class, (e, ctx) -> error(ctx, 503, e.getMessage()));
-        });
-        return this;
+        }
     }
 
     public int port() { return app.port(); }
@@ -117,7 +134,7 @@ public final class E2bApi {
     public void stop() { if (app != null) app.stop(); }
 
     private void authenticate(Context ctx) {
-        if (ctx.path().equals("/health")) return;
+        if (ctx.path().equals("/health") || ctx.path().equals("/openapi.yaml")) return;
         var team = keys.authenticate(ctx.header("X-API-KEY"));
         if (team.isEmpty()) {
             long wait = failedAuthPerClient.acquire(ctx.ip());

@@ -1,0 +1,4 @@
+package dev.cella.server.team;
+
+/** A user's membership of a team. */
+public record Member(String userId, String email, Role role, long joinedAt) {}
