@@ -1,7 +1,19 @@
 package dev.cella.server;
 
 import dev.cella.node.proxy.SandboxProxy;
+import dev.cella.server.api.ApiServer;
 import dev.cella.server.api.E2bApi;
+import dev.cella.server.api.v1.AccountRoutes;
+import dev.cella.server.api.v1.CapsuleRoutes;
+import dev.cella.server.api.v1.TeamRoutes;
+import dev.cella.server.api.v1.V1Api;
+import dev.cella.server.auth.Tokens;
+import dev.cella.server.auth.Users;
+import dev.cella.server.sandbox.TeamUsage;
+import dev.cella.server.template.Templates;
+import io.javalin.Javalin;
+import java.time.Clock;
+import java.util.List;
 import dev.cella.server.auth.ApiKeys;
 import dev.cella.server.auth.Team;
 import dev.cella.server.db.Database;
@@ -31,7 +43,10 @@ final class Server implements AutoCloseable {
     static final Set<String> OPTIONS = Set.of("data-dir", "port", "host", "db-url", "db-user", "db-password", "domain", "rate-limit");
 
     private final Database db;
-    private final E2bApi api;
+    private final Javalin app;
+    private final E2bApi e2b;
+    final V1Api v1;
+    private final Thread sampler;
     private final SandboxProxy proxy;
     private final Thread reconciler;
     private final String firstKey;
@@ -69,11 +84,34 @@ final class Server implements AutoCloseable {
                 }
             }
         });
-        api = new E2bApi(keys, sandboxes, o.integer("rate-limit", 200), o.get("domain", null)).start(host, port);
-        proxy = new SandboxProxy(new ServerRoutes(repo, fleet)).start(host, port + 1);
+        int rate = o.integer("rate-limit", 200);
+        Teams teams = new Teams(jdbc);
+        Users users = new Users(jdbc);
+        Tokens tokens = new Tokens(jdbc, Clock.systemUTC());
+        Templates templates = new Templates(jdbc, fleet);
+        TeamUsage usage = new TeamUsage(jdbc, repo);
+        sampler = Thread.ofVirtual().name("usage-sampler").start(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(TeamUsage.INTERVAL.toMillis());
+                    usage.sample(System.currentTimeMillis());
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    log.warn("usage sample failed", e);
+                }
+            }
+        });
+        e2b = new E2bApi(keys, sandboxes, rate, o.get("domain", null));
+        v1 = new V1Api(keys, tokens, teams, rate, List.of(
+                new AccountRoutes(jdbc, users, teams, tokens, keys),
+                new TeamRoutes(teams, users, t -> sandboxes.destroyAll(Teams.team(t))),
+                new CapsuleRoutes(sandboxes, templates, usage)));
+        app = ApiServer.start(host, port, List.of(e2b, v1));
+        proxy = new SandboxProxy(new ServerRoutes(repo, fleet)).start(host, port == 0 ? 0 : port + 1);
     }
 
-    int apiPort() { return api.port(); }
+    int apiPort() { return app.port(); }
 
     int proxyPort() { return proxy.port(); }
 
@@ -92,7 +130,8 @@ final class Server implements AutoCloseable {
     @Override
     public void close() {
         reconciler.interrupt();
-        api.stop();
+        sampler.interrupt();
+        app.stop();
         proxy.stop();
         db.close();
     }

@@ -73,7 +73,7 @@ class DatabasesTest {
         SandboxRepository repo = new SandboxRepository(jdbc);
         String id = "sbx" + name.length() + System.nanoTime();
         repo.insert(new SandboxRow(id, a.id(), "base", "local", "running", Map.of("k", "v"), "tok", 2, 512, 2048, false,
-                System.currentTimeMillis(), null, "traffic"));
+                System.currentTimeMillis(), null, "traffic", 0, null));
         assertThat(repo.findAnyTeam(id)).get().extracting(SandboxRow::teamId, SandboxRow::trafficAccessToken)
                 .containsExactly(a.id(), "traffic");
         assertThat(repo.countByNode().get("local")).isGreaterThanOrEqualTo(1);

@@ -197,7 +197,7 @@ public final class E2bApi implements ApiServer.Dialect {
         if (template.isEmpty()) throw new BadRequest("templateID is required");
         boolean internet = b.has("allow_internet_access") ? b.path("allow_internet_access").asBoolean(true)
                 : b.path("allowInternetAccess").asBoolean(true);
-        var req = new SandboxService.NewSandbox(template, timeout(b, Duration.ofSeconds(300), false), strings(b, "metadata"),
+        var req = SandboxService.NewSandbox.e2b(template, timeout(b, Duration.ofSeconds(300), false), strings(b, "metadata"),
                 strings(b, "envVars"), b.path("autoPause").asBoolean(false),
                 // SDK 2.51 sends {autoResume: {enabled}}; a bare boolean is accepted too
                 b.path("autoResume").isObject() ? b.path("autoResume").path("enabled").asBoolean(false) : b.path("autoResume").asBoolean(false),

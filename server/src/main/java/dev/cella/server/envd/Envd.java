@@ -186,10 +186,11 @@ public final class Envd {
         /**
          * Delivers the events until the process ends (true) or the stream is closed or
          * broken (false). A stream that ends with an error (the deadline passed) reports
-         * the end with exit code -1 and the error.
+         * the end with exit code -1 and the error; one that ends with an error before the
+         * process started (no such program) throws it, as envd's unary calls do.
          */
         public boolean follow(Events events) {
-            boolean ended = false;
+            boolean ended = false, started = false;
             try (DataInputStream in = new DataInputStream(body)) {
                 while (true) {
                     int flags;
@@ -202,6 +203,9 @@ public final class Envd {
                     if (len < 0 || len > 64 << 20) return ended;
                     JsonNode m = JSON.readTree(in.readNBytes(len));
                     if ((flags & 2) != 0) {
+                        if (!started && m.has("error")) {
+                            throw error(m.path("error").path("code").asText(""), m.path("error").path("message").asText(""));
+                        }
                         if (!ended && m.has("error")) {
                             events.ended(-1, m.path("error").path("code").asText("") + ": " + m.path("error").path("message").asText(""));
                             return true;
@@ -209,7 +213,10 @@ public final class Envd {
                         return ended;
                     }
                     JsonNode ev = m.path("event");
-                    if (ev.has("start")) events.started(ev.path("start").path("pid").asInt());
+                    if (ev.has("start")) {
+                        started = true;
+                        events.started(ev.path("start").path("pid").asInt());
+                    }
                     else if (ev.has("data")) {
                         ev.path("data").properties().forEach(e -> events.output(e.getKey(), Base64.getDecoder().decode(e.getValue().asText())));
                     } else if (ev.has("end")) {

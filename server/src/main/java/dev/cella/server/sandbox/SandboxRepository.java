@@ -25,9 +25,11 @@ public final class SandboxRepository {
 
     public void insert(SandboxRow r) {
         db.update("INSERT INTO sandboxes (id, team_id, template_id, node_id, state, metadata, envd_access_token, vcpus, memory_mb, disk_mb,"
-                        + " auto_pause, started_at, end_at, traffic_access_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        + " auto_pause, started_at, end_at, traffic_access_token, timeout_sec, last_active_at, created_at)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 r.id(), r.teamId(), r.templateId(), r.nodeId(), r.state(), json(r.metadata()), r.envdAccessToken(), r.vcpus(),
-                r.memoryMb(), r.diskMb(), r.autoPause(), r.startedAt(), r.endAt(), r.trafficAccessToken());
+                r.memoryMb(), r.diskMb(), r.autoPause(), r.startedAt(), r.endAt(), r.trafficAccessToken(), r.inactivityTimeoutSec(),
+                r.lastActiveAt(), r.startedAt());
     }
 
     public void updateState(String id, String state, Long endAt) {
@@ -36,7 +38,8 @@ public final class SandboxRepository {
 
     /** The sandbox of a row inserted before it now runs, since then and until then. */
     public void created(String id, long startedAt, Long endAt) {
-        db.update("UPDATE sandboxes SET state = 'running', started_at = ?, end_at = ? WHERE id = ?", startedAt, endAt, id);
+        db.update("UPDATE sandboxes SET state = 'running', started_at = ?, end_at = ?, last_active_at = ? WHERE id = ?",
+                startedAt, endAt, startedAt, id);
     }
 
     public void delete(String id) {
@@ -78,7 +81,21 @@ public final class SandboxRepository {
         return new SandboxRow(rs.getString("id"), rs.getString("team_id"), rs.getString("template_id"), rs.getString("node_id"),
                 rs.getString("state"), metadata(rs.getString("metadata")), rs.getString("envd_access_token"), rs.getInt("vcpus"),
                 rs.getInt("memory_mb"), rs.getInt("disk_mb"), rs.getBoolean("auto_pause"), rs.getLong("started_at"), endAt,
-                rs.getString("traffic_access_token"));
+                rs.getString("traffic_access_token"), rs.getInt("timeout_sec"), nullableLong(rs, "last_active_at"));
+    }
+
+    private static Long nullableLong(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : v;
+    }
+
+    public void touch(String id, long at) {
+        db.update("UPDATE sandboxes SET last_active_at = ? WHERE id = ?", at, id);
+    }
+
+    /** The team's running and paused sandboxes, as the usage sampler counts them. */
+    public List<SandboxRow> all() {
+        return db.query("SELECT * FROM sandboxes", SandboxRepository::row);
     }
 
     private static String json(Map<String, String> m) {

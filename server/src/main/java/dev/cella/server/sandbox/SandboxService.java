@@ -50,10 +50,32 @@ public final class SandboxService {
 
     /** What a create asks for (E2B's NewSandbox); {@code publicTraffic} false gives the sandbox a traffic token. */
     public record NewSandbox(String templateId, Duration timeout, Map<String, String> metadata, Map<String, String> envVars,
-                             boolean autoPause, boolean autoResume, boolean secure, boolean internet, boolean publicTraffic) {}
+                             boolean autoPause, boolean autoResume, boolean secure, boolean internet, boolean publicTraffic,
+                             int vcpus, int memoryMb, int inactivityTimeoutSec) {
+        /** What E2B's create asks for: E2B's sizes, no inactivity timeout. */
+        public static NewSandbox e2b(String templateId, Duration timeout, Map<String, String> metadata, Map<String, String> envVars,
+                                     boolean autoPause, boolean autoResume, boolean secure, boolean internet, boolean publicTraffic) {
+            return new NewSandbox(templateId, timeout, metadata, envVars, autoPause, autoResume, secure, internet, publicTraffic,
+                    DEFAULT_VCPUS, DEFAULT_MEMORY_MB, 0);
+        }
+    }
 
-    /** A sandbox with its live state from the node. */
-    public record View(SandboxRow row, SandboxRecord live) {}
+    /**
+     * A sandbox with its live state from the node; {@code live} is null while it is being
+     * made, or when its node does not answer.
+     */
+    public record View(SandboxRow row, SandboxRecord live) {
+        /** Seed 004's status: starting, running, paused, hibernated, or missing (its node is away). */
+        public String status() {
+            if (row.state().equals(CREATING)) return "starting";
+            if (live == null) return "missing";
+            return switch (live.state()) {
+                case RUNNING -> "running";
+                case PAUSED -> "paused";
+                case HIBERNATED -> "hibernated";
+            };
+        }
+    }
 
     public static final class NotFound extends RuntimeException {
         public NotFound(String m) { super(m); }
@@ -67,12 +89,12 @@ public final class SandboxService {
         String id = newId();
         String token = req.secure() ? HexFormat.of().formatHex(randomBytes(16)) : null;
         String trafficToken = req.publicTraffic() ? null : HexFormat.of().formatHex(randomBytes(16));
-        int vcpus = DEFAULT_VCPUS, memoryMb = DEFAULT_MEMORY_MB, diskMb = DEFAULT_DISK_MB;
+        int vcpus = req.vcpus(), memoryMb = req.memoryMb(), diskMb = DEFAULT_DISK_MB;
         SandboxSpec spec = new SandboxSpec(id, req.templateId(), rootfs, vcpus, memoryMb, diskMb, 1024, req.internet(),
                 req.envVars(), req.metadata(), token, "user", trafficToken);
         // the row first: a sandbox that runs must always be owned, or the reconciler would kill it
         SandboxRow row = new SandboxRow(id, team.id(), req.templateId(), node.id(), CREATING, req.metadata(), token, vcpus, memoryMb,
-                diskMb, req.autoPause(), System.currentTimeMillis(), null, trafficToken);
+                diskMb, req.autoPause(), System.currentTimeMillis(), null, trafficToken, req.inactivityTimeoutSec(), null);
         repo.insert(row);
         SandboxRecord live;
         try {
@@ -82,14 +104,68 @@ public final class SandboxService {
             repo.delete(id);
             throw e;
         }
-        row = new SandboxRow(id, team.id(), req.templateId(), node.id(), "running", req.metadata(), token, vcpus, memoryMb,
-                diskMb, req.autoPause(), live.startedAt().toEpochMilli(), live.endAt() == null ? null : live.endAt().toEpochMilli(), trafficToken);
+        row = row.running(live.startedAt().toEpochMilli(), live.endAt() == null ? null : live.endAt().toEpochMilli());
         repo.created(id, row.startedAt(), row.endAt());
         return new View(row, live);
     }
 
     public Optional<View> get(Team team, String id) {
         return repo.find(team.id(), id).flatMap(this::live);
+    }
+
+    /** As {@link #get}, but a sandbox whose node is away is shown (status missing), not refused. */
+    public Optional<View> getOrMissing(Team team, String id) {
+        Optional<SandboxRow> row = repo.find(team.id(), id);
+        if (row.isEmpty()) return Optional.empty();
+        if (row.get().state().equals(CREATING)) return Optional.of(new View(row.get(), null));
+        try {
+            return live(row.get());
+        } catch (NodeUnavailable e) {
+            return Optional.of(new View(row.get(), null));
+        }
+    }
+
+    /**
+     * Someone used the capsule (exec, ping): it is active now, and its inactivity timeout,
+     * if it has one, starts again (the node pauses it when its deadline passes).
+     */
+    public View touch(Team team, String id) {
+        View v = get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
+        long now = System.currentTimeMillis();
+        repo.touch(id, now);
+        if (v.row().inactivityTimeoutSec() > 0 && v.live().state() == SandboxState.RUNNING) {
+            SandboxRecord r = fleet.node(v.row().nodeId()).setTimeout(id, Duration.ofSeconds(v.row().inactivityTimeoutSec()));
+            return new View(v.row(), r);
+        }
+        return v;
+    }
+
+    /** Where envd of a running sandbox is reached from here, and its access token. */
+    public record EnvdAccess(dev.cella.node.proxy.SandboxRoutes.Route route, String accessToken) {}
+
+    public EnvdAccess envd(Team team, String id) {
+        View v = get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
+        if (v.live().state() != SandboxState.RUNNING) {
+            throw new dev.cella.server.api.ApiError(409, "invalid_state", "sandbox is not running (status: " + v.status() + ")");
+        }
+        var route = fleet.node(v.row().nodeId()).route(id, dev.cella.node.envd.EnvdRuntime.PORT)
+                .orElseThrow(() -> new dev.cella.server.api.ApiError(409, "invalid_state", "sandbox is not running"));
+        return new EnvdAccess(route, v.row().envdAccessToken());
+    }
+
+    /** Destroys every sandbox of a team (the team was deleted). Returns how many. */
+    public int destroyAll(Team team) {
+        int n = 0;
+        for (SandboxRow row : repo.list(team.id())) {
+            try {
+                fleet.node(row.nodeId()).kill(row.id());
+                n++;
+            } catch (IOException | SandboxException | NodeUnavailable e) {
+                log.warn("sandbox {} of deleted team {} not destroyed now ({}); the reconciler removes it", row.id(), team.id(), e.getMessage());
+            }
+            repo.delete(row.id());
+        }
+        return n;
     }
 
     private Optional<View> live(SandboxRow row) {
@@ -156,13 +232,21 @@ public final class SandboxService {
         return killed;
     }
 
-    /** The team's sandboxes, with one call per node that hosts any of them. */
+    /** The team's running and paused sandboxes (E2B's list), with one call per node that hosts any of them. */
     public List<View> list(Team team) {
+        return listAll(team).stream().filter(v -> v.live() != null).toList();
+    }
+
+    /** Every sandbox of the team: also those being made (starting) and those whose node is away (missing). */
+    public List<View> listAll(Team team) {
         List<SandboxRow> rows = repo.list(team.id());
         Map<String, Map<String, SandboxRecord>> byNode = new java.util.HashMap<>();
         List<View> out = new java.util.ArrayList<>();
         for (SandboxRow row : rows) {
-            if (row.state().equals(CREATING)) continue;
+            if (row.state().equals(CREATING)) {
+                out.add(new View(row, null));
+                continue;
+            }
             Map<String, SandboxRecord> live = byNode.computeIfAbsent(row.nodeId(), nodeId -> {
                 try {
                     Map<String, SandboxRecord> m = new java.util.HashMap<>();
@@ -173,7 +257,10 @@ public final class SandboxService {
                     return null;
                 }
             });
-            if (live == null) continue; // its node is away: not shown, not forgotten
+            if (live == null) { // its node is away: not forgotten
+                out.add(new View(row, null));
+                continue;
+            }
             SandboxRecord r = live.get(row.id());
             if (r == null) {
                 repo.delete(row.id()); // ended on its node
@@ -207,6 +294,23 @@ public final class SandboxService {
     public View pause(Team team, String id) {
         SandboxRecord r = nodeOf(team, id).pause(id);
         repo.updateState(id, state(r), null);
+        return get(team, id).orElseThrow();
+    }
+
+    /**
+     * The native API's resume: a paused capsule runs again with its inactivity timeout (or
+     * none); 409 when it is not paused.
+     */
+    public View resume(Team team, String id) {
+        View v = get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
+        if (v.live().state() == SandboxState.RUNNING) {
+            throw new dev.cella.server.api.ApiError(409, "invalid_state", "sandbox is not paused (status: running)");
+        }
+        int ttl = v.row().inactivityTimeoutSec();
+        Duration timeout = ttl > 0 ? Duration.ofSeconds(ttl) : v.live().endAt() != null ? DEFAULT_TIMEOUT : null;
+        SandboxRecord r = fleet.node(v.row().nodeId()).resume(id, timeout);
+        repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
+        repo.touch(id, System.currentTimeMillis());
         return get(team, id).orElseThrow();
     }
 

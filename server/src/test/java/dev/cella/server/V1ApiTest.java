@@ -1,0 +1,354 @@
+package dev.cella.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.node.Node;
+import dev.cella.node.NodeConfig;
+import dev.cella.server.nodes.Fleet;
+import dev.cella.server.nodes.LocalNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The native dialect (seed 004) over HTTP, on the server as {@code cella up} wires it, with
+ * a real node: accounts, teams and their role rules, keys shared with the E2B dialect,
+ * capsules with exec and processes, and that no team reaches another's capsules.
+ */
+class V1ApiTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static Path data;
+    static Node node;
+    static Server server;
+    static String base;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "a node runs sandboxes in namespaces; this needs root (CI is root)");
+        Path repo = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+        while (!Files.exists(repo.resolve("cella"))) repo = repo.getParent();
+        Process p = new ProcessBuilder(repo.resolve("scripts/build-rootfs.sh").toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String rootfs = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim().lines().toList().getLast();
+        p.waitFor(10, TimeUnit.MINUTES);
+        data = Files.createTempDirectory("cella-v1-test");
+        Map<String, Path> templates = Map.of("base", Path.of(rootfs));
+        node = new Node(new NodeConfig("local", data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
+                repo.resolve("envd/target/envd-runtime"), templates, 234));
+        server = new Server(Options.parse("test", new String[] {"--data-dir", data.toString(), "--port", "0"}, Server.OPTIONS),
+                new Fleet(List.of(new LocalNode("local", node, templates))));
+        base = "http://127.0.0.1:" + server.apiPort();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) server.close();
+        if (node != null) {
+            for (var r : node.sandboxes().list()) {
+                try {
+                    node.sandboxes().kill(r.spec().id());
+                } catch (Exception ignored) {
+                    // gone
+                }
+            }
+            node.close();
+        }
+    }
+
+    record Res(int status, JsonNode body) {
+        String code() {
+            return body == null ? null : body.path("error").path("code").asText(null);
+        }
+    }
+
+    /** A call with a login token ("Bearer ...") or an API key ("e2b_..."), or neither. */
+    static Res call(String method, String path, String body, String credential) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(java.time.Duration.ofSeconds(60))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", "application/json");
+        if (credential != null && credential.startsWith("e2b_")) b.header("X-API-Key", credential);
+        else if (credential != null) b.header("Authorization", "Bearer " + credential);
+        HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode json = null;
+        if (!r.body().isBlank()) {
+            try {
+                json = JSON.readTree(r.body());
+            } catch (Exception notJson) {
+                json = JSON.getNodeFactory().textNode(r.body());
+            }
+        }
+        return new Res(r.statusCode(), json);
+    }
+
+    static int unique = 0;
+
+    /** Signs up a new user; returns the auth response (token, user_id, team_id). */
+    static JsonNode signup(String who) throws Exception {
+        String email = who + (++unique) + System.nanoTime() + "@example.com";
+        Res r = call("POST", "/v1/auth/signup", "{\"email\":\"" + email + "\",\"password\":\"correct horse\",\"name\":\"" + who + "\"}", null);
+        assertThat(r.status()).as(String.valueOf(r.body())).isEqualTo(201);
+        return r.body();
+    }
+
+    static String apiKey(String token) throws Exception {
+        Res r = call("POST", "/v1/api-keys", "{\"name\":\"test\"}", token);
+        assertThat(r.status()).isEqualTo(201);
+        return r.body().path("key").asText();
+    }
+
+    @Test
+    void signupLoginAndKeys() throws Exception {
+        for (String bad : new String[] {
+                "{\"email\":\"nope\",\"password\":\"12345678\",\"name\":\"x\"}",
+                "{\"email\":\"a@b.c\",\"password\":\"short\",\"name\":\"x\"}",
+                "{\"email\":\"a@b.c\",\"password\":\"12345678\"}",
+                "{\"email\":\"a@b.c\",\"password\":\"12345678\",\"name\":\"" + "n".repeat(101) + "\"}",
+                "not json", "[1,2]", "{\"email\":5,\"password\":\"12345678\",\"name\":\"x\"}"}) {
+            Res r = call("POST", "/v1/auth/signup", bad, null);
+            assertThat(r.status()).as(bad).isEqualTo(400);
+            assertThat(r.code()).isEqualTo("invalid_request");
+        }
+        JsonNode alice = signup("alice");
+        String email = alice.path("email").asText();
+        assertThat(alice.path("token").asText()).isNotBlank();
+        assertThat(alice.path("team_id").asText()).startsWith("team_");
+        Res again = call("POST", "/v1/auth/signup", "{\"email\":\"" + email.toUpperCase() + "\",\"password\":\"12345678\",\"name\":\"x\"}", null);
+        assertThat(again.status()).isEqualTo(409);
+        assertThat(again.code()).isEqualTo("email_taken");
+
+        Thread.sleep(1100); // other tests' refusals from this client this second count too
+        Res wrong = call("POST", "/v1/auth/login", "{\"email\":\"" + email + "\",\"password\":\"wrong password\"}", null);
+        assertThat(wrong.status()).isEqualTo(401);
+        assertThat(wrong.code()).isEqualTo("unauthorized");
+        // failed authentications are limited per client (seed 002: 3 a second): the next ones are refused
+        List<Integer> statuses = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            statuses.add(call("POST", "/v1/auth/login", "{\"email\":\"nobody@example.com\",\"password\":\"x\"}", null).status());
+        }
+        assertThat(statuses).containsOnly(401, 429).contains(429);
+        assertThat(statuses.indexOf(429)).isLessThanOrEqualTo(3);
+        Thread.sleep(1100);
+        assertThat(call("POST", "/v1/auth/login", "{}", null).status()).isEqualTo(400);
+        Res login = call("POST", "/v1/auth/login", "{\"email\":\"" + email + "\",\"password\":\"correct horse\"}", null);
+        assertThat(login.status()).isEqualTo(200);
+        assertThat(login.body().path("team_id").asText()).isEqualTo(alice.path("team_id").asText());
+        String token = login.body().path("token").asText();
+
+        assertThat(call("GET", "/v1/api-keys", null, null).status()).isEqualTo(401);
+        assertThat(call("GET", "/v1/api-keys", null, "not-a-jwt").status()).isEqualTo(401);
+        Thread.sleep(1100);
+        Res made = call("POST", "/v1/api-keys", "{}", token);
+        assertThat(made.status()).isEqualTo(201);
+        String key = made.body().path("key").asText();
+        assertThat(key).matches("e2b_[0-9a-f]{40}");
+        assertThat(made.body().path("name").asText()).isEqualTo("Unnamed API Key");
+        assertThat(made.body().path("key_prefix").asText()).isEqualTo(key.substring(0, 12));
+        // one key store: the key works for both dialects, and is listed without itself
+        assertThat(call("GET", "/v1/capsules", null, key).status()).isEqualTo(200);
+        var e2b = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v2/sandboxes")).header("X-API-KEY", key).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(e2b.statusCode()).isEqualTo(200);
+        Res listed = call("GET", "/v1/api-keys", null, token);
+        assertThat(listed.body()).hasSize(1);
+        assertThat(listed.body().get(0).has("key")).isFalse();
+        assertThat(listed.body().get(0).path("last_used").isNull()).as("used just now").isFalse();
+        assertThat(call("GET", "/v1/api-keys", null, key).status()).as("keys are managed with a login, not a key").isEqualTo(401);
+        assertThat(call("DELETE", "/v1/api-keys/" + made.body().path("id").asText(), null, token).status()).isEqualTo(204);
+        assertThat(call("GET", "/v1/capsules", null, key).status()).isEqualTo(401);
+        Thread.sleep(1100);
+
+        assertThat(call("GET", "/v1/users/search?email=alice", null, token).status()).isEqualTo(400);
+        Res found = call("GET", "/v1/users/search?email=" + email.substring(0, email.indexOf('@') + 1), null, token);
+        assertThat(found.body()).hasSize(1);
+        assertThat(found.body().get(0).path("email").asText()).isEqualTo(email);
+    }
+
+    @Test
+    void teamsFollowTheRoleRules() throws Exception {
+        JsonNode owner = signup("owner"), second = signup("second"), outsider = signup("outsider");
+        String ownerToken = owner.path("token").asText();
+        Res created = call("POST", "/v1/teams", "{\"name\":\"Research Lab\"}", ownerToken);
+        assertThat(created.status()).isEqualTo(201);
+        assertThat(created.body().path("role").asText()).isEqualTo("owner");
+        assertThat(created.body().path("slug").asText()).matches("[0-9a-f]{6}-[0-9a-f]{6}");
+        String team = created.body().path("id").asText();
+        assertThat(call("POST", "/v1/teams", "{\"name\":\"bad/name\"}", ownerToken).status()).isEqualTo(400);
+        assertThat(call("POST", "/v1/teams", "{\"name\":\"\"}", ownerToken).status()).isEqualTo(400);
+        assertThat(call("GET", "/v1/teams", null, ownerToken).body()).hasSize(2);
+
+        // a token acts for one team: the new one needs a switch
+        assertThat(call("GET", "/v1/teams/" + team, null, ownerToken).status()).isEqualTo(403);
+        assertThat(call("POST", "/v1/auth/switch-team", "{\"team_id\":\"team_nope\"}", ownerToken).status()).isEqualTo(404);
+        assertThat(call("POST", "/v1/auth/switch-team", "{}", ownerToken).status()).isEqualTo(400);
+        String owned = call("POST", "/v1/auth/switch-team", "{\"team_id\":\"" + team + "\"}", ownerToken).body().path("token").asText();
+        assertThat(call("GET", "/v1/teams/" + team, null, owned).body().path("members")).hasSize(1);
+        assertThat(call("POST", "/v1/auth/switch-team", "{\"team_id\":\"" + team + "\"}", second.path("token").asText()).status())
+                .as("not a member").isEqualTo(403);
+
+        Res added = call("POST", "/v1/teams/" + team + "/members", "{\"email\":\"" + second.path("email").asText() + "\"}", owned);
+        assertThat(added.status()).isEqualTo(201);
+        assertThat(added.body().path("role").asText()).isEqualTo("member");
+        assertThat(call("POST", "/v1/teams/" + team + "/members", "{\"email\":\"" + second.path("email").asText() + "\"}", owned).status())
+                .as("already a member").isEqualTo(400);
+        assertThat(call("POST", "/v1/teams/" + team + "/members", "{\"email\":\"ghost@example.com\"}", owned).status()).isEqualTo(404);
+
+        String member = call("POST", "/v1/auth/switch-team", "{\"team_id\":\"" + team + "\"}", second.path("token").asText()).body().path("token").asText();
+        String ownerId = owner.path("user_id").asText(), secondId = second.path("user_id").asText();
+        // a member may look, not manage
+        assertThat(call("GET", "/v1/teams/" + team + "/members", null, member).body()).hasSize(2);
+        assertThat(call("PATCH", "/v1/teams/" + team, "{\"name\":\"Mine now\"}", member).status()).isEqualTo(403);
+        assertThat(call("POST", "/v1/teams/" + team + "/members", "{\"email\":\"" + outsider.path("email").asText() + "\"}", member).status()).isEqualTo(403);
+        assertThat(call("PATCH", "/v1/teams/" + team + "/members/" + secondId, "{\"role\":\"admin\"}", member).status()).isEqualTo(403);
+        assertThat(call("DELETE", "/v1/teams/" + team, null, member).status()).isEqualTo(403);
+        // the owner makes them admin; an admin manages, but never the owner
+        assertThat(call("PATCH", "/v1/teams/" + team + "/members/" + secondId, "{\"role\":\"owner\"}", owned).status()).isEqualTo(400);
+        assertThat(call("PATCH", "/v1/teams/" + team + "/members/" + secondId, "{\"role\":\"admin\"}", owned).status()).isEqualTo(204);
+        assertThat(call("PATCH", "/v1/teams/" + team, "{\"name\":\"Research Lab 2\"}", member).status()).isEqualTo(204);
+        assertThat(call("GET", "/v1/teams/" + team, null, member).body().path("team").path("name").asText()).isEqualTo("Research Lab 2");
+        assertThat(call("PATCH", "/v1/teams/" + team + "/members/" + ownerId, "{\"role\":\"member\"}", member).status()).isEqualTo(403);
+        assertThat(call("DELETE", "/v1/teams/" + team + "/members/" + ownerId, null, member).status()).isEqualTo(403);
+        assertThat(call("DELETE", "/v1/teams/" + team + "/members/usr_nobody", null, member).status()).isEqualTo(404);
+        assertThat(call("PATCH", "/v1/teams/" + team + "/members/usr_nobody", "{\"role\":\"admin\"}", owned).status()).isEqualTo(404);
+        assertThat(call("DELETE", "/v1/teams/" + team, null, member).status()).as("only the owner deletes").isEqualTo(403);
+        assertThat(call("POST", "/v1/teams/" + team + "/leave", null, owned).status()).as("the owner cannot leave").isEqualTo(403);
+        assertThat(call("POST", "/v1/teams/" + team + "/leave", null, member).status()).isEqualTo(204);
+        assertThat(call("GET", "/v1/teams/" + team, null, member).status()).as("their token's team is no longer theirs").isEqualTo(401);
+
+        // deleting a team ends its capsules, its keys and its tokens
+        String key = apiKey(owned);
+        String capsule = call("POST", "/v1/capsules", "{}", key).body().path("id").asText();
+        assertThat(call("DELETE", "/v1/teams/" + team, null, owned).status()).isEqualTo(204);
+        assertThat(node.sandboxes().get(capsule)).isEmpty();
+        assertThat(call("GET", "/v1/capsules", null, key).status()).isEqualTo(401);
+        assertThat(call("GET", "/v1/teams/" + team, null, owned).status()).isEqualTo(401);
+        assertThat(call("GET", "/v1/teams", null, ownerToken).body()).hasSize(1);
+    }
+
+    @Test
+    void capsulesRunCommandsAndProcesses() throws Exception {
+        String key = apiKey(signup("capsules").path("token").asText());
+        String otherKey = apiKey(signup("other").path("token").asText());
+        assertThat(call("POST", "/v1/capsules", "{\"template\":\"nope\"}", key).status()).isEqualTo(404);
+        assertThat(call("POST", "/v1/capsules", "{\"vcpus\":0}", key).status()).isEqualTo(400);
+        assertThat(call("POST", "/v1/capsules", "{\"memory_mb\":\"lots\"}", key).status()).isEqualTo(400);
+        Res created = call("POST", "/v1/capsules", "{\"vcpus\":1,\"memory_mb\":256}", key);
+        assertThat(created.status()).as(String.valueOf(created.body())).isEqualTo(201);
+        assertThat(created.body().path("status").asText()).isEqualTo("running");
+        assertThat(created.body().path("template").asText()).isEqualTo("minimal");
+        assertThat(created.body().path("memory_mb").asInt()).isEqualTo(256);
+        String id = created.body().path("id").asText();
+        String c = "/v1/capsules/" + id;
+        assertThat(call("GET", c, null, key).body().path("status").asText()).isEqualTo("running");
+        assertThat(call("GET", "/v1/capsules", null, key).body()).hasSize(1);
+        // the same sandbox in the E2B dialect
+        var e2b = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/sandboxes/" + id)).header("X-API-KEY", key).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(e2b.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(e2b.body()).path("memoryMB").asInt()).isEqualTo(256);
+
+        Res echo = call("POST", c + "/exec", "{\"cmd\":\"/bin/sh\",\"args\":[\"-c\",\"echo out; echo err >&2; exit 3\"]}", key);
+        assertThat(echo.status()).isEqualTo(200);
+        assertThat(echo.body().path("stdout").asText()).isEqualTo("out\n");
+        assertThat(echo.body().path("stderr").asText()).isEqualTo("err\n");
+        assertThat(echo.body().path("exit_code").asInt()).isEqualTo(3);
+        assertThat(echo.body().path("encoding").asText()).isEqualTo("utf-8");
+        assertThat(echo.body().path("duration_ms").asLong()).isGreaterThanOrEqualTo(0);
+        Res binary = call("POST", c + "/exec", "{\"cmd\":\"printf\",\"args\":[\"\\\\377\\\\376\"]}", key);
+        assertThat(binary.body().path("encoding").asText()).isEqualTo("base64");
+        assertThat(java.util.Base64.getDecoder().decode(binary.body().path("stdout").asText())).containsExactly(0xff, 0xfe);
+        Res slow = call("POST", c + "/exec", "{\"cmd\":\"/bin/sh\",\"args\":[\"-c\",\"echo before; sleep 30\"],\"timeout_sec\":1}", key);
+        assertThat(slow.status()).isEqualTo(200);
+        assertThat(slow.body().path("exit_code").asInt()).isEqualTo(124);
+        assertThat(slow.body().path("stdout").asText()).isEqualTo("before\n");
+        assertThat(call("POST", c + "/exec", "{\"cmd\":\"no-such-program\"}", key).status()).isEqualTo(400);
+        assertThat(call("POST", c + "/exec", "{}", key).status()).isEqualTo(400);
+        assertThat(call("POST", c + "/exec", "{\"cmd\":\"ls\",\"args\":\"-l\"}", key).status()).isEqualTo(400);
+
+        Res bg = call("POST", c + "/exec", "{\"cmd\":\"sleep\",\"args\":[\"300\"],\"background\":true}", key);
+        assertThat(bg.status()).isEqualTo(202);
+        assertThat(bg.body().path("tag").asText()).matches("proc-[0-9a-f]{8}");
+        int pid = bg.body().path("pid").asInt();
+        assertThat(pid).isPositive();
+        Res named = call("POST", c + "/exec", "{\"cmd\":\"sleep\",\"args\":[\"300\"],\"background\":true,\"tag\":\"napper\"}", key);
+        assertThat(named.body().path("tag").asText()).isEqualTo("napper");
+        Res procs = call("GET", c + "/processes", null, key);
+        assertThat(procs.body().path("processes").findValuesAsText("tag")).contains(bg.body().path("tag").asText(), "napper");
+        assertThat(call("DELETE", c + "/processes/napper?signal=SIGHUP", null, key).status()).isEqualTo(400);
+        assertThat(call("DELETE", c + "/processes/napper?signal=SIGTERM", null, key).status()).isEqualTo(204);
+        assertThat(call("DELETE", c + "/processes/" + pid, null, key).status()).isEqualTo(204);
+        assertThat(call("DELETE", c + "/processes/nosuchtag", null, key).status()).isEqualTo(404);
+        Thread.sleep(300);
+        assertThat(call("GET", c + "/processes", null, key).body().path("processes").findValuesAsText("tag"))
+                .doesNotContain("napper", bg.body().path("tag").asText());
+
+        assertThat(call("POST", c + "/ping", null, key).status()).isEqualTo(204);
+        assertThat(call("GET", c, null, key).body().path("last_active_at").isNull()).isFalse();
+        Res metrics = call("GET", c + "/metrics?range=5m", null, key);
+        assertThat(metrics.status()).isEqualTo(200);
+        assertThat(metrics.body().path("range").asText()).isEqualTo("5m");
+        assertThat(call("GET", c + "/metrics?range=1y", null, key).status()).isEqualTo(400);
+        Res stats = call("GET", "/v1/capsules/stats?range=5m", null, key);
+        assertThat(stats.body().path("current").path("running_count").asInt()).isEqualTo(1);
+        assertThat(stats.body().path("current").path("memory_mb_reserved").asInt()).isEqualTo(256);
+        assertThat(call("GET", "/v1/capsules/stats?range=7d", null, key).status()).isEqualTo(400);
+
+        // another team finds nothing, on every route
+        for (String[] r : new String[][] {{"GET", c}, {"DELETE", c}, {"POST", c + "/exec"}, {"GET", c + "/processes"},
+                {"DELETE", c + "/processes/1"}, {"POST", c + "/ping"}, {"GET", c + "/metrics"}, {"POST", c + "/pause"},
+                {"POST", c + "/resume"}}) {
+            Res res = call(r[0], r[1], r[0].equals("POST") ? "{\"cmd\":\"true\"}" : null, otherKey);
+            assertThat(res.status()).as(r[0] + " " + r[1]).isEqualTo(404);
+            assertThat(res.code()).isEqualTo("not_found");
+        }
+        assertThat(call("GET", "/v1/capsules", null, otherKey).body()).isEmpty();
+
+        Res paused = call("POST", c + "/pause", null, key);
+        assertThat(paused.status()).isEqualTo(200);
+        assertThat(paused.body().path("status").asText()).isEqualTo("paused");
+        assertThat(call("POST", c + "/pause", null, key).status()).isEqualTo(409);
+        Res notRunning = call("POST", c + "/exec", "{\"cmd\":\"true\"}", key);
+        assertThat(notRunning.status()).isEqualTo(409);
+        assertThat(notRunning.code()).isEqualTo("invalid_state");
+        assertThat(call("POST", c + "/ping", null, key).status()).isEqualTo(409);
+        Res resumed = call("POST", c + "/resume", null, key);
+        assertThat(resumed.body().path("status").asText()).isEqualTo("running");
+        assertThat(call("POST", c + "/resume", null, key).status()).isEqualTo(409);
+        assertThat(call("POST", c + "/exec", "{\"cmd\":\"true\"}", key).body().path("exit_code").asInt()).isZero();
+        assertThat(call("DELETE", c, null, key).status()).isEqualTo(204);
+        assertThat(call("GET", c, null, key).status()).isEqualTo(404);
+    }
+
+    @Test
+    void anIdleCapsulePausesAfterItsTimeoutAndActivityKeepsItUp() throws Exception {
+        String key = apiKey(signup("idle").path("token").asText());
+        String c = "/v1/capsules/" + call("POST", "/v1/capsules", "{\"timeout_sec\":3,\"memory_mb\":256}", key).body().path("id").asText();
+        assertThat(call("GET", c, null, key).body().path("timeout_sec").asInt()).isEqualTo(3);
+        for (int i = 0; i < 3; i++) {
+            Thread.sleep(1500);
+            assertThat(call("POST", c + "/ping", null, key).status()).as("still running after %d s of pings", (i + 1) * 3 / 2).isEqualTo(204);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        String status;
+        do {
+            Thread.sleep(500);
+            status = call("GET", c, null, key).body().path("status").asText();
+        } while (!status.equals("paused") && System.nanoTime() < deadline);
+        assertThat(status).isEqualTo("paused");
+        assertThat(call("POST", c + "/resume", null, key).body().path("status").asText()).isEqualTo("running");
+        call("DELETE", c, null, key);
+    }
+}
