@@ -20,7 +20,8 @@ import java.util.Set;
  * <pre>--data-dir DIR (/var/lib/cella)  --port PORT (3000; the sandbox proxy on PORT+1)  --host H (127.0.0.1)
  * --envd-runtime DIR  --template ID=ROOTFS (repeatable)  [--subnet-octet N (231)]
  * [--db-url jdbc:postgresql://... --db-user U --db-password P]
- * [--domain D (sandbox host names PORT-ID.D)]  [--rate-limit N (requests per second per team, 200)]</pre>
+ * [--domain D (sandbox host names PORT-ID.D)]  [--rate-limit N (requests per second per team, 200)]
+ * [--max-upload-mb N (the native API's streaming upload limit, 10240)]  [--pty-idle-seconds N (120)]</pre>
  */
 public final class CellaUp {
     private CellaUp() {}

@@ -5,6 +5,8 @@ import dev.cella.server.api.ApiServer;
 import dev.cella.server.api.E2bApi;
 import dev.cella.server.api.v1.AccountRoutes;
 import dev.cella.server.api.v1.CapsuleRoutes;
+import dev.cella.server.api.v1.FileRoutes;
+import dev.cella.server.api.v1.ProcessSockets;
 import dev.cella.server.api.v1.TeamRoutes;
 import dev.cella.server.api.v1.V1Api;
 import dev.cella.server.auth.Tokens;
@@ -40,13 +42,15 @@ import java.util.Set;
 final class Server implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Server.class);
     /** The options every server takes. */
-    static final Set<String> OPTIONS = Set.of("data-dir", "port", "host", "db-url", "db-user", "db-password", "domain", "rate-limit");
+    static final Set<String> OPTIONS = Set.of("data-dir", "port", "host", "db-url", "db-user", "db-password", "domain", "rate-limit", "max-upload-mb",
+            "pty-idle-seconds");
 
     private final Database db;
     private final Javalin app;
     private final E2bApi e2b;
     final V1Api v1;
     private final Thread sampler;
+    private final ProcessSockets sockets;
     private final SandboxProxy proxy;
     private final Thread reconciler;
     private final String firstKey;
@@ -103,10 +107,14 @@ final class Server implements AutoCloseable {
             }
         });
         e2b = new E2bApi(keys, sandboxes, rate, o.get("domain", null));
+        CapsuleRoutes capsules = new CapsuleRoutes(sandboxes, templates, usage);
+        sockets = new ProcessSockets(sandboxes, java.time.Duration.ofSeconds(o.integer("pty-idle-seconds", 120)));
         v1 = new V1Api(keys, tokens, teams, rate, List.of(
                 new AccountRoutes(jdbc, users, teams, tokens, keys),
                 new TeamRoutes(teams, users, t -> sandboxes.destroyAll(Teams.team(t))),
-                new CapsuleRoutes(sandboxes, templates, usage)));
+                capsules,
+                new FileRoutes(capsules, (long) o.integer("max-upload-mb", 10240) << 20, data.resolve("tmp/uploads")),
+                sockets));
         app = ApiServer.start(host, port, List.of(e2b, v1));
         proxy = new SandboxProxy(new ServerRoutes(repo, fleet)).start(host, port == 0 ? 0 : port + 1);
     }
@@ -131,6 +139,7 @@ final class Server implements AutoCloseable {
     public void close() {
         reconciler.interrupt();
         sampler.interrupt();
+        sockets.close();
         app.stop();
         proxy.stop();
         db.close();

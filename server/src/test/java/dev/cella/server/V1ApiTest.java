@@ -49,7 +49,9 @@ class V1ApiTest {
         Map<String, Path> templates = Map.of("base", Path.of(rootfs));
         node = new Node(new NodeConfig("local", data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
                 repo.resolve("envd/target/envd-runtime"), templates, 234));
-        server = new Server(Options.parse("test", new String[] {"--data-dir", data.toString(), "--port", "0"}, Server.OPTIONS),
+        server = new Server(Options.parse("test", new String[] {"--data-dir", data.toString(), "--port", "0", "--max-upload-mb", "64",
+                "--pty-idle-seconds", "8"},
+                Server.OPTIONS),
                 new Fleet(List.of(new LocalNode("local", node, templates))));
         base = "http://127.0.0.1:" + server.apiPort();
     }
@@ -349,6 +351,264 @@ class V1ApiTest {
         } while (!status.equals("paused") && System.nanoTime() < deadline);
         assertThat(status).isEqualTo("paused");
         assertThat(call("POST", c + "/resume", null, key).body().path("status").asText()).isEqualTo("running");
+        call("DELETE", c, null, key);
+    }
+
+    /** A multipart body with the fields in the order given (name -> content), streamed from generators. */
+    static HttpRequest.BodyPublisher multipart(String boundary, List<Map.Entry<String, java.util.function.Supplier<java.io.InputStream>>> parts) {
+        List<java.util.function.Supplier<java.io.InputStream>> pieces = new java.util.ArrayList<>();
+        for (var p : parts) {
+            String head = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + p.getKey() + "\""
+                    + (p.getKey().equals("file") ? "; filename=\"f.bin\"\r\nContent-Type: application/octet-stream" : "") + "\r\n\r\n";
+            pieces.add(() -> new java.io.ByteArrayInputStream(head.getBytes(StandardCharsets.UTF_8)));
+            pieces.add(p.getValue());
+            pieces.add(() -> new java.io.ByteArrayInputStream("\r\n".getBytes(StandardCharsets.UTF_8)));
+        }
+        pieces.add(() -> new java.io.ByteArrayInputStream(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8)));
+        return HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.SequenceInputStream(
+                java.util.Collections.enumeration(pieces.stream().map(java.util.function.Supplier::get).toList())));
+    }
+
+    /** {@code n} bytes of a repeatable pattern, made as they are read. */
+    static java.io.InputStream pattern(long n) {
+        return new java.io.InputStream() {
+            long left = n;
+
+            @Override
+            public int read() {
+                return left-- > 0 ? (int) (left % 251) : -1;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (left <= 0) return -1;
+                int k = (int) Math.min(len, left);
+                for (int i = 0; i < k; i++) b[off + i] = (byte) ((left - 1 - i) % 251);
+                left -= k;
+                return k;
+            }
+        };
+    }
+
+    static HttpResponse<java.io.InputStream> upload(String path, String key, HttpRequest.BodyPublisher body, String boundary) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).header("X-API-Key", key)
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary).POST(body).build(), HttpResponse.BodyHandlers.ofInputStream());
+    }
+
+    @Test
+    void filesMoveInAndOutAndStream() throws Exception {
+        String key = apiKey(signup("files").path("token").asText());
+        String c = "/v1/capsules/" + call("POST", "/v1/capsules", "{\"memory_mb\":256}", key).body().path("id").asText();
+        String b = "cella-boundary-1";
+        // the path first, then the file; and the other way round (the file then waits on disk)
+        var up = upload(c + "/files/write", key, multipart(b, List.of(Map.entry("path", () -> new java.io.ByteArrayInputStream("/home/user/docs/a.txt".getBytes())),
+                Map.entry("file", () -> new java.io.ByteArrayInputStream("hello files".getBytes())))), b);
+        assertThat(up.statusCode()).isEqualTo(204);
+        var late = upload(c + "/files/write", key, multipart(b, List.of(Map.entry("file", () -> new java.io.ByteArrayInputStream("late path".getBytes())),
+                Map.entry("path", () -> new java.io.ByteArrayInputStream("/home/user/docs/b.txt".getBytes())))), b);
+        assertThat(late.statusCode()).isEqualTo(204);
+        var noPath = upload(c + "/files/write", key, multipart(b, List.of(Map.entry("file", () -> new java.io.ByteArrayInputStream("x".getBytes())))), b);
+        assertThat(noPath.statusCode()).isEqualTo(400);
+        var read = HTTP.send(HttpRequest.newBuilder(URI.create(base + c + "/files/read")).header("X-API-Key", key)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"path\":\"/home/user/docs/a.txt\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(read.statusCode()).isEqualTo(200);
+        assertThat(read.body()).isEqualTo("hello files");
+        Res missing = call("POST", c + "/files/read", "{\"path\":\"/home/user/nope.txt\"}", key);
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.code()).isEqualTo("not_found");
+        assertThat(call("POST", c + "/files/read", "{}", key).status()).isEqualTo(400);
+
+        Res mk = call("POST", c + "/files/mkdir", "{\"path\":\"/home/user/docs/sub/deeper\"}", key);
+        assertThat(mk.status()).isEqualTo(200);
+        assertThat(mk.body().path("entry").path("type").asText()).isEqualTo("directory");
+        assertThat(mk.body().path("entry").path("owner").asText()).isEqualTo("user");
+        assertThat(call("POST", c + "/files/mkdir", "{\"path\":\"/home/user/docs/sub/deeper\"}", key).status()).isEqualTo(409);
+        Res list = call("POST", c + "/files/list", "{\"path\":\"/home/user/docs\"}", key);
+        assertThat(list.body().path("entries").findValuesAsText("name")).containsExactlyInAnyOrder("a.txt", "b.txt", "sub");
+        JsonNode a = list.body().path("entries").get(0);
+        assertThat(a.path("type").asText()).isEqualTo("file");
+        assertThat(a.path("size").asLong()).isEqualTo(11);
+        assertThat(a.path("permissions").asText()).startsWith("-rw");
+        assertThat(a.path("modified_at").asLong()).isGreaterThan(1_700_000_000L);
+        assertThat(call("POST", c + "/files/list", "{\"path\":\"/home/user/docs\",\"depth\":3}", key).body().path("entries")
+                .findValuesAsText("name")).contains("deeper");
+        assertThat(call("POST", c + "/files/remove", "{\"path\":\"/home/user/docs/sub\"}", key).status()).isEqualTo(204);
+        assertThat(call("POST", c + "/files/remove", "{\"path\":\"/home/user/docs/sub\"}", key).status()).isEqualTo(204);
+        assertThat(call("POST", c + "/files/list", "{\"path\":\"/home/user/docs\"}", key).body().path("entries")).hasSize(2);
+
+        // streaming: 48 MiB up and down, checked byte for byte; past the limit (64 MiB here) a 413 and no file left
+        long size = 48L << 20;
+        var stream = upload(c + "/files/stream/write", key, multipart(b, List.of(Map.entry("path", () -> new java.io.ByteArrayInputStream("/home/user/big.bin".getBytes())),
+                Map.entry("file", () -> pattern(size)))), b);
+        assertThat(stream.statusCode()).isEqualTo(204);
+        var down = HTTP.send(HttpRequest.newBuilder(URI.create(base + c + "/files/stream/read")).header("X-API-Key", key)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"path\":\"/home/user/big.bin\"}")).build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(down.statusCode()).isEqualTo(200);
+        try (var got = down.body(); var expected = pattern(size)) {
+            assertThat(got).hasSameContentAs(expected);
+        }
+        var tooBig = upload(c + "/files/stream/write", key, multipart(b, List.of(Map.entry("path", () -> new java.io.ByteArrayInputStream("/home/user/huge.bin".getBytes())),
+                Map.entry("file", () -> pattern(70L << 20)))), b);
+        assertThat(tooBig.statusCode()).isEqualTo(413);
+        assertThat(new String(tooBig.body().readAllBytes())).contains("too_large");
+        assertThat(call("POST", c + "/files/read", "{\"path\":\"/home/user/huge.bin\"}", key).status()).isEqualTo(404);
+        var plainTooBig = upload(c + "/files/write", key, multipart(b, List.of(Map.entry("path", () -> new java.io.ByteArrayInputStream("/home/user/h2.bin".getBytes())),
+                Map.entry("file", () -> pattern(101L << 20)))), b);
+        assertThat(plainTooBig.statusCode()).as("the plain upload's limit is 100 MB").isEqualTo(413);
+
+        String other = apiKey(signup("files-other").path("token").asText());
+        assertThat(call("POST", c + "/files/read", "{\"path\":\"/home/user/docs/a.txt\"}", other).status()).isEqualTo(404);
+        assertThat(upload(c + "/files/write", other, multipart(b, List.of(Map.entry("path", () -> new java.io.ByteArrayInputStream("/tmp/x".getBytes())),
+                Map.entry("file", () -> new java.io.ByteArrayInputStream("x".getBytes())))), b).statusCode()).isEqualTo(404);
+        call("DELETE", c, null, key);
+    }
+
+    /** A WebSocket client that collects the frames it receives. */
+    static final class Frames implements java.net.http.WebSocket.Listener {
+        final java.util.concurrent.LinkedBlockingQueue<JsonNode> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+        final StringBuilder partial = new StringBuilder();
+        final java.util.concurrent.CompletableFuture<Integer> closed = new java.util.concurrent.CompletableFuture<>();
+
+        @Override
+        public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                try {
+                    queue.add(JSON.readTree(partial.toString()));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                partial.setLength(0);
+            }
+            ws.request(1);
+            return null;
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket ws, int status, String reason) {
+            closed.complete(status);
+            return null;
+        }
+
+        /** The next frame of this type (others are skipped); fails after 20 s. */
+        JsonNode next(String type) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (System.nanoTime() < deadline) {
+                JsonNode f = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (f != null && f.path("type").asText().equals(type)) return f;
+            }
+            throw new AssertionError("no " + type + " frame");
+        }
+
+        /** PTY output, decoded, until it contains {@code text}. */
+        String outputUntil(String text) throws InterruptedException {
+            StringBuilder all = new StringBuilder();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!all.toString().contains(text) && System.nanoTime() < deadline) {
+                JsonNode f = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (f != null && f.path("type").asText().equals("output")) {
+                    all.append(new String(java.util.Base64.getDecoder().decode(f.path("data").asText()), StandardCharsets.UTF_8));
+                }
+            }
+            assertThat(all.toString()).contains(text);
+            return all.toString();
+        }
+    }
+
+    static java.net.http.WebSocket socket(String path, String key, Frames frames) throws Exception {
+        var b = HTTP.newWebSocketBuilder();
+        if (key != null) b.header("X-API-Key", key);
+        return b.buildAsync(URI.create(base.replace("http", "ws") + path), frames).get(10, TimeUnit.SECONDS);
+    }
+
+    static void send(java.net.http.WebSocket ws, String json) throws Exception {
+        ws.sendText(json, true).get(5, TimeUnit.SECONDS);
+    }
+
+    static String b64(String s) {
+        return java.util.Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void terminalsAndStreamsOverWebSockets() throws Exception {
+        JsonNode user = signup("sockets");
+        String key = apiKey(user.path("token").asText());
+        String id = call("POST", "/v1/capsules", "{\"memory_mb\":256}", key).body().path("id").asText();
+        String c = "/v1/capsules/" + id;
+
+        // a terminal: type into bash and read its answer, resize, leave, come back by tag
+        Frames f = new Frames();
+        var ws = socket(c + "/pty", key, f);
+        send(ws, "{\"type\":\"start\",\"cols\":100,\"rows\":30}");
+        JsonNode started = f.next("started");
+        String tag = started.path("tag").asText();
+        assertThat(tag).matches("pty-[0-9a-f]{8}");
+        assertThat(started.path("pid").asInt()).isPositive();
+        send(ws, "{\"type\":\"input\",\"data\":\"" + b64("echo $((6*7)) $TERM; tty; stty size\n") + "\"}");
+        String out = f.outputUntil("30 100");
+        assertThat(out).contains("42 xterm-256color").contains("/dev/pts/");
+        send(ws, "{\"type\":\"resize\",\"cols\":120,\"rows\":40}");
+        send(ws, "{\"type\":\"input\",\"data\":\"" + b64("stty size; export MARK=kept\n") + "\"}");
+        f.outputUntil("40 120");
+        send(ws, "{\"type\":\"bogus\"}");
+        assertThat(f.next("error").path("fatal").asBoolean(false)).isFalse();
+        ws.sendClose(1000, "bye").get(5, TimeUnit.SECONDS);
+
+        Frames again = new Frames();
+        var ws2 = socket(c + "/pty", key, again);
+        send(ws2, "{\"type\":\"connect\",\"tag\":\"" + tag + "\"}");
+        send(ws2, "{\"type\":\"input\",\"data\":\"" + b64("echo mark=$MARK\n") + "\"}");
+        again.outputUntil("mark=kept");
+        send(ws2, "{\"type\":\"kill\"}");
+        again.next("exit");
+
+        // a socket without headers authenticates with its first frame; a wrong one is refused
+        Frames anon = new Frames();
+        var ws3 = socket(c + "/pty", null, anon);
+        send(ws3, "{\"type\":\"auth\",\"token\":\"e2b_" + "0".repeat(40) + "\"}");
+        assertThat(anon.next("error").path("data").asText()).contains("authentication failed");
+        Frames viaToken = new Frames();
+        var ws4 = socket(c + "/exec/stream", null, viaToken);
+        send(ws4, "{\"type\":\"auth\",\"token\":\"" + user.path("token").asText() + "\"}");
+        send(ws4, "{\"type\":\"start\",\"cmd\":\"/bin/sh\",\"args\":[\"-c\",\"echo one; echo two >&2; exit 4\"]}");
+        assertThat(viaToken.next("start").path("pid").asInt()).isPositive();
+        assertThat(viaToken.next("stdout").path("data").asText()).isEqualTo("one\n");
+        assertThat(viaToken.next("stderr").path("data").asText()).isEqualTo("two\n");
+        assertThat(viaToken.next("exit").path("exit_code").asInt()).isEqualTo(4);
+        assertThat(viaToken.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1000);
+
+        // re-attach to a background process's output by its tag
+        call("POST", c + "/exec", "{\"cmd\":\"/bin/sh\",\"args\":[\"-c\",\"sleep 1; echo later; exit 2\"],\"background\":true,\"tag\":\"worker\"}", key);
+        Frames proc = new Frames();
+        socket(c + "/processes/worker/stream", key, proc);
+        assertThat(proc.next("start").path("pid").asInt()).isPositive();
+        assertThat(proc.next("stdout").path("data").asText()).isEqualTo("later\n");
+        assertThat(proc.next("exit").path("exit_code").asInt()).isEqualTo(2);
+
+        // another team's key: an error frame, nothing else
+        String other = apiKey(signup("sockets-other").path("token").asText());
+        Frames stranger = new Frames();
+        socket(c + "/pty", other, stranger);
+        assertThat(stranger.next("error").path("data").asText()).contains("not found");
+        call("DELETE", c, null, key);
+    }
+
+    @Test
+    void anIdleTerminalEnds() throws Exception {
+        String key = apiKey(signup("idle-pty").path("token").asText());
+        String c = "/v1/capsules/" + call("POST", "/v1/capsules", "{\"memory_mb\":256}", key).body().path("id").asText();
+        // this test's server ends terminals after 8 s without input or resize (--pty-idle-seconds; 120 by default)
+        Frames f = new Frames();
+        var ws = socket(c + "/pty", key, f);
+        send(ws, "{\"type\":\"start\"}");
+        String tag = f.next("started").path("tag").asText();
+        long t0 = System.nanoTime();
+        f.next("exit");
+        assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0)).isBetween(6L, 19L);
+        Frames late = new Frames();
+        var ws2 = socket(c + "/pty", key, late);
+        send(ws2, "{\"type\":\"connect\",\"tag\":\"" + tag + "\"}");
+        assertThat(late.next("error").path("data").asText()).contains("no terminal");
         call("DELETE", c, null, key);
     }
 }

@@ -38,10 +38,21 @@ public final class Envd {
 
     private final SandboxRoutes.Route route;
     private final String accessToken;
+    private final String user;
 
     public Envd(SandboxRoutes.Route route, String accessToken) {
+        this(route, accessToken, null);
+    }
+
+    private Envd(SandboxRoutes.Route route, String accessToken, String user) {
         this.route = route;
         this.accessToken = accessToken;
+        this.user = user;
+    }
+
+    /** The same envd, acting as another user of the sandbox (null: its default user). */
+    public Envd as(String user) {
+        return new Envd(route, accessToken, user);
     }
 
     /** A process by pid or by tag (the native API's selector: numeric is a pid). */
@@ -79,6 +90,8 @@ public final class Envd {
         if (timeout != null) b.timeout(timeout);
         route.headers().forEach(b::header);
         if (accessToken != null) b.header("X-Access-Token", accessToken);
+        // envd's way of naming the user, as the E2B SDK does it
+        if (user != null) b.header("Authorization", "Basic " + Base64.getEncoder().encodeToString((user + ":").getBytes(StandardCharsets.UTF_8)));
         return b;
     }
 

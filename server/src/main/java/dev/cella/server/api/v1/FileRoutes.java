@@ -1,0 +1,257 @@
+package dev.cella.server.api.v1;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cella.server.api.ApiError;
+import dev.cella.server.envd.Envd;
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import org.apache.commons.fileupload2.core.FileUploadException;
+import org.apache.commons.fileupload2.core.MultipartInput;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * A capsule's files through envd's {@code /files} and Filesystem calls. Uploads and
+ * downloads stream: the multipart body is parsed as it arrives and its file part piped to
+ * envd, so no file is ever held whole (a part that comes before its {@code path} field is
+ * spooled to disk, not memory). Past the limit the answer is 413 and the partial file is
+ * removed.
+ */
+public final class FileRoutes implements Consumer<V1Api> {
+    /** The plain upload's limit (seed 004's "file too large"). */
+    static final long WRITE_LIMIT = 100L << 20;
+
+    private final CapsuleRoutes capsules;
+    private final long streamLimit;
+    private final Path spool;
+
+    /** @param streamLimitBytes the streaming upload's limit (the server's --max-upload-mb) */
+    public FileRoutes(CapsuleRoutes capsules, long streamLimitBytes, Path spoolDir) {
+        this.capsules = capsules;
+        this.streamLimit = streamLimitBytes;
+        this.spool = spoolDir;
+    }
+
+    @Override
+    public void accept(V1Api api) {
+        api.route(HandlerType.POST, "/v1/capsules/{id}/files/write", V1Api.Access.TEAM, ctx -> upload(ctx, WRITE_LIMIT));
+        api.route(HandlerType.POST, "/v1/capsules/{id}/files/stream/write", V1Api.Access.TEAM, ctx -> upload(ctx, streamLimit));
+        api.route(HandlerType.POST, "/v1/capsules/{id}/files/read", V1Api.Access.TEAM, this::download);
+        api.route(HandlerType.POST, "/v1/capsules/{id}/files/stream/read", V1Api.Access.TEAM, this::download);
+        api.route(HandlerType.POST, "/v1/capsules/{id}/files/list", V1Api.Access.TEAM, ctx -> {
+            JsonNode b = V1Api.body(ctx);
+            String path = V1Api.text(b, "path", true);
+            Integer depth = V1Api.integer(b, "depth", 0, 32);
+            Envd envd = capsules.envd(ctx);
+            V1Api.json(ctx, 200, Map.of("entries", envd.listDir(path, depth == null || depth < 1 ? 1 : depth).stream()
+                    .map(FileRoutes::entry).toList()));
+        });
+        api.route(HandlerType.POST, "/v1/capsules/{id}/files/mkdir", V1Api.Access.TEAM, ctx -> {
+            String path = V1Api.text(V1Api.body(ctx), "path", true);
+            V1Api.json(ctx, 200, Map.of("entry", entry(capsules.envd(ctx).makeDir(path))));
+        });
+        api.route(HandlerType.POST, "/v1/capsules/{id}/files/remove", V1Api.Access.TEAM, ctx -> {
+            String path = V1Api.text(V1Api.body(ctx), "path", true);
+            capsules.envd(ctx).remove(path); // a path that is not there is removed already
+            ctx.status(204);
+        });
+    }
+
+    /** Seed 004's FileEntry from envd's EntryInfo. */
+    static Map<String, Object> entry(JsonNode e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", e.path("name").asText());
+        m.put("path", e.path("path").asText());
+        String type = e.hasNonNull("symlinkTarget") ? "symlink" : switch (e.path("type").asText()) {
+            case "FILE_TYPE_DIRECTORY" -> "directory";
+            case "FILE_TYPE_FILE" -> "file";
+            default -> "unknown";
+        };
+        m.put("type", type);
+        m.put("size", e.path("size").asLong());
+        m.put("mode", e.path("mode").asInt());
+        m.put("permissions", e.path("permissions").asText());
+        m.put("owner", e.path("owner").asText());
+        m.put("group", e.path("group").asText());
+        m.put("modified_at", e.hasNonNull("modifiedTime") ? Instant.parse(e.get("modifiedTime").asText()).getEpochSecond() : 0);
+        m.put("symlink_target", e.hasNonNull("symlinkTarget") ? e.get("symlinkTarget").asText() : null);
+        return m;
+    }
+
+    private void download(Context ctx) throws IOException {
+        String path = V1Api.text(V1Api.body(ctx), "path", true);
+        Envd envd = capsules.envd(ctx);
+        try (InputStream in = envd.read(path)) {
+            ctx.status(200).contentType("application/octet-stream");
+            String name = Path.of(path).getFileName() == null ? "file" : Path.of(path).getFileName().toString();
+            ctx.header("Content-Disposition", "attachment; filename*=UTF-8''" + java.net.URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20"));
+            // the servlet's own stream: Javalin's result() would hold the body back
+            OutputStream out = ctx.res().getOutputStream();
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buf)) >= 0) out.write(buf, 0, n);
+            out.flush();
+        }
+    }
+
+    /** Thrown (as an IOException, inside the body stream) when an upload passes its limit. */
+    static final class TooLarge extends IOException {
+        TooLarge(long limit) {
+            super("the file is larger than the limit of " + limit + " bytes");
+        }
+    }
+
+    /** Counts what passes and stops past the limit. */
+    static final class Limited extends FilterInputStream {
+        private final long limit;
+        private long seen;
+        boolean tripped;
+
+        Limited(InputStream in, long limit) {
+            super(in);
+            this.limit = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) count(1);
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) count(n);
+            return n;
+        }
+
+        private void count(int n) throws TooLarge {
+            seen += n;
+            if (seen > limit) {
+                tripped = true;
+                throw new TooLarge(limit);
+            }
+        }
+    }
+
+    private void upload(Context ctx, long limit) throws IOException {
+        Envd envd = capsules.envd(ctx);
+        String type = String.valueOf(ctx.header("Content-Type"));
+        if (!type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
+            throw ApiError.badRequest("send the file as multipart/form-data with the fields path and file");
+        }
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > limit + 64 * 1024) throw tooLarge(limit);
+        String boundary = boundary(type);
+        MultipartInput multipart = MultipartInput.builder().setInputStream(ctx.req().getInputStream())
+                .setBoundary(boundary.getBytes(StandardCharsets.ISO_8859_1)).setMaxPartHeaderSize(8192).get();
+        String path = null;
+        Path spooled = null;
+        boolean wrote = false;
+        try {
+            boolean more = multipart.skipPreamble();
+            while (more) {
+                String disposition = headers(multipart.readHeaders()).getOrDefault("content-disposition", "");
+                String field = param(disposition, "name");
+                if ("path".equals(field)) {
+                    path = new String(new Limited(multipart.newInputStream(), 4096).readAllBytes(), StandardCharsets.UTF_8).trim();
+                } else if ("file".equals(field)) {
+                    if (wrote || spooled != null) throw ApiError.badRequest("send one file per request");
+                    Limited part = new Limited(multipart.newInputStream(), limit);
+                    if (path != null && !path.isEmpty()) {
+                        write(envd, path, part, limit);
+                        wrote = true;
+                    } else { // the path comes after the file: keep the file on disk until it does
+                        Files.createDirectories(spool);
+                        spooled = Files.createTempFile(spool, "upload", ".part");
+                        try (OutputStream out = Files.newOutputStream(spooled)) {
+                            part.transferTo(out);
+                        }
+                    }
+                } else {
+                    multipart.discardBodyData();
+                }
+                more = multipart.readBoundary();
+            }
+            if (path == null || path.isEmpty()) throw ApiError.badRequest("path is required");
+            if (spooled != null) {
+                Path file = spooled;
+                write(envd, path, new Limited(Files.newInputStream(file), limit), limit);
+                wrote = true;
+            }
+            if (!wrote) throw ApiError.badRequest("file is required");
+            ctx.status(204);
+        } catch (TooLarge e) {
+            throw tooLarge(limit);
+        } catch (FileUploadException e) {
+            throw ApiError.badRequest("malformed multipart body: " + e.getMessage());
+        } finally {
+            if (spooled != null) Files.deleteIfExists(spooled);
+        }
+    }
+
+    /** Streams one file to envd; past the limit its partial file is removed and the answer is 413. */
+    private static void write(Envd envd, String path, Limited content, long limit) {
+        try {
+            envd.write(path, () -> content);
+        } catch (ApiError | UncheckedIOException e) {
+            if (content.tripped) {
+                try {
+                    envd.remove(path);
+                } catch (ApiError ignored) {
+                    // nothing written to remove
+                }
+                throw tooLarge(limit);
+            }
+            throw e;
+        }
+    }
+
+    private static ApiError tooLarge(long limit) {
+        return new ApiError(413, "too_large", "file exceeds the limit of " + (limit >> 20) + " MB");
+    }
+
+    static String boundary(String contentType) {
+        for (String p : contentType.split(";")) {
+            String t = p.trim();
+            if (t.toLowerCase(Locale.ROOT).startsWith("boundary=")) {
+                String b = t.substring(9);
+                return b.startsWith("\"") && b.endsWith("\"") && b.length() > 1 ? b.substring(1, b.length() - 1) : b;
+            }
+        }
+        throw ApiError.badRequest("multipart/form-data without a boundary");
+    }
+
+    static Map<String, String> headers(String raw) {
+        Map<String, String> h = new LinkedHashMap<>();
+        for (String line : raw.split("\r\n")) {
+            int c = line.indexOf(':');
+            if (c > 0) h.put(line.substring(0, c).trim().toLowerCase(Locale.ROOT), line.substring(c + 1).trim());
+        }
+        return h;
+    }
+
+    static String param(String disposition, String name) {
+        for (String p : disposition.split(";")) {
+            String t = p.trim();
+            if (t.startsWith(name + "=")) {
+                String v = t.substring(name.length() + 1);
+                return v.startsWith("\"") && v.endsWith("\"") && v.length() > 1 ? v.substring(1, v.length() - 1) : v;
+            }
+        }
+        return null;
+    }
+}
