@@ -14,6 +14,7 @@ import dev.cella.node.runtime.ContainerDriver;
 import dev.cella.node.runtime.Crun;
 import dev.cella.node.sandbox.SandboxStore;
 import dev.cella.node.sandbox.Sandboxes;
+import dev.cella.node.template.NodeTemplates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +35,7 @@ public final class Node implements AutoCloseable {
     private final MetricsSampler metrics;
     private final NodeApi api;
     private final SandboxProxy proxy;
+    private final NodeTemplates templates;
 
     public Node(NodeConfig c) throws IOException {
         ObjectMapper json = new ObjectMapper();
@@ -47,7 +49,9 @@ public final class Node implements AutoCloseable {
         log.info("node state in {}: {} sandboxes re-adopted, {} orphaned objects removed", c.stateDir(), sandboxes.list().size(), removed.size());
         metrics = new MetricsSampler(sandboxes, driver).start();
         proxy = new SandboxProxy(new NodeRoutes(sandboxes)).start(c.proxyHost(), c.proxyPort());
-        api = new NodeApi(sandboxes, c.templates(), new NodeCapacity(c.id(), driver.kind(), c.stateDir(), proxy.port()),
+        templates = new NodeTemplates(c.templates(), c.stateDir().resolve("templates"));
+        templates.collect(sandboxes.templatesInUse());
+        api = new NodeApi(sandboxes, templates, new NodeCapacity(c.id(), driver.kind(), c.stateDir(), proxy.port()),
                 metrics, c.token()).start(c.apiHost(), c.apiPort());
         log.info("node API on {}:{}, sandbox proxy on {}:{}", c.apiHost(), api.port(), c.proxyHost(), proxy.port());
     }
@@ -59,6 +63,8 @@ public final class Node implements AutoCloseable {
     public Sandboxes sandboxes() { return sandboxes; }
 
     public MetricsSampler metrics() { return metrics; }
+
+    public NodeTemplates templates() { return templates; }
 
     /** Stops serving; the sandboxes keep running and are re-adopted by the next start. */
     @Override

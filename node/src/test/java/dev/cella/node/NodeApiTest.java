@@ -35,6 +35,7 @@ class NodeApiTest {
     static Sandboxes sandboxes;
     static NodeApi api;
     static SandboxProxy proxy;
+    static dev.cella.node.template.NodeTemplates templates;
     static dev.cella.node.metrics.MetricsSampler metrics;
     static String apiBase, proxyBase;
 
@@ -46,7 +47,8 @@ class NodeApiTest {
         sandboxes.recover();
         metrics = new dev.cella.node.metrics.MetricsSampler(sandboxes, node.driver).start();
         proxy = new SandboxProxy(new dev.cella.node.proxy.NodeRoutes(sandboxes)).start("127.0.0.1", 0);
-        api = new NodeApi(sandboxes, java.util.Map.of("base", node.rootfs),
+        templates = new dev.cella.node.template.NodeTemplates(java.util.Map.of("base", node.rootfs), node.state.resolve("templates"));
+        api = new NodeApi(sandboxes, templates,
                 new NodeCapacity("test-node", "container", node.state, proxy.port()), metrics, TOKEN).start("127.0.0.1", 0);
         apiBase = "http://127.0.0.1:" + api.port();
         proxyBase = "http://127.0.0.1:" + proxy.port();
@@ -225,5 +227,41 @@ class NodeApiTest {
         assertThat(reply.get(10, TimeUnit.SECONDS)).isEqualTo("echo:hello sandbox");
         ws.sendClose(WebSocket.NORMAL_CLOSURE, "").get(5, TimeUnit.SECONDS);
         sandboxes.kill("ws1");
+    }
+
+    @Test
+    void snapshotsAreLayeredTemplatesWithTheSandboxsFiles() throws Exception {
+        call("POST", "/v1/sandboxes", "{\"sandboxId\":\"snap1\",\"templateId\":\"base\",\"memoryMb\":256,\"internet\":false}", true);
+        String url = sandboxes.require("snap1").envdUrl();
+        assertThat(node.run(url, "mkdir -p /home/user/work && echo kept > /home/user/work/note.txt && rm /etc/issue && rm -r /usr/share/doc/bash", "root")
+                .exitCode()).isZero();
+        Res snap = call("POST", "/v1/sandboxes/snap1/snapshot", "{\"templateId\":\"tplsnap1\"}", true);
+        assertThat(snap.status()).isEqualTo(201);
+        assertThat(snap.body().path("sizeBytes").asLong()).isPositive().isLessThan(10L << 20);
+        assertThat(sandboxes.require("snap1").state()).as("running again after the copy").isEqualTo(dev.cella.node.sandbox.SandboxState.RUNNING);
+        assertThat(call("POST", "/v1/sandboxes/snap1/snapshot", "{\"templateId\":\"tplsnap1\"}", true).status()).as("id taken").isEqualTo(400);
+        assertThat(call("GET", "/v1/templates", null, true).body().toString()).contains("tplsnap1");
+
+        // a sandbox of the snapshot has its files, and what was deleted stays deleted
+        call("POST", "/v1/sandboxes", "{\"sandboxId\":\"snap2\",\"templateId\":\"tplsnap1\",\"memoryMb\":256,\"internet\":false}", true);
+        String url2 = sandboxes.require("snap2").envdUrl();
+        assertThat(node.run(url2, "cat /home/user/work/note.txt; test -e /etc/issue && echo issue-back; test -d /usr/share/doc/bash && echo doc-back; cat /etc/os-release | head -1", null).stdout())
+                .contains("kept").doesNotContain("issue-back").doesNotContain("doc-back").contains("Debian");
+        // and a snapshot of it stands on both layers
+        assertThat(node.run(url2, "echo second > /home/user/work/second.txt", "root").exitCode()).isZero();
+        assertThat(call("POST", "/v1/sandboxes/snap2/snapshot", "{\"templateId\":\"tplsnap2\"}", true).status()).isEqualTo(201);
+        call("POST", "/v1/sandboxes", "{\"sandboxId\":\"snap3\",\"templateId\":\"tplsnap2\",\"memoryMb\":256,\"internet\":false}", true);
+        assertThat(node.run(sandboxes.require("snap3").envdUrl(), "cat /home/user/work/note.txt /home/user/work/second.txt", null).stdout()).contains("kept", "second");
+
+        // deleting a template others stand on keeps its files until nothing does
+        assertThat(call("DELETE", "/v1/templates/base", null, true).status()).isEqualTo(400);
+        assertThat(call("DELETE", "/v1/templates/nosuch", null, true).status()).isEqualTo(404);
+        assertThat(call("DELETE", "/v1/templates/tplsnap1", null, true).status()).isEqualTo(204);
+        assertThat(node.state.resolve("templates/tplsnap1/layer")).exists();
+        assertThat(call("POST", "/v1/sandboxes", "{\"sandboxId\":\"snap4\",\"templateId\":\"tplsnap1\"}", true).status()).isEqualTo(400);
+        for (String id : new String[] {"snap1", "snap2", "snap3"}) sandboxes.kill(id);
+        assertThat(call("DELETE", "/v1/templates/tplsnap2", null, true).status()).isEqualTo(204);
+        assertThat(node.state.resolve("templates/tplsnap1")).doesNotExist();
+        assertThat(node.state.resolve("templates/tplsnap2")).doesNotExist();
     }
 }

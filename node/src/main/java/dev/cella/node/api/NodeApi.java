@@ -11,6 +11,7 @@ import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.Sandboxes;
 import dev.cella.node.sandbox.TimeoutAction;
+import dev.cella.node.template.NodeTemplates;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 
@@ -31,7 +32,9 @@ import java.util.Optional;
  * <pre>
  * GET    /health                          liveness, no token
  * GET    /v1/node                         its id, proxy port, capacity and usage
- * GET    /v1/templates                    the templates it can start: [{templateId, rootfs}]
+ * GET    /v1/templates                    the templates it can start: [{templateId, rootfs, builtIn}]
+ * DELETE /v1/templates/{id}               a layered template (its files go once nothing stands on them)
+ * POST   /v1/sandboxes/{id}/snapshot      {templateId}: a layered template of the sandbox's files -> {templateId, sizeBytes}
  * POST   /v1/sandboxes                    create: {sandboxId, templateId, vcpus, memoryMb, diskMb, maxProcesses,
  *                                          internet, envVars, metadata, timeoutSeconds, onTimeout, autoResume,
  *                                          envdAccessToken, defaultUser, trafficAccessToken}
@@ -47,7 +50,7 @@ import java.util.Optional;
  */
 public final class NodeApi {
     private final Sandboxes sandboxes;
-    private final Map<String, Path> templates;
+    private final NodeTemplates templates;
     private final NodeCapacity capacity;
     private final MetricsSampler metrics;
     private final byte[] token;
@@ -55,11 +58,11 @@ public final class NodeApi {
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     private Javalin app;
 
-    public NodeApi(Sandboxes sandboxes, Map<String, Path> templates, NodeCapacity capacity, MetricsSampler metrics,
+    public NodeApi(Sandboxes sandboxes, NodeTemplates templates, NodeCapacity capacity, MetricsSampler metrics,
                    String nodeToken) {
         if (nodeToken == null || nodeToken.length() < 16) throw new IllegalArgumentException("the node token must have at least 16 characters");
         this.sandboxes = sandboxes;
-        this.templates = Map.copyOf(templates);
+        this.templates = templates;
         this.capacity = capacity;
         this.metrics = metrics;
         this.token = nodeToken.getBytes(StandardCharsets.UTF_8);
@@ -70,8 +73,21 @@ public final class NodeApi {
             config.routes.before("/v1/*", this::authorize);
             config.routes.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
             config.routes.get("/v1/node", ctx -> ctx.json(capacity.report(sandboxes.list())));
-            config.routes.get("/v1/templates", ctx -> ctx.json(templates.entrySet().stream()
-                    .map(e -> Map.of("templateId", e.getKey(), "rootfs", e.getValue().toString())).toList()));
+            config.routes.get("/v1/templates", ctx -> ctx.json(templates.all().entrySet().stream()
+                    .map(e -> Map.of("templateId", e.getKey(), "rootfs", e.getValue().toString(), "builtIn", templates.isBuiltIn(e.getKey())))
+                    .toList()));
+            config.routes.delete("/v1/templates/{id}", ctx -> {
+                if (!templates.delete(ctx.pathParam("id"), sandboxes.templatesInUse())) {
+                    error(ctx, 404, "template " + ctx.pathParam("id") + " not found");
+                    return;
+                }
+                ctx.status(204);
+            });
+            config.routes.post("/v1/sandboxes/{id}/snapshot", ctx -> {
+                String templateId = body(ctx).path("templateId").asText("");
+                sandboxes.snapshot(ctx.pathParam("id"), templateId, templates);
+                ctx.status(201).json(Map.of("templateId", templateId, "sizeBytes", templates.size(templateId)));
+            });
             config.routes.post("/v1/sandboxes", this::create);
             config.routes.get("/v1/sandboxes", ctx -> ctx.json(sandboxes.list().stream().map(this::view).toList()));
             config.routes.get("/v1/sandboxes/{id}", ctx -> ctx.json(view(sandboxes.require(ctx.pathParam("id")))));
@@ -176,7 +192,7 @@ public final class NodeApi {
         JsonNode b = body(ctx);
         String id = b.path("sandboxId").asText("");
         String templateId = b.path("templateId").asText("");
-        Path rootfs = Optional.ofNullable(templates.get(templateId))
+        Path rootfs = templates.rootfs(templateId)
                 .orElseThrow(() -> new BadRequest("template '" + templateId + "' is not on this node"));
         TimeoutAction onTimeout;
         try {

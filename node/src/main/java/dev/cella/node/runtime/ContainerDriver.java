@@ -103,7 +103,7 @@ public final class ContainerDriver implements RuntimeDriver {
             Files.createDirectories(layer.resolve("upper"));
             Files.createDirectories(layer.resolve("work"));
             Command.run("mount", "-t", "overlay", "overlay", "-o",
-                    "lowerdir=" + spec.templateRootfs() + ",upperdir=" + layer.resolve("upper") + ",workdir=" + layer.resolve("work"),
+                    "lowerdir=" + lowerdir(spec.templateRootfs()) + ",upperdir=" + layer.resolve("upper") + ",workdir=" + layer.resolve("work"),
                     rootfs.toString());
             network.create(address, spec.internet());
             json.writeValue(dir.resolve("address.json").toFile(), address);
@@ -131,6 +131,20 @@ public final class ContainerDriver implements RuntimeDriver {
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         return new RunningSandbox(spec.id(), address, EnvdClient.base(address.sandboxIp()), ms);
+    }
+
+    /** The overlay's lower directories: the template's root, or its top layer and the layers under it. */
+    static String lowerdir(Path templateRootfs) {
+        return String.join(":", dev.cella.node.template.NodeTemplates.lowerDirs(templateRootfs).stream().map(Path::toString).toList());
+    }
+
+    /** The upper directory as it is (whiteouts and opaque-directory attributes kept by cp -a as root). */
+    @Override
+    public void snapshot(String id, Path target) throws IOException {
+        Path upper = dir(id).resolve("layer").resolve("upper");
+        if (!Files.isDirectory(upper)) throw new IOException("sandbox " + id + " has no mounted writable layer (hibernated?)");
+        Files.createDirectories(target);
+        Command.run("cp", "-a", upper + "/.", target.toString());
     }
 
     /** Ends the processes and frees every resource, keeping only the writable layer's image on disk. */

@@ -35,6 +35,13 @@ public interface RuntimeDriver {
     /** Starts a persisted sandbox again with the filesystem it had. */
     RunningSandbox restore(SandboxSpec spec) throws IOException;
 
+    /**
+     * Copies what the sandbox changed in its root filesystem (its writable layer, deletions
+     * included) into {@code target}, an empty directory: the top layer of a new template.
+     * The sandbox must be frozen or stopped in place by the caller for a consistent copy.
+     */
+    void snapshot(String id, java.nio.file.Path target) throws IOException;
+
     /** What the sandbox uses now; empty when it is not running here. */
     java.util.Optional<SandboxUsage> usage(String id);
 

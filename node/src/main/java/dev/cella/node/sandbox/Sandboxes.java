@@ -6,6 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -144,6 +145,38 @@ public final class Sandboxes implements AutoCloseable {
             store.delete(id);
         }
         locks.remove(id);
+    }
+
+    /**
+     * Makes a layered template of the sandbox's files: it is frozen while its changes are
+     * copied (a running one runs again after), so the copy is consistent. Returns the
+     * template's id.
+     */
+    public void snapshot(String id, String templateId, dev.cella.node.template.NodeTemplates templates) throws IOException {
+        synchronized (lock(id)) {
+            SandboxRecord r = require(id);
+            if (r.state() == SandboxState.HIBERNATED) throw new SandboxException.Conflict("sandbox " + id + " is hibernated: resume it first");
+            boolean wasRunning = r.state() == SandboxState.RUNNING;
+            Path target = templates.prepare(templateId);
+            try {
+                if (wasRunning) driver.freeze(id);
+                driver.snapshot(id, target.resolve(dev.cella.node.template.NodeTemplates.LAYER));
+                templates.commit(templateId, dev.cella.node.template.NodeTemplates.lowerDirs(r.spec().templateRootfs()));
+            } catch (IOException | RuntimeException e) {
+                dev.cella.node.sys.Paths.deleteTree(target);
+                throw e;
+            } finally {
+                if (wasRunning) driver.thaw(id);
+            }
+            event(id, "snapshot", "template " + templateId);
+        }
+    }
+
+    /** The top layers of the living sandboxes' templates: what a deleted template's files may not be removed under. */
+    public java.util.Set<Path> templatesInUse() {
+        java.util.Set<Path> out = new java.util.HashSet<>();
+        for (SandboxRecord r : live.values()) if (r.spec().templateRootfs() != null) out.add(r.spec().templateRootfs());
+        return out;
     }
 
     public SandboxRecord pause(String id) {
