@@ -36,7 +36,7 @@ public final class CellaUp {
         // the node's own API and proxy listen on loopback ports nobody needs: the server calls it in-process
         Node node = new Node(new NodeConfig("local", data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0,
                 NodeMain.token(data.resolve("node-token")), Path.of(o.require("envd-runtime")), templates, o.integer("subnet-octet", 231)));
-        Server server = new Server(o, new Fleet(List.of(new LocalNode("local", node, templates))));
+        Server server = new Server(o, new Fleet(List.of(new LocalNode("local", node))));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             node.close();

@@ -7,6 +7,7 @@ import dev.cella.server.api.v1.AccountRoutes;
 import dev.cella.server.api.v1.CapsuleRoutes;
 import dev.cella.server.api.v1.FileRoutes;
 import dev.cella.server.api.v1.ProcessSockets;
+import dev.cella.server.api.v1.SnapshotRoutes;
 import dev.cella.server.api.v1.TeamRoutes;
 import dev.cella.server.api.v1.V1Api;
 import dev.cella.server.auth.Tokens;
@@ -106,12 +107,17 @@ final class Server implements AutoCloseable {
                 }
             }
         });
-        e2b = new E2bApi(keys, sandboxes, rate, o.get("domain", null));
+        e2b = new E2bApi(keys, sandboxes, templates, rate, o.get("domain", null));
         CapsuleRoutes capsules = new CapsuleRoutes(sandboxes, templates, usage);
         sockets = new ProcessSockets(sandboxes, java.time.Duration.ofSeconds(o.integer("pty-idle-seconds", 120)));
+        SnapshotRoutes snapshots = new SnapshotRoutes(sandboxes, templates, fleet);
         v1 = new V1Api(keys, tokens, teams, rate, List.of(
                 new AccountRoutes(jdbc, users, teams, tokens, keys),
-                new TeamRoutes(teams, users, t -> sandboxes.destroyAll(Teams.team(t))),
+                new TeamRoutes(teams, users, t -> {
+                    sandboxes.destroyAll(Teams.team(t));
+                    snapshots.deleteAll(t.id());
+                }),
+                snapshots,
                 capsules,
                 new FileRoutes(capsules, (long) o.integer("max-upload-mb", 10240) << 20, data.resolve("tmp/uploads")),
                 sockets));

@@ -58,8 +58,9 @@ class E2bApiTest {
         Map<String, Path> templates = Map.of("base", Path.of(rootfs));
         node = new Node(new NodeConfig("local", data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
                 repo.resolve("envd/target/envd-runtime"), templates, 233));
-        service = new SandboxService(new SandboxRepository(new Jdbc(db.dataSource())), new dev.cella.server.nodes.Fleet(java.util.List.of(new LocalNode("local", node, templates))));
-        api = new E2bApi(keys, service).start("127.0.0.1", 0);
+        var fleet = new dev.cella.server.nodes.Fleet(java.util.List.of(new LocalNode("local", node)));
+        service = new SandboxService(new SandboxRepository(jdbc), fleet);
+        api = new E2bApi(keys, service, new dev.cella.server.template.Templates(jdbc, fleet)).start("127.0.0.1", 0);
         base = "http://127.0.0.1:" + api.port();
     }
 

@@ -10,6 +10,7 @@ import dev.cella.server.auth.ApiKeys;
 import dev.cella.server.auth.Team;
 import dev.cella.server.sandbox.SandboxService;
 import dev.cella.server.sandbox.SandboxService.View;
+import dev.cella.server.template.Templates;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 
@@ -34,6 +35,8 @@ public final class E2bApi implements ApiServer.Dialect {
 
     private final ApiKeys keys;
     private final SandboxService sandboxes;
+    /** A team starts sandboxes from the built-in templates and its own, never another team's. */
+    private final Templates templates;
     private final ObjectMapper json = new ObjectMapper();
     /** Seed 002: 200 requests per second for the API, 3 per second for authentication (here: failed attempts). */
     private final RateLimiter perTeam;
@@ -41,8 +44,8 @@ public final class E2bApi implements ApiServer.Dialect {
     private final String domain;
     private Javalin app;
 
-    public E2bApi(ApiKeys keys, SandboxService sandboxes) {
-        this(keys, sandboxes, 200, null);
+    public E2bApi(ApiKeys keys, SandboxService sandboxes, Templates templates) {
+        this(keys, sandboxes, templates, 200, null);
     }
 
     /**
@@ -50,7 +53,8 @@ public final class E2bApi implements ApiServer.Dialect {
      * @param domain what create answers as {@code domain}, from which the SDK builds
      *               {@code getHost(port)} = {@code <port>-<id>.<domain>} (needs wildcard DNS); null for none
      */
-    public E2bApi(ApiKeys keys, SandboxService sandboxes, int requestsPerSecond, String domain) {
+    public E2bApi(ApiKeys keys, SandboxService sandboxes, Templates templates, int requestsPerSecond, String domain) {
+        this.templates = templates;
         this.keys = keys;
         this.sandboxes = sandboxes;
         this.perTeam = new RateLimiter(requestsPerSecond);
@@ -112,7 +116,11 @@ public final class E2bApi implements ApiServer.Dialect {
                 sandboxes.connect(team(ctx), v.row().id(), timeout(body(ctx), Duration.ofSeconds(300), false));
                 ctx.status(201).json(sandbox(view(ctx)));
             });
-            config.routes.get("/templates", ctx -> ctx.json(sandboxes.templates().stream().map(this::template).toList()));
+            config.routes.get("/templates", ctx -> {
+                List<Object> all = new java.util.ArrayList<>(templates.builtIn().stream().map(this::template).toList());
+                templates.ofTeam(team(ctx).id()).forEach(t -> all.add(template(t.name())));
+                ctx.json(all);
+            });
             config.routes.get("/templates/{id}", ctx -> ctx.json(template(existingTemplate(ctx))));
             config.routes.patch("/templates/{id}", ctx -> {
                 existingTemplate(ctx);
@@ -197,6 +205,7 @@ public final class E2bApi implements ApiServer.Dialect {
         if (template.isEmpty()) throw new BadRequest("templateID is required");
         boolean internet = b.has("allow_internet_access") ? b.path("allow_internet_access").asBoolean(true)
                 : b.path("allowInternetAccess").asBoolean(true);
+        template = templates.resolve(team(ctx).id(), template).templateId();
         var req = SandboxService.NewSandbox.e2b(template, timeout(b, Duration.ofSeconds(300), false), strings(b, "metadata"),
                 strings(b, "envVars"), b.path("autoPause").asBoolean(false),
                 // SDK 2.51 sends {autoResume: {enabled}}; a bare boolean is accepted too
@@ -208,7 +217,7 @@ public final class E2bApi implements ApiServer.Dialect {
 
     private String existingTemplate(Context ctx) {
         String id = ctx.pathParam("id");
-        if (!sandboxes.templates().contains(id)) throw new SandboxService.NotFound("template '" + id + "' not found");
+        if (!templates.builtIn().contains(id)) throw new SandboxService.NotFound("template '" + id + "' not found");
         return id;
     }
 
@@ -294,7 +303,7 @@ public final class E2bApi implements ApiServer.Dialect {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("workloadType", "compute");
         m.put("runtimeClass", "container");
-        m.put("templateID", v.row().templateId());
+        m.put("templateID", templates.nameOf(v.row().templateId()));
         m.put("sandboxID", v.row().id());
         m.put("clientID", "cella");
         m.put("envdVersion", ENVD_VERSION);
@@ -309,7 +318,7 @@ public final class E2bApi implements ApiServer.Dialect {
         Map<String, Object> m = sandbox(v);
         m.remove("envdAccessToken");
         m.remove("trafficAccessToken");
-        m.put("alias", v.row().templateId());
+        m.put("alias", templates.nameOf(v.row().templateId()));
         m.put("startedAt", Instant.ofEpochMilli(v.row().startedAt()).toString());
         m.put("endAt", v.live().endAt() == null ? Instant.ofEpochMilli(v.row().startedAt()).plus(Duration.ofDays(365)).toString()
                 : v.live().endAt().toString());

@@ -24,21 +24,30 @@ import java.util.Set;
 public final class LocalNode implements NodeClient {
     private final String id;
     private final Node node;
-    private final Map<String, Path> templates;
     private final NodeRoutes routes;
 
-    public LocalNode(String id, Node node, Map<String, Path> templates) {
+    public LocalNode(String id, Node node) {
         this.id = id;
         this.node = node;
-        this.templates = Map.copyOf(templates);
         this.routes = new NodeRoutes(node.sandboxes());
     }
 
     @Override public String id() { return id; }
 
-    @Override public Set<String> templates() { return templates.keySet(); }
+    @Override public Set<String> templates() { return node.templates().all().keySet(); }
 
-    @Override public Optional<Path> template(String templateId) { return Optional.ofNullable(templates.get(templateId)); }
+    @Override public Optional<Path> template(String templateId) { return node.templates().rootfs(templateId); }
+
+    @Override
+    public long snapshot(String sandboxId, String templateId) throws IOException {
+        node.sandboxes().snapshot(sandboxId, templateId, node.templates());
+        return node.templates().size(templateId);
+    }
+
+    @Override
+    public boolean deleteTemplate(String templateId) throws IOException {
+        return node.templates().delete(templateId, node.sandboxes().templatesInUse());
+    }
 
     @Override public List<SandboxRecord> list() { return node.sandboxes().list(); }
 

@@ -56,6 +56,12 @@ public interface NodeClient {
     /** The sandbox's lifecycle log. */
     List<SandboxEvent> events(String sandboxId) throws IOException;
 
+    /** Makes a layered template of the sandbox's files on this node; returns its size in bytes. */
+    long snapshot(String sandboxId, String templateId) throws IOException;
+
+    /** Deletes a template this node made; false when it has no such template. */
+    boolean deleteTemplate(String templateId) throws IOException;
+
     /** Where the server's proxy sends traffic for a port of one of this node's sandboxes. */
     Optional<SandboxRoutes.Route> route(String sandboxId, int port);
 }

@@ -165,6 +165,25 @@ public final class RemoteNode implements NodeClient {
         return json.convertValue(call("GET", "/v1/sandboxes/" + sandboxId + "/events", null, QUICK), new TypeReference<>() {});
     }
 
+    @Override
+    public long snapshot(String sandboxId, String templateId) {
+        JsonNode r = call("POST", "/v1/sandboxes/" + sandboxId + "/snapshot", json.createObjectNode().put("templateId", templateId), SLOW);
+        refresh(); // its templates changed
+        return r.path("sizeBytes").asLong();
+    }
+
+    @Override
+    public boolean deleteTemplate(String templateId) {
+        try {
+            call("DELETE", "/v1/templates/" + templateId, null, QUICK);
+        } catch (SandboxException.NotFound e) {
+            return false;
+        } finally {
+            refresh();
+        }
+        return true;
+    }
+
     /** Through the node's own proxy, which finds the sandbox by the same headers the SDK sends. */
     @Override
     public Optional<SandboxRoutes.Route> route(String sandboxId, int port) {
