@@ -6,7 +6,9 @@ import dev.cella.server.api.E2bApi;
 import dev.cella.server.api.v1.AccountRoutes;
 import dev.cella.server.api.v1.CapsuleRoutes;
 import dev.cella.server.api.v1.FileRoutes;
+import dev.cella.server.api.v1.OAuthRoutes;
 import dev.cella.server.api.v1.ProcessSockets;
+import dev.cella.server.auth.GithubOAuth;
 import dev.cella.server.api.v1.SnapshotRoutes;
 import dev.cella.server.api.v1.TeamRoutes;
 import dev.cella.server.api.v1.V1Api;
@@ -44,7 +46,7 @@ final class Server implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Server.class);
     /** The options every server takes. */
     static final Set<String> OPTIONS = Set.of("data-dir", "port", "host", "db-url", "db-user", "db-password", "domain", "rate-limit", "max-upload-mb",
-            "pty-idle-seconds");
+            "pty-idle-seconds", "github-client-id", "github-client-secret", "github-url", "github-api-url", "public-url", "frontend-url");
 
     private final Database db;
     private final Javalin app;
@@ -111,8 +113,15 @@ final class Server implements AutoCloseable {
         CapsuleRoutes capsules = new CapsuleRoutes(sandboxes, templates, usage);
         sockets = new ProcessSockets(sandboxes, java.time.Duration.ofSeconds(o.integer("pty-idle-seconds", 120)));
         SnapshotRoutes snapshots = new SnapshotRoutes(sandboxes, templates, fleet);
+        AccountRoutes accounts = new AccountRoutes(jdbc, users, teams, tokens, keys);
+        String githubId = o.get("github-client-id", null);
+        String githubSecret = o.get("github-client-secret", System.getenv("CELLA_GITHUB_CLIENT_SECRET"));
+        GithubOAuth github = githubId == null || githubSecret == null ? null
+                : new GithubOAuth(githubId, githubSecret, o.get("github-url", "https://github.com"), o.get("github-api-url", "https://api.github.com"));
+        java.util.function.Supplier<String> publicUrl = () -> o.get("public-url", "http://" + host + ":" + apiPort());
         v1 = new V1Api(keys, tokens, teams, rate, List.of(
-                new AccountRoutes(jdbc, users, teams, tokens, keys),
+                accounts,
+                new OAuthRoutes(github, publicUrl, o.get("frontend-url", null), tokens.derivedKey("oauth-state"), jdbc, users, teams, accounts),
                 new TeamRoutes(teams, users, t -> {
                     sandboxes.destroyAll(Teams.team(t));
                     snapshots.deleteAll(t.id());

@@ -35,6 +35,7 @@ class V1ApiTest {
     static Path data;
     static Node node;
     static Server server;
+    static FakeGithub github;
     static String base;
 
     @BeforeAll
@@ -49,8 +50,10 @@ class V1ApiTest {
         Map<String, Path> templates = Map.of("base", Path.of(rootfs));
         node = new Node(new NodeConfig("local", data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
                 repo.resolve("envd/target/envd-runtime"), templates, 234));
+        github = new FakeGithub();
         server = new Server(Options.parse("test", new String[] {"--data-dir", data.toString(), "--port", "0", "--max-upload-mb", "64",
-                "--pty-idle-seconds", "8"},
+                "--pty-idle-seconds", "8", "--github-client-id", FakeGithub.CLIENT_ID, "--github-client-secret", FakeGithub.CLIENT_SECRET,
+                "--github-url", github.url(), "--github-api-url", github.url(), "--frontend-url", "http://frontend.test"},
                 Server.OPTIONS),
                 new Fleet(List.of(new LocalNode("local", node))));
         base = "http://127.0.0.1:" + server.apiPort();
@@ -59,6 +62,7 @@ class V1ApiTest {
     @AfterAll
     static void stop() {
         if (server != null) server.close();
+        if (github != null) github.close();
         if (node != null) {
             for (var r : node.sandboxes().list()) {
                 try {
@@ -681,5 +685,82 @@ class V1ApiTest {
         assertThat(call("POST", "/v1/capsules", "{\"template\":\"with-state\"}", key).status()).isEqualTo(404);
         HTTP.send(HttpRequest.newBuilder(URI.create(base + "/sandboxes/" + JSON.readTree(e2b.body()).path("sandboxID").asText()))
                 .header("X-API-KEY", key).DELETE().build(), HttpResponse.BodyHandlers.discarding());
+    }
+
+    /** One leg of the OAuth flow without following redirects; returns the Location and the cookies set. */
+    static HttpResponse<String> noFollow(String path, String cookie) throws Exception {
+        var client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+        var b = HttpRequest.newBuilder(URI.create(base + path));
+        if (cookie != null) b.header("Cookie", cookie);
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static Map<String, String> query(String location) {
+        Map<String, String> q = new java.util.HashMap<>();
+        String raw = URI.create(location).getRawQuery();
+        if (raw != null) {
+            for (String pair : raw.split("&")) {
+                int eq = pair.indexOf('=');
+                q.put(pair.substring(0, eq), java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return q;
+    }
+
+    /** Starts a login: returns {state, cookie}. */
+    static String[] begin() throws Exception {
+        HttpResponse<String> start = noFollow("/v1/auth/oauth/github", null);
+        assertThat(start.statusCode()).isEqualTo(302);
+        String location = start.headers().firstValue("Location").orElseThrow();
+        assertThat(location).startsWith(github.url() + "/login/oauth/authorize?");
+        Map<String, String> q = query(location);
+        assertThat(q).containsEntry("client_id", FakeGithub.CLIENT_ID).containsEntry("scope", "user:email")
+                .containsEntry("redirect_uri", base + "/v1/auth/oauth/github/callback");
+        String setCookie = start.headers().firstValue("Set-Cookie").orElseThrow();
+        assertThat(setCookie).startsWith("oauth_state=").containsIgnoringCase("HttpOnly").containsIgnoringCase("SameSite=Lax")
+                .contains("Max-Age=600");
+        return new String[] {q.get("state"), setCookie.substring(0, setCookie.indexOf(';'))};
+    }
+
+    static String callbackError(String query, String cookie) throws Exception {
+        HttpResponse<String> r = noFollow("/v1/auth/oauth/github/callback?" + query, cookie);
+        assertThat(r.statusCode()).isEqualTo(302);
+        String location = r.headers().firstValue("Location").orElseThrow();
+        assertThat(location).startsWith("http://frontend.test/auth/github/callback?");
+        return query(location).get("error");
+    }
+
+    @Test
+    void githubLoginAgainstAFakeGithub() throws Exception {
+        String existing = signup("password-user").path("email").asText();
+        github.accounts.put("good", new String[] {"9001", "octo", "Octo Cat", null, "octo" + System.nanoTime() + "@example.com"});
+        github.accounts.put("taken", new String[] {"9002", "twin", "Twin", existing, existing});
+        Res unknown = call("GET", "/v1/auth/oauth/gitlab", null, null);
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.code()).isEqualTo("provider_not_found");
+
+        String[] s = begin();
+        HttpResponse<String> done = noFollow("/v1/auth/oauth/github/callback?code=good&state=" + s[0], s[1]);
+        assertThat(done.statusCode()).isEqualTo(302);
+        String location = done.headers().firstValue("Location").orElseThrow();
+        assertThat(location).startsWith("http://frontend.test/auth/github/callback?token=");
+        Map<String, String> q = query(location);
+        assertThat(q.get("email")).isEqualTo(github.accounts.get("good")[4]);
+        assertThat(call("GET", "/v1/teams", null, q.get("token")).body().get(0).path("role").asText()).isEqualTo("owner");
+        // the second time, the same account (by GitHub id)
+        String[] s2 = begin();
+        Map<String, String> again = query(noFollow("/v1/auth/oauth/github/callback?code=good&state=" + s2[0], s2[1])
+                .headers().firstValue("Location").orElseThrow());
+        assertThat(again.get("user_id")).isEqualTo(q.get("user_id"));
+        assertThat(again.get("team_id")).isEqualTo(q.get("team_id"));
+
+        String[] s3 = begin();
+        assertThat(callbackError("code=good&state=forged", s3[1])).isEqualTo("invalid_state");
+        assertThat(callbackError("code=good&state=" + s3[0], null)).isEqualTo("invalid_state");
+        assertThat(callbackError("code=good&state=" + s3[0], "oauth_state=" + s3[0] + ":0000")).isEqualTo("invalid_state");
+        assertThat(callbackError("state=" + s3[0], s3[1])).isEqualTo("missing_code");
+        assertThat(callbackError("error=access_denied&state=" + s3[0], s3[1])).isEqualTo("access_denied");
+        assertThat(callbackError("code=wrong&state=" + s3[0], s3[1])).isEqualTo("exchange_failed");
+        assertThat(callbackError("code=taken&state=" + s3[0], s3[1])).isEqualTo("email_taken");
     }
 }

@@ -23,6 +23,7 @@ public final class Tokens {
     private static final String ISSUER = "cella";
 
     private final Algorithm algorithm;
+    private final String secret;
     private final JWTVerifier verifier;
     private final Clock clock;
 
@@ -42,8 +43,20 @@ public final class Tokens {
                 return db.one("SELECT value FROM server_secrets WHERE name = 'jwt'", rs -> rs.getString(1)).orElseThrow();
             }
         });
+        this.secret = secret;
         this.algorithm = Algorithm.HMAC256(secret);
         this.verifier = JWT.require(algorithm).withIssuer(ISSUER).build();
+    }
+
+    /** A key for another purpose (signing OAuth state), derived from the server's secret so it is the same on every server. */
+    public byte[] derivedKey(String purpose) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA256"));
+            return mac.doFinal(purpose.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public String issue(String userId, String teamId, String email) {
