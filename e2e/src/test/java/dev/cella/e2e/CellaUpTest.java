@@ -28,11 +28,16 @@ class CellaUpTest {
 
     /** Starts the packaged server; returns the variables it printed (the key only at a first start). */
     Map<String, String> up(Path data, int port, String... extra) throws Exception {
+        return up(List.of(), data, port, extra);
+    }
+
+    Map<String, String> up(List<String> jvmOptions, Path data, int port, String... extra) throws Exception {
         assumeTrue(Repo.isRoot(), "a node runs sandboxes in namespaces; this needs root (CI is root)");
         Path jar = Repo.root().resolve("server/target/cella-server.jar");
         assertThat(jar).as("the server is packaged before e2e runs").exists();
-        List<String> cmd = new ArrayList<>(List.of(java(),
-                "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(), "--data-dir", data.toString(), "--port", Integer.toString(port),
+        List<String> cmd = new ArrayList<>(List.of(java()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(), "--data-dir", data.toString(), "--port", Integer.toString(port),
                 "--domain", "cella.localhost:" + (port + 1), "--envd-runtime", Repo.envdRuntime().toString(),
                 "--template", "base=" + Repo.baseRootfs()));
         cmd.addAll(List.of(extra));
@@ -220,5 +225,80 @@ class CellaUpTest {
         assertThat(back.statusCode()).as(back.body()).isEqualTo(200);
         assertThat(back.body()).contains("\"state\":\"running\"");
         assertThat(call.apply("DELETE", "/sandboxes/" + id).statusCode()).isEqualTo(204);
+    }
+
+    /**
+     * A gibibyte up and down through the native API's streaming file routes of a server
+     * whose heap is 192 MiB: it can only pass if nothing holds the file whole.
+     */
+    @Test
+    void aGibibyteStreamsThroughASmallHeap() throws Exception {
+        Path data = dataDir();
+        Map<String, String> env = up(List.of("-Xmx192m"), data, 3260);
+        String api = env.get("E2B_API_URL"), key = env.get("E2B_API_KEY");
+        var http = java.net.http.HttpClient.newHttpClient();
+        var created = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(api + "/v1/capsules")).header("X-API-Key", key)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String c = api + "/v1/capsules/" + new com.fasterxml.jackson.databind.ObjectMapper().readTree(created.body()).path("id").asText();
+        long size = 1L << 30;
+        String boundary = "gib-boundary";
+        byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"path\"\r\n\r\n/home/user/gib.bin\r\n--" + boundary
+                + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"gib.bin\"\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+        byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
+        var sent = java.security.MessageDigest.getInstance("SHA-256");
+        long t0 = System.nanoTime();
+        var up = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(c + "/files/stream/write")).header("X-API-Key", key)
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.SequenceInputStream(java.util.Collections.enumeration(List.of(
+                        new java.io.ByteArrayInputStream(head), new java.security.DigestInputStream(new Pattern(size), sent),
+                        new java.io.ByteArrayInputStream(tail)))))).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(up.statusCode()).as(up.body()).isEqualTo(204);
+        long upMs = (System.nanoTime() - t0) / 1_000_000;
+        t0 = System.nanoTime();
+        var down = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(c + "/files/stream/read")).header("X-API-Key", key)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"path\":\"/home/user/gib.bin\"}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(down.statusCode()).isEqualTo(200);
+        var received = java.security.MessageDigest.getInstance("SHA-256");
+        long n = 0;
+        try (var in = down.body()) {
+            byte[] buf = new byte[1 << 16];
+            int k;
+            while ((k = in.read(buf)) >= 0) {
+                received.update(buf, 0, k);
+                n += k;
+            }
+        }
+        long downMs = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(n).isEqualTo(size);
+        assertThat(received.digest()).isEqualTo(sent.digest());
+        System.out.printf("1 GiB through /v1 files/stream with -Xmx192m: up %d ms (%.0f MiB/s), down %d ms (%.0f MiB/s)%n",
+                upMs, 1024_000.0 / upMs, downMs, 1024_000.0 / downMs);
+        http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(c)).header("X-API-Key", key).DELETE().build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+    }
+
+    /** Bytes of a pattern, made as they are read. */
+    static final class Pattern extends java.io.InputStream {
+        private long left;
+
+        Pattern(long n) {
+            left = n;
+        }
+
+        @Override
+        public int read() {
+            return left-- > 0 ? (int) (left & 0x7f) : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (left <= 0) return -1;
+            int k = (int) Math.min(len, left);
+            for (int i = 0; i < k; i++) b[off + i] = (byte) ((left - 1 - i) & 0x7f);
+            left -= k;
+            return k;
+        }
     }
 }

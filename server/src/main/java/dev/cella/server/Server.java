@@ -50,7 +50,7 @@ final class Server implements AutoCloseable {
 
     private final Database db;
     private final Javalin app;
-    private final E2bApi e2b;
+    final E2bApi e2b;
     final V1Api v1;
     private final Thread sampler;
     private final ProcessSockets sockets;

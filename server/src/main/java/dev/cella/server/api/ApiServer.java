@@ -20,6 +20,9 @@ import java.util.List;
 public final class ApiServer {
     private ApiServer() {}
 
+    /** One served route, as an OpenAPI document names it. */
+    public record Route(String method, String path) {}
+
     /** An API dialect mounted on the server. */
     public interface Dialect {
         boolean owns(String path);

@@ -13,6 +13,7 @@ import dev.cella.server.sandbox.SandboxService.View;
 import dev.cella.server.template.Templates;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -79,61 +80,78 @@ public final class E2bApi implements ApiServer.Dialect {
         JsonHttp.error(ctx, status, message);
     }
 
+    private final List<ApiServer.Route> routes = new java.util.ArrayList<>();
+
+    /** What this dialect serves (compared with its OpenAPI document by a test). */
+    public List<ApiServer.Route> servedRoutes() {
+        return List.copyOf(routes);
+    }
+
+    private void route(io.javalin.config.JavalinConfig config, HandlerType method, String path, io.javalin.http.Handler handler) {
+        routes.add(new ApiServer.Route(method.name(), path));
+        config.routes.addHttpHandler(method, path, handler);
+    }
+
     @Override
     public void routes(io.javalin.config.JavalinConfig config) {
         {
             config.routes.before(ctx -> {
                 if (owns(ctx.path())) authenticate(ctx);
             });
-            config.routes.get("/health", ctx -> ctx.status(200).json(Map.of("status", "ok")));
-            config.routes.post("/sandboxes", this::create);
-            config.routes.post("/v2/sandboxes", this::create);
-            config.routes.get("/sandboxes", this::listV1);
-            config.routes.get("/v2/sandboxes", this::listV2);
-            config.routes.get("/sandboxes/{id}", ctx -> ctx.json(detail(view(ctx))));
-            config.routes.delete("/sandboxes/{id}", ctx -> {
+            route(config, HandlerType.GET, "/openapi.yaml", ctx -> {
+                try (var in = E2bApi.class.getResourceAsStream("/openapi/e2b.yaml")) {
+                    ctx.contentType("application/yaml").result(in.readAllBytes());
+                }
+            });
+            route(config, HandlerType.GET, "/health", ctx -> ctx.status(200).json(Map.of("status", "ok")));
+            route(config, HandlerType.POST, "/sandboxes", this::create);
+            route(config, HandlerType.POST, "/v2/sandboxes", this::create);
+            route(config, HandlerType.GET, "/sandboxes", this::listV1);
+            route(config, HandlerType.GET, "/v2/sandboxes", this::listV2);
+            route(config, HandlerType.GET, "/sandboxes/{id}", ctx -> ctx.json(detail(view(ctx))));
+            route(config, HandlerType.DELETE, "/sandboxes/{id}", ctx -> {
                 if (!sandboxes.kill(team(ctx), ctx.pathParam("id"))) throw new SandboxService.NotFound("sandbox " + ctx.pathParam("id") + " not found");
                 ctx.status(204);
             });
-            config.routes.post("/sandboxes/{id}/timeout", ctx -> {
+            route(config, HandlerType.POST, "/sandboxes/{id}/timeout", ctx -> {
                 sandboxes.setTimeout(team(ctx), ctx.pathParam("id"), timeout(body(ctx), null, true));
                 ctx.status(204);
             });
-            config.routes.post("/sandboxes/{id}/refreshes", ctx -> {
+            route(config, HandlerType.POST, "/sandboxes/{id}/refreshes", ctx -> {
                 JsonNode b = body(ctx);
                 sandboxes.setTimeout(team(ctx), ctx.pathParam("id"), Duration.ofSeconds(b.path("duration").asLong(60)));
                 ctx.status(204);
             });
-            config.routes.post("/sandboxes/{id}/pause", ctx -> {
+            route(config, HandlerType.POST, "/sandboxes/{id}/pause", ctx -> {
                 View v = view(ctx);
                 if (v.live().state() != SandboxState.RUNNING) throw new SandboxException.Conflict("sandbox " + v.row().id() + " is already paused");
                 sandboxes.pause(team(ctx), v.row().id());
                 ctx.status(204);
             });
-            config.routes.post("/sandboxes/{id}/resume", ctx -> {
+            route(config, HandlerType.POST, "/sandboxes/{id}/resume", ctx -> {
                 View v = view(ctx);
                 if (v.live().state() == SandboxState.RUNNING) throw new SandboxException.Conflict("sandbox " + v.row().id() + " is already running");
                 sandboxes.connect(team(ctx), v.row().id(), timeout(body(ctx), Duration.ofSeconds(300), false));
                 ctx.status(201).json(sandbox(view(ctx)));
             });
-            config.routes.get("/templates", ctx -> {
+            route(config, HandlerType.GET, "/templates", ctx -> {
                 List<Object> all = new java.util.ArrayList<>(templates.builtIn().stream().map(this::template).toList());
                 templates.ofTeam(team(ctx).id()).forEach(t -> all.add(template(t.name())));
                 ctx.json(all);
             });
-            config.routes.get("/templates/{id}", ctx -> ctx.json(template(existingTemplate(ctx))));
-            config.routes.patch("/templates/{id}", ctx -> {
+            route(config, HandlerType.GET, "/templates/{id}", ctx -> ctx.json(template(existingTemplate(ctx))));
+            route(config, HandlerType.PATCH, "/templates/{id}", ctx -> {
                 existingTemplate(ctx);
                 throw new BadRequest("template '" + ctx.pathParam("id") + "' is built into this server and cannot be changed");
             });
-            config.routes.delete("/templates/{id}", ctx -> {
+            route(config, HandlerType.DELETE, "/templates/{id}", ctx -> {
                 existingTemplate(ctx);
                 throw new BadRequest("template '" + ctx.pathParam("id") + "' is built into this server and cannot be deleted");
             });
-            config.routes.get("/sandboxes/{id}/metrics", this::metrics);
-            config.routes.get("/sandboxes/{id}/logs", this::logs);
-            config.routes.post("/sandboxes/{id}/connect", this::connect);
-            config.routes.post("/v2/sandboxes/{id}/connect", this::connect);
+            route(config, HandlerType.GET, "/sandboxes/{id}/metrics", this::metrics);
+            route(config, HandlerType.GET, "/sandboxes/{id}/logs", this::logs);
+            route(config, HandlerType.POST, "/sandboxes/{id}/connect", this::connect);
+            route(config, HandlerType.POST, "/v2/sandboxes/{id}/connect", this::connect);
         }
     }
 

@@ -25,7 +25,7 @@ import java.util.function.Consumer;
 /**
  * The native dialect (seed 004) at {@code /v1}: snake_case JSON, errors
  * {@code {"error": {"code", "message"}}}. Routes are declared through {@link #route} so
- * that the list of what is served is one value ({@link #routes()}), which the test
+ * that the list of what is served is one value ({@link #servedRoutes()}), which the test
  * compares with the published OpenAPI document.
  *
  * <p>Authentication, per route: none (signup, login, OAuth), a login token only (accounts,
@@ -39,16 +39,13 @@ public final class V1Api implements ApiServer.Dialect {
     /** Who may call a route. */
     enum Access { PUBLIC, USER, TEAM }
 
-    /** One served route, as the OpenAPI document names it. */
-    public record Route(String method, String path) {}
-
     private final ApiKeys keys;
     private final Tokens tokens;
     private final Teams teams;
     private final RateLimiter perTeam;
     private final RateLimiter failedAuth = new RateLimiter(3);
     private final List<Consumer<V1Api>> groups;
-    private final List<Route> routes = new ArrayList<>();
+    private final List<ApiServer.Route> routes = new ArrayList<>();
     private JavalinConfig config;
 
     public V1Api(ApiKeys keys, Tokens tokens, Teams teams, int requestsPerSecond, List<Consumer<V1Api>> groups) {
@@ -81,12 +78,12 @@ public final class V1Api implements ApiServer.Dialect {
     }
 
     /** What this dialect serves. */
-    public List<Route> routes() {
+    public List<ApiServer.Route> servedRoutes() {
         return List.copyOf(routes);
     }
 
     void route(HandlerType method, String path, Access access, Handler handler) {
-        routes.add(new Route(method.name(), path));
+        routes.add(new ApiServer.Route(method.name(), path));
         config.routes.addHttpHandler(method, path, ctx -> {
             if (access != Access.PUBLIC) authenticate(ctx, access);
             handler.handle(ctx);
@@ -95,7 +92,7 @@ public final class V1Api implements ApiServer.Dialect {
 
     /** A WebSocket route (documented as a GET that upgrades); it authenticates in its handler. */
     void socket(String path, Consumer<WsConfig> ws) {
-        routes.add(new Route("GET", path));
+        routes.add(new ApiServer.Route("GET", path));
         config.routes.ws(path, ws);
     }
 
