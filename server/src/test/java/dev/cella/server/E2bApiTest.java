@@ -43,21 +43,17 @@ class E2bApiTest {
     @BeforeAll
     static void start() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "a node runs sandboxes in namespaces; this needs root (CI is root)");
-        Path repo = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-        while (!Files.exists(repo.resolve("cella"))) repo = repo.getParent();
-        Process p = new ProcessBuilder(repo.resolve("scripts/build-rootfs.sh").toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String rootfs = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim().lines().toList().getLast();
-        p.waitFor(10, TimeUnit.MINUTES);
+        Path baseRootfs = TestRepo.baseRootfs();
         data = Files.createTempDirectory("cella-server-test");
         db = Database.sqlite(data.resolve("cella.db"));
         Jdbc jdbc = new Jdbc(db.dataSource());
         ApiKeys keys = new ApiKeys(jdbc);
         keyA = keys.createKey(dev.cella.server.team.Teams.team(new dev.cella.server.team.Teams(jdbc).create("a", null)), "a");
         keyB = keys.createKey(dev.cella.server.team.Teams.team(new dev.cella.server.team.Teams(jdbc).create("b", null)), "b");
-        E2bApiTest.rootfs = Path.of(rootfs);
-        Map<String, Path> templates = Map.of("base", Path.of(rootfs));
+        E2bApiTest.rootfs = baseRootfs;
+        Map<String, Path> templates = Map.of("base", baseRootfs);
         node = new Node(new NodeConfig("local", data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
-                repo.resolve("envd/target/envd-runtime"), templates, 233));
+                TestRepo.envdRuntime(), templates, 233));
         var fleet = new dev.cella.server.nodes.Fleet(java.util.List.of(new LocalNode("local", node)));
         service = new SandboxService(new SandboxRepository(jdbc), fleet);
         api = new E2bApi(keys, service, new dev.cella.server.template.Templates(jdbc, fleet)).start("127.0.0.1", 0);

@@ -41,15 +41,11 @@ abstract class V1ApiContract {
     /** Starts the server with these options added (its database, say). */
     static void launch(String... extra) throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "a node runs sandboxes in namespaces; this needs root (CI is root)");
-        Path repo = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-        while (!Files.exists(repo.resolve("cella"))) repo = repo.getParent();
-        Process p = new ProcessBuilder(repo.resolve("scripts/build-rootfs.sh").toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String rootfs = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim().lines().toList().getLast();
-        p.waitFor(10, TimeUnit.MINUTES);
+        Path rootfs = TestRepo.baseRootfs();
         data = Files.createTempDirectory("cella-v1-test");
-        Map<String, Path> templates = Map.of("base", Path.of(rootfs));
+        Map<String, Path> templates = Map.of("base", rootfs);
         node = new Node(new NodeConfig("local", data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
-                repo.resolve("envd/target/envd-runtime"), templates, 234));
+                TestRepo.envdRuntime(), templates, 234));
         github = new FakeGithub();
         List<String> args = new java.util.ArrayList<>(List.of("--data-dir", data.toString(), "--port", "0", "--max-upload-mb", "64",
                 "--pty-idle-seconds", "8", "--github-client-id", FakeGithub.CLIENT_ID, "--github-client-secret", FakeGithub.CLIENT_SECRET,

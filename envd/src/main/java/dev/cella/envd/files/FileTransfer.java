@@ -238,17 +238,18 @@ public final class FileTransfer {
         }
         List<Map<String, Object>> written = new ArrayList<>();
         if (type.startsWith("multipart/form-data")) {
-            String boundary = boundary(ex.getRequestHeaders().getFirst("Content-Type"));
+            String boundary = MultipartParts.boundary(ex.getRequestHeaders().getFirst("Content-Type"))
+                    .orElseThrow(() -> HttpError.badRequest("multipart Content-Type has no boundary"));
             MultipartInput multipart = MultipartInput.builder().setInputStream(body)
                     .setBoundary(boundary.getBytes(StandardCharsets.ISO_8859_1))
                     .setMaxPartHeaderSize(MAX_PART_HEADER).get();
             try {
                 boolean more = multipart.skipPreamble();
                 while (more) {
-                    Map<String, String> headers = partHeaders(multipart.readHeaders());
+                    Map<String, String> headers = MultipartParts.headers(multipart.readHeaders());
                     String disposition = headers.getOrDefault("content-disposition", "");
-                    String field = dispositionParam(disposition, "name");
-                    String filename = dispositionParam(disposition, "filename");
+                    String field = MultipartParts.dispositionParam(disposition, "name");
+                    String filename = MultipartParts.dispositionParam(disposition, "filename");
                     if ("file".equals(field)) {
                         if (path != null && !path.isEmpty() && !written.isEmpty()) {
                             throw HttpError.badRequest("you cannot upload multiple files to the same path '" + path + "'");
@@ -324,38 +325,5 @@ public final class FileTransfer {
         String invalid = FileMetadata.invalid(out);
         if (invalid != null) throw HttpError.badRequest("invalid metadata: " + invalid);
         return out;
-    }
-
-    private static String boundary(String contentType) {
-        for (String p : contentType.split(";")) {
-            String t = p.trim();
-            if (t.toLowerCase(Locale.ROOT).startsWith("boundary=")) {
-                String b = t.substring(9);
-                if (b.startsWith("\"") && b.endsWith("\"") && b.length() >= 2) b = b.substring(1, b.length() - 1);
-                if (!b.isEmpty()) return b;
-            }
-        }
-        throw HttpError.badRequest("multipart Content-Type has no boundary");
-    }
-
-    private static Map<String, String> partHeaders(String raw) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (String line : raw.split("\r\n")) {
-            int c = line.indexOf(':');
-            if (c > 0) out.put(line.substring(0, c).trim().toLowerCase(Locale.ROOT), line.substring(c + 1).trim());
-        }
-        return out;
-    }
-
-    static String dispositionParam(String disposition, String param) {
-        for (String p : disposition.split(";")) {
-            String t = p.trim();
-            int eq = t.indexOf('=');
-            if (eq < 0 || !t.substring(0, eq).trim().equalsIgnoreCase(param)) continue;
-            String v = t.substring(eq + 1).trim();
-            if (v.startsWith("\"") && v.endsWith("\"") && v.length() >= 2) v = v.substring(1, v.length() - 1).replace("\\\"", "\"");
-            return v;
-        }
-        return null;
     }
 }

@@ -177,14 +177,7 @@ public final class NodeApi {
         String range = Optional.ofNullable(ctx.queryParam("range")).orElse("10m");
         Long seconds = RANGES.get(range);
         if (seconds == null) throw new BadRequest("range must be one of 5m, 10m, 1h, 2h, 6h, 12h, 24h");
-        List<Map<String, Object>> points = metrics.points(id, seconds).stream().map(p -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("timestamp_unix", p.timestampUnix());
-            m.put("cpu_pct", p.cpuPct());
-            m.put("mem_bytes", p.memBytes());
-            m.put("disk_bytes", p.diskBytes());
-            return m;
-        }).toList();
+        List<Map<String, Object>> points = metrics.points(id, seconds).stream().map(dev.cella.node.metrics.MetricPoint::wire).toList();
         ctx.json(Map.of("sandbox_id", id, "range", range, "points", points));
     }
 

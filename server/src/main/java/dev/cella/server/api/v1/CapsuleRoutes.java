@@ -299,14 +299,7 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
         if (seconds == null) throw ApiError.badRequest("range must be one of 5m, 10m, 1h, 2h, 6h, 12h, 24h");
         View v = find(ctx);
         if (v.live() == null) throw ApiError.notFound("metrics not available for sandbox in state: " + v.status());
-        List<Map<String, Object>> points = sandboxes.metrics(V1Api.caller(ctx).team(), id(ctx), seconds).stream().map(p -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("timestamp_unix", p.timestampUnix());
-            m.put("cpu_pct", p.cpuPct());
-            m.put("mem_bytes", p.memBytes());
-            m.put("disk_bytes", p.diskBytes());
-            return m;
-        }).toList();
+        List<Map<String, Object>> points = sandboxes.metrics(V1Api.caller(ctx).team(), id(ctx), seconds).stream().map(dev.cella.node.metrics.MetricPoint::wire).toList();
         V1Api.json(ctx, 200, Map.of("sandbox_id", id(ctx), "range", range, "points", points));
     }
 }

@@ -1,6 +1,7 @@
 package dev.cella.server.api.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cella.envd.files.MultipartParts;
 import dev.cella.server.api.ApiError;
 import dev.cella.server.envd.Envd;
 import io.javalin.http.Context;
@@ -155,7 +156,7 @@ public final class FileRoutes implements Consumer<V1Api> {
         }
         long declared = ctx.req().getContentLengthLong();
         if (declared > limit + 64 * 1024) throw tooLarge(limit);
-        String boundary = boundary(type);
+        String boundary = MultipartParts.boundary(type).orElseThrow(() -> ApiError.badRequest("multipart/form-data without a boundary"));
         MultipartInput multipart = MultipartInput.builder().setInputStream(ctx.req().getInputStream())
                 .setBoundary(boundary.getBytes(StandardCharsets.ISO_8859_1)).setMaxPartHeaderSize(8192).get();
         String path = null;
@@ -164,8 +165,8 @@ public final class FileRoutes implements Consumer<V1Api> {
         try {
             boolean more = multipart.skipPreamble();
             while (more) {
-                String disposition = headers(multipart.readHeaders()).getOrDefault("content-disposition", "");
-                String field = param(disposition, "name");
+                String disposition = MultipartParts.headers(multipart.readHeaders()).getOrDefault("content-disposition", "");
+                String field = MultipartParts.dispositionParam(disposition, "name");
                 if ("path".equals(field)) {
                     path = new String(new Limited(multipart.newInputStream(), 4096).readAllBytes(), StandardCharsets.UTF_8).trim();
                 } else if ("file".equals(field)) {
@@ -222,36 +223,5 @@ public final class FileRoutes implements Consumer<V1Api> {
 
     private static ApiError tooLarge(long limit) {
         return new ApiError(413, "too_large", "file exceeds the limit of " + (limit >> 20) + " MB");
-    }
-
-    static String boundary(String contentType) {
-        for (String p : contentType.split(";")) {
-            String t = p.trim();
-            if (t.toLowerCase(Locale.ROOT).startsWith("boundary=")) {
-                String b = t.substring(9);
-                return b.startsWith("\"") && b.endsWith("\"") && b.length() > 1 ? b.substring(1, b.length() - 1) : b;
-            }
-        }
-        throw ApiError.badRequest("multipart/form-data without a boundary");
-    }
-
-    static Map<String, String> headers(String raw) {
-        Map<String, String> h = new LinkedHashMap<>();
-        for (String line : raw.split("\r\n")) {
-            int c = line.indexOf(':');
-            if (c > 0) h.put(line.substring(0, c).trim().toLowerCase(Locale.ROOT), line.substring(c + 1).trim());
-        }
-        return h;
-    }
-
-    static String param(String disposition, String name) {
-        for (String p : disposition.split(";")) {
-            String t = p.trim();
-            if (t.startsWith(name + "=")) {
-                String v = t.substring(name.length() + 1);
-                return v.startsWith("\"") && v.endsWith("\"") && v.length() > 1 ? v.substring(1, v.length() - 1) : v;
-            }
-        }
-        return null;
     }
 }
