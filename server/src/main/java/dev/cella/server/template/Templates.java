@@ -3,6 +3,7 @@ package dev.cella.server.template;
 import dev.cella.server.api.ApiError;
 import dev.cella.server.db.Jdbc;
 import dev.cella.server.nodes.Fleet;
+import dev.cella.server.nodes.NodeUnavailable;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -38,6 +39,7 @@ public final class Templates {
         Optional<TeamTemplate> own = byName(teamId, name);
         if (own.isPresent()) return new Resolved(own.get().id(), name, own.get().vcpus(), own.get().memoryMb());
         String builtIn = name.equals(MINIMAL) ? BASE : name;
+        if (fleet.reachable().isEmpty()) throw new NodeUnavailable("no node is reachable to start a sandbox on", null);
         if (fleet.templates().contains(builtIn) && !builtIn.startsWith(SNAPSHOT_PREFIX)) return new Resolved(builtIn, name, null, null);
         throw ApiError.notFound("template '" + name + "' not found");
     }
