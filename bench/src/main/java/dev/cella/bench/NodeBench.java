@@ -57,7 +57,7 @@ public final class NodeBench {
     }
 
     static SandboxSpec spec(String id, Path rootfs) {
-        return new SandboxSpec(id, "base", rootfs, 2, 512, 1024, 512, false, Map.of(), Map.of(), null, "user", null); // E2B's default: 2 vCPUs, 512 MiB
+        return new SandboxSpec(id, "base", rootfs, 2, 512, 1024, 512, false, Map.of(), Map.of(), null, "user", null, null); // E2B's default: 2 vCPUs, 512 MiB
     }
 
     static void run(ContainerDriver driver, Path rootfs, int runs, Path state) throws Exception {

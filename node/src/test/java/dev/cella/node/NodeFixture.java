@@ -78,7 +78,7 @@ final class NodeFixture implements AutoCloseable {
 
     SandboxSpec spec(String id, int memoryMb, int diskMb, boolean internet) {
         return new SandboxSpec(id, "base", rootfs, 1, memoryMb, diskMb, 256, internet, Map.of("SANDBOX_VAR", "from-init"),
-                Map.of(), null, "user", null);
+                Map.of(), null, "user", null, null);
     }
 
     static int loopDevices() throws IOException {

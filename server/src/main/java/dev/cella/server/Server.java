@@ -15,7 +15,11 @@ import dev.cella.server.api.v1.V1Api;
 import dev.cella.server.auth.Tokens;
 import dev.cella.server.auth.Users;
 import dev.cella.server.sandbox.TeamUsage;
+import dev.cella.server.template.BuildLogs;
+import dev.cella.server.template.Builder;
+import dev.cella.server.template.Builds;
 import dev.cella.server.template.Templates;
+import dev.cella.server.api.TemplateRoutes;
 import io.javalin.Javalin;
 import java.time.Clock;
 import java.util.List;
@@ -46,7 +50,8 @@ final class Server implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Server.class);
     /** The options every server takes. */
     static final Set<String> OPTIONS = Set.of("data-dir", "port", "host", "db-url", "db-user", "db-password", "domain", "rate-limit", "max-upload-mb",
-            "pty-idle-seconds", "github-client-id", "github-client-secret", "github-url", "github-api-url", "public-url", "frontend-url");
+            "pty-idle-seconds", "github-client-id", "github-client-secret", "github-url", "github-api-url", "public-url", "frontend-url",
+            "concurrent-builds");
 
     private final Database db;
     private final Javalin app;
@@ -54,6 +59,7 @@ final class Server implements AutoCloseable {
     final V1Api v1;
     private final Thread sampler;
     private final ProcessSockets sockets;
+    private final Builder builder;
     private final SandboxProxy proxy;
     private final Thread reconciler;
     private final String firstKey;
@@ -109,7 +115,13 @@ final class Server implements AutoCloseable {
                 }
             }
         });
-        e2b = new E2bApi(keys, sandboxes, templates, rate, o.get("domain", null));
+        Builds builds = new Builds(jdbc);
+        BuildLogs buildLogs = new BuildLogs(jdbc);
+        builder = new Builder(templates, builds, buildLogs, fleet, o.integer("concurrent-builds", 2));
+        sandboxes.ownedElsewhere(builder::isBuildSandbox);
+        sandboxes.onSpawn(templates::spawned);
+        e2b = new E2bApi(keys, sandboxes, templates, rate, o.get("domain", null))
+                .withTemplates(new TemplateRoutes(templates, builder, builds, buildLogs));
         CapsuleRoutes capsules = new CapsuleRoutes(sandboxes, templates, usage);
         sockets = new ProcessSockets(sandboxes, java.time.Duration.ofSeconds(o.integer("pty-idle-seconds", 120)));
         SnapshotRoutes snapshots = new SnapshotRoutes(sandboxes, templates, fleet);
@@ -155,6 +167,7 @@ final class Server implements AutoCloseable {
         reconciler.interrupt();
         sampler.interrupt();
         sockets.close();
+        builder.close();
         app.stop();
         proxy.stop();
         db.close();

@@ -115,7 +115,7 @@ class E2bApiTest {
     void theServerIsTheSourceOfTruth() throws Exception {
         // a sandbox on the node that no team owns (as if the server had died between a kill and its record)
         node.sandboxes().create(new dev.cella.node.sandbox.SandboxSpec("strayone", "base", rootfs, 1, 256, 512, 256, false,
-                Map.of(), Map.of(), null, "user", null), null, dev.cella.node.sandbox.TimeoutAction.KILL);
+                Map.of(), Map.of(), null, "user", null, null), null, dev.cella.node.sandbox.TimeoutAction.KILL);
         Res owned = call("POST", "/sandboxes", "{\"templateID\":\"base\"}", keyA);
         String ownedId = owned.body().path("sandboxID").asText();
         // and, the other way round, a record whose sandbox ended behind the server's back, and one paused so

@@ -37,7 +37,7 @@ import java.util.Optional;
  * POST   /v1/sandboxes/{id}/snapshot      {templateId}: a layered template of the sandbox's files -> {templateId, sizeBytes}
  * POST   /v1/sandboxes                    create: {sandboxId, templateId, vcpus, memoryMb, diskMb, maxProcesses,
  *                                          internet, envVars, metadata, timeoutSeconds, onTimeout, autoResume,
- *                                          envdAccessToken, defaultUser, trafficAccessToken}
+ *                                          envdAccessToken, defaultUser, trafficAccessToken, defaultWorkdir}
  * GET    /v1/sandboxes                    list
  * GET    /v1/sandboxes/{id}               one
  * DELETE /v1/sandboxes/{id}               kill
@@ -198,7 +198,8 @@ public final class NodeApi {
                 stringMap(b, "envVars"), stringMap(b, "metadata"),
                 b.hasNonNull("envdAccessToken") ? b.get("envdAccessToken").asText() : null,
                 b.path("defaultUser").asText("user"),
-                b.hasNonNull("trafficAccessToken") ? b.get("trafficAccessToken").asText() : null);
+                b.hasNonNull("trafficAccessToken") ? b.get("trafficAccessToken").asText() : null,
+                b.hasNonNull("defaultWorkdir") ? b.get("defaultWorkdir").asText() : null);
         SandboxRecord r = sandboxes.create(spec, seconds(b, "timeoutSeconds", false), onTimeout, b.path("autoResume").asBoolean(false));
         ctx.status(201).json(view(r));
     }

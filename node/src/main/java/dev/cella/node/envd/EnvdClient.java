@@ -44,10 +44,16 @@ public final class EnvdClient {
     /** Sets the sandbox's variables, access token and default user; the token, once set, guards every later call. */
     public void init(String ip, Map<String, String> envVars, String accessToken, String defaultUser, String currentToken)
             throws IOException, InterruptedException {
+        init(ip, envVars, accessToken, defaultUser, null, currentToken);
+    }
+
+    public void init(String ip, Map<String, String> envVars, String accessToken, String defaultUser, String defaultWorkdir, String currentToken)
+            throws IOException, InterruptedException {
         ObjectNode body = json.createObjectNode();
         body.set("envVars", json.valueToTree(envVars));
         if (accessToken != null) body.put("accessToken", accessToken);
         if (defaultUser != null) body.put("defaultUser", defaultUser);
+        if (defaultWorkdir != null) body.put("defaultWorkdir", defaultWorkdir);
         HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base(ip) + "/init")).timeout(Duration.ofSeconds(10))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));

@@ -115,7 +115,7 @@ public final class ContainerDriver implements RuntimeDriver {
             long launched = System.nanoTime();
             envdClient.awaitHealthy(address.sandboxIp(), Duration.ofSeconds(20));
             long healthy = System.nanoTime();
-            envdClient.init(address.sandboxIp(), spec.envVars(), spec.envdAccessToken(), spec.defaultUser(), null);
+            envdClient.init(address.sandboxIp(), spec.envVars(), spec.envdAccessToken(), spec.defaultUser(), spec.defaultWorkdir(), null);
             log.debug("sandbox {}: disk, mounts and network {} ms, crun {} ms, envd up {} ms, init {} ms", spec.id(),
                     (prepared - t0) / 1_000_000, (launched - prepared) / 1_000_000, (healthy - launched) / 1_000_000,
                     (System.nanoTime() - healthy) / 1_000_000);

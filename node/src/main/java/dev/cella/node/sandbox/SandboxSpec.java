@@ -6,7 +6,8 @@ import java.util.Map;
 /**
  * What a sandbox is made of: the template's read-only root filesystem, its limits, and
  * what envd is told at start (variables, access token, default user), and the token
- * that traffic to its other ports must carry when it is not public (null: public).
+ * that traffic to its other ports must carry when it is not public (null: public), and the
+ * directory commands start in when they name none (null: the user's home).
  */
 public record SandboxSpec(
         String id,
@@ -21,7 +22,8 @@ public record SandboxSpec(
         Map<String, String> metadata,
         String envdAccessToken,
         String defaultUser,
-        String trafficAccessToken) {
+        String trafficAccessToken,
+        String defaultWorkdir) {
 
     public SandboxSpec {
         if (id == null || !id.matches("[a-z0-9]{1,40}")) {

@@ -38,6 +38,13 @@ public final class E2bApi implements ApiServer.Dialect {
     private final SandboxService sandboxes;
     /** A team starts sandboxes from the built-in templates and its own, never another team's. */
     private final Templates templates;
+    private TemplateRoutes templateRoutes;
+
+    /** The template routes (builds in three dialects) this dialect serves; without them, a list of the built-in ones. */
+    public E2bApi withTemplates(TemplateRoutes routes) {
+        this.templateRoutes = routes;
+        return this;
+    }
     private final ObjectMapper json = new ObjectMapper();
     /** Seed 002: 200 requests per second for the API, 3 per second for authentication (here: failed attempts). */
     private final RateLimiter perTeam;
@@ -56,6 +63,7 @@ public final class E2bApi implements ApiServer.Dialect {
      */
     public E2bApi(ApiKeys keys, SandboxService sandboxes, Templates templates, int requestsPerSecond, String domain) {
         this.templates = templates;
+        this.templateRoutes = new TemplateRoutes(templates, null, null, null);
         this.keys = keys;
         this.sandboxes = sandboxes;
         this.perTeam = new RateLimiter(requestsPerSecond);
@@ -134,20 +142,7 @@ public final class E2bApi implements ApiServer.Dialect {
                 sandboxes.connect(team(ctx), v.row().id(), timeout(body(ctx), Duration.ofSeconds(300), false));
                 ctx.status(201).json(sandbox(view(ctx)));
             });
-            route(config, HandlerType.GET, "/templates", ctx -> {
-                List<Object> all = new java.util.ArrayList<>(templates.builtIn().stream().map(this::template).toList());
-                templates.ofTeam(team(ctx).id()).forEach(t -> all.add(template(t.name())));
-                ctx.json(all);
-            });
-            route(config, HandlerType.GET, "/templates/{id}", ctx -> ctx.json(template(existingTemplate(ctx))));
-            route(config, HandlerType.PATCH, "/templates/{id}", ctx -> {
-                existingTemplate(ctx);
-                throw new BadRequest("template '" + ctx.pathParam("id") + "' is built into this server and cannot be changed");
-            });
-            route(config, HandlerType.DELETE, "/templates/{id}", ctx -> {
-                existingTemplate(ctx);
-                throw new BadRequest("template '" + ctx.pathParam("id") + "' is built into this server and cannot be deleted");
-            });
+            templateRoutes.register((method, path, handler) -> route(config, method, path, handler));
             route(config, HandlerType.GET, "/sandboxes/{id}/metrics", this::metrics);
             route(config, HandlerType.GET, "/sandboxes/{id}/logs", this::logs);
             route(config, HandlerType.POST, "/sandboxes/{id}/connect", this::connect);
@@ -186,7 +181,7 @@ public final class E2bApi implements ApiServer.Dialect {
         error(ctx, 429, message);
     }
 
-    private static Team team(Context ctx) {
+    static Team team(Context ctx) {
         return ctx.attribute(TEAM);
     }
 
@@ -223,8 +218,7 @@ public final class E2bApi implements ApiServer.Dialect {
         if (template.isEmpty()) throw new BadRequest("templateID is required");
         boolean internet = b.has("allow_internet_access") ? b.path("allow_internet_access").asBoolean(true)
                 : b.path("allowInternetAccess").asBoolean(true);
-        template = templates.resolve(team(ctx).id(), template).templateId();
-        var req = SandboxService.NewSandbox.e2b(template, timeout(b, Duration.ofSeconds(300), false), strings(b, "metadata"),
+        var req = SandboxService.NewSandbox.e2b(templates.resolve(team(ctx).id(), template), timeout(b, Duration.ofSeconds(300), false), strings(b, "metadata"),
                 strings(b, "envVars"), b.path("autoPause").asBoolean(false),
                 // SDK 2.51 sends {autoResume: {enabled}}; a bare boolean is accepted too
                 b.path("autoResume").isObject() ? b.path("autoResume").path("enabled").asBoolean(false) : b.path("autoResume").asBoolean(false),
@@ -232,34 +226,6 @@ public final class E2bApi implements ApiServer.Dialect {
                 internet, b.path("network").path("allowPublicTraffic").asBoolean(true));
         ctx.status(201).json(sandbox(sandboxes.create(team(ctx), req)));
     }
-
-    private String existingTemplate(Context ctx) {
-        String id = ctx.pathParam("id");
-        if (!templates.builtIn().contains(id)) throw new SandboxService.NotFound("template '" + id + "' not found");
-        return id;
-    }
-
-    /** E2B's Template, for the templates this server was started with (builds are a later feature). */
-    private Map<String, Object> template(String id) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("templateID", id);
-        m.put("buildID", id);
-        m.put("cpuCount", SandboxService.DEFAULT_VCPUS);
-        m.put("memoryMB", SandboxService.DEFAULT_MEMORY_MB);
-        m.put("diskSizeMB", SandboxService.DEFAULT_DISK_MB);
-        m.put("public", true);
-        m.put("aliases", List.of(id));
-        m.put("createdAt", STARTED.toString());
-        m.put("updatedAt", STARTED.toString());
-        m.put("createdBy", null);
-        m.put("lastSpawnedAt", null);
-        m.put("spawnCount", 0);
-        m.put("buildCount", 1);
-        m.put("envdVersion", ENVD_VERSION);
-        return m;
-    }
-
-    private static final Instant STARTED = Instant.now();
 
     /** E2B's SandboxMetric list between {@code start} and {@code end} (unix seconds; default the last 10 minutes). */
     private void metrics(Context ctx) {

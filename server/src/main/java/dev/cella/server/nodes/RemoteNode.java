@@ -120,6 +120,7 @@ public final class RemoteNode implements NodeClient {
         b.put("envdAccessToken", spec.envdAccessToken());
         b.put("defaultUser", spec.defaultUser());
         b.put("trafficAccessToken", spec.trafficAccessToken());
+        b.put("defaultWorkdir", spec.defaultWorkdir());
         return record(call("POST", "/v1/sandboxes", b, SLOW));
     }
 
@@ -195,7 +196,7 @@ public final class RemoteNode implements NodeClient {
     private SandboxRecord record(JsonNode v) {
         SandboxSpec spec = new SandboxSpec(v.path("sandboxId").asText(), v.path("templateId").asText(), null, v.path("vcpus").asInt(),
                 v.path("memoryMb").asInt(), v.path("diskMb").asInt(), 1024, v.path("internet").asBoolean(),
-                Map.of(), json.convertValue(v.path("metadata"), new TypeReference<Map<String, String>>() {}), null, "user", null);
+                Map.of(), json.convertValue(v.path("metadata"), new TypeReference<Map<String, String>>() {}), null, "user", null, null);
         return new SandboxRecord(spec, SandboxState.valueOf(v.path("state").asText().toUpperCase(Locale.ROOT)), v.path("envdUrl").asText(null),
                 instant(v.get("startedAt")), instant(v.get("endAt")),
                 TimeoutAction.valueOf(v.path("onTimeout").asText("kill").toUpperCase(Locale.ROOT)), v.path("autoResume").asBoolean());

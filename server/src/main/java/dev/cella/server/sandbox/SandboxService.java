@@ -9,6 +9,8 @@ import dev.cella.server.auth.Team;
 import dev.cella.server.nodes.Fleet;
 import dev.cella.server.nodes.NodeClient;
 import dev.cella.server.nodes.NodeUnavailable;
+import dev.cella.server.template.StartCommand;
+import dev.cella.server.template.Templates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +44,20 @@ public final class SandboxService {
 
     private final SandboxRepository repo;
     private final Fleet fleet;
+    /** Told the node template of every sandbox started (templates count their spawns). */
+    private java.util.function.Consumer<String> spawned;
+    /** Sandboxes of the server's own (template builds): the reconciler leaves them alone. */
+    private java.util.function.Predicate<String> ownedElsewhere = id -> false;
+    /** How long a template's ready command may take to succeed when a sandbox starts. */
+    static final Duration START_READY_LIMIT = Duration.ofSeconds(60);
+
+    public void onSpawn(java.util.function.Consumer<String> spawned) {
+        this.spawned = spawned;
+    }
+
+    public void ownedElsewhere(java.util.function.Predicate<String> owned) {
+        this.ownedElsewhere = owned;
+    }
 
     public SandboxService(SandboxRepository repo, Fleet fleet) {
         this.repo = repo;
@@ -51,12 +67,12 @@ public final class SandboxService {
     /** What a create asks for (E2B's NewSandbox); {@code publicTraffic} false gives the sandbox a traffic token. */
     public record NewSandbox(String templateId, Duration timeout, Map<String, String> metadata, Map<String, String> envVars,
                              boolean autoPause, boolean autoResume, boolean secure, boolean internet, boolean publicTraffic,
-                             int vcpus, int memoryMb, int inactivityTimeoutSec) {
-        /** What E2B's create asks for: E2B's sizes, no inactivity timeout. */
-        public static NewSandbox e2b(String templateId, Duration timeout, Map<String, String> metadata, Map<String, String> envVars,
+                             int vcpus, int memoryMb, int inactivityTimeoutSec, Templates.Defaults defaults) {
+        /** What E2B's create asks for: E2B's sizes (or the template's), no inactivity timeout. */
+        public static NewSandbox e2b(Templates.Resolved t, Duration timeout, Map<String, String> metadata, Map<String, String> envVars,
                                      boolean autoPause, boolean autoResume, boolean secure, boolean internet, boolean publicTraffic) {
-            return new NewSandbox(templateId, timeout, metadata, envVars, autoPause, autoResume, secure, internet, publicTraffic,
-                    DEFAULT_VCPUS, DEFAULT_MEMORY_MB, 0);
+            return new NewSandbox(t.templateId(), timeout, metadata, envVars, autoPause, autoResume, secure, internet, publicTraffic,
+                    t.vcpus() != null ? t.vcpus() : DEFAULT_VCPUS, t.memoryMb() != null ? t.memoryMb() : DEFAULT_MEMORY_MB, 0, t.defaults());
         }
     }
 
@@ -90,8 +106,11 @@ public final class SandboxService {
         String token = req.secure() ? HexFormat.of().formatHex(randomBytes(16)) : null;
         String trafficToken = req.publicTraffic() ? null : HexFormat.of().formatHex(randomBytes(16));
         int vcpus = req.vcpus(), memoryMb = req.memoryMb(), diskMb = DEFAULT_DISK_MB;
+        Templates.Defaults d = req.defaults() == null ? Templates.Defaults.NONE : req.defaults();
+        Map<String, String> env = new java.util.LinkedHashMap<>(d.env());
+        env.putAll(req.envVars()); // the request's variables win over the template's
         SandboxSpec spec = new SandboxSpec(id, req.templateId(), rootfs, vcpus, memoryMb, diskMb, 1024, req.internet(),
-                req.envVars(), req.metadata(), token, "user", trafficToken);
+                env, req.metadata(), token, d.user() != null ? d.user() : "user", trafficToken, d.workdir());
         // the row first: a sandbox that runs must always be owned, or the reconciler would kill it
         SandboxRow row = new SandboxRow(id, team.id(), req.templateId(), node.id(), CREATING, req.metadata(), token, vcpus, memoryMb,
                 diskMb, req.autoPause(), System.currentTimeMillis(), null, trafficToken, req.inactivityTimeoutSec(), null);
@@ -106,6 +125,16 @@ public final class SandboxService {
         }
         row = row.running(live.startedAt().toEpochMilli(), live.endAt() == null ? null : live.endAt().toEpochMilli());
         repo.created(id, row.startedAt(), row.endAt());
+        if (d.startCmd() != null || d.readyCmd() != null) {
+            try {
+                var route = node.route(id, dev.cella.node.envd.EnvdRuntime.PORT).orElseThrow();
+                StartCommand.run(new dev.cella.server.envd.Envd(route, token), d, START_READY_LIMIT);
+            } catch (RuntimeException e) {
+                kill(team, id);
+                throw new dev.cella.server.api.ApiError(502, "agent_error", "the template's start command did not become ready: " + e.getMessage());
+            }
+        }
+        if (spawned != null) spawned.accept(req.templateId());
         return new View(row, live);
     }
 
@@ -211,6 +240,7 @@ public final class SandboxService {
                 String id = r.spec().id();
                 seen.add(id);
                 SandboxRow row = owned.get(id);
+                if (row == null && ownedElsewhere.test(id)) continue;
                 if (row == null) {
                     try {
                         node.kill(id);

@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -30,22 +31,47 @@ public final class Templates {
 
     /** A team's template as stored. */
     public record TeamTemplate(String id, String teamId, String name, String type, String nodeId, Integer vcpus, Integer memoryMb,
-                               long sizeBytes, long createdAt) {}
+                               long sizeBytes, long createdAt, String nodeTemplate, String status, Defaults defaults, Integer diskMb) {
+        /** A snapshot: ready at once, its node template its own id, no defaults of its own. */
+        public static TeamTemplate snapshot(String id, String teamId, String name, String nodeId, Integer vcpus, Integer memoryMb,
+                                            long sizeBytes, long createdAt) {
+            return new TeamTemplate(id, teamId, name, "snapshot", nodeId, vcpus, memoryMb, sizeBytes, createdAt, id, "ready", Defaults.NONE, null);
+        }
+    }
 
-    /** What a name resolves to: the node's template id, and the sizes a snapshot keeps. */
-    public record Resolved(String templateId, String name, Integer vcpus, Integer memoryMb) {}
+    /** What sandboxes of a template start with: variables, working directory, user, a start command and its ready check. */
+    public record Defaults(Map<String, String> env, String workdir, String user, String startCmd, String readyCmd) {
+        public static final Defaults NONE = new Defaults(Map.of(), null, null, null, null);
+
+        public Defaults {
+            env = Map.copyOf(env);
+        }
+    }
+
+    /** What a name resolves to: the node's template id, the sizes a snapshot keeps, the defaults a build gave it. */
+    public record Resolved(String templateId, String name, Integer vcpus, Integer memoryMb, Defaults defaults) {}
 
     public Resolved resolve(String teamId, String name) {
         Optional<TeamTemplate> own = byName(teamId, name);
-        if (own.isPresent()) return new Resolved(own.get().id(), name, own.get().vcpus(), own.get().memoryMb());
+        if (own.isPresent()) {
+            TeamTemplate t = own.get();
+            if (t.nodeTemplate() == null) {
+                throw new ApiError(409, "invalid_state", "template '" + name + "' has no finished build yet (status: " + t.status() + ")");
+            }
+            return new Resolved(t.nodeTemplate(), name, t.vcpus(), t.memoryMb(), t.defaults());
+        }
         String builtIn = name.equals(MINIMAL) ? BASE : name;
         if (fleet.reachable().isEmpty()) throw new NodeUnavailable("no node is reachable to start a sandbox on", null);
-        if (fleet.templates().contains(builtIn) && !builtIn.startsWith(SNAPSHOT_PREFIX)) return new Resolved(builtIn, name, null, null);
+        if (fleet.templates().contains(builtIn) && !isTeamOwned(builtIn)) return new Resolved(builtIn, name, null, null, Defaults.NONE);
         throw ApiError.notFound("template '" + name + "' not found");
     }
 
-    /** Node-level ids of teams' templates begin so; built-in ones never do. */
-    public static final String SNAPSHOT_PREFIX = "tpl";
+    /** Node-level ids of teams' templates begin so (snapshots, build layers); built-in ones never do. */
+    public static final String SNAPSHOT_PREFIX = "tpl", LAYER_PREFIX = "lyr";
+
+    static boolean isTeamOwned(String nodeTemplateId) {
+        return nodeTemplateId.startsWith(SNAPSHOT_PREFIX) || nodeTemplateId.startsWith(LAYER_PREFIX);
+    }
 
     public Optional<TeamTemplate> byName(String teamId, String name) {
         return db.one("SELECT * FROM templates WHERE team_id = ? AND name = ?", Templates::row, teamId, name);
@@ -61,19 +87,83 @@ public final class Templates {
 
     /** The built-in templates of the nodes that answer. */
     public List<String> builtIn() {
-        return new ArrayList<>(fleet.templates().stream().filter(t -> !t.startsWith(SNAPSHOT_PREFIX)).sorted().toList());
+        return new ArrayList<>(fleet.templates().stream().filter(t -> !isTeamOwned(t)).sorted().toList());
     }
 
     /** How a capsule's template is named to its team: a snapshot by its name, a built-in one by its id. */
     public String nameOf(String templateId) {
-        if (!templateId.startsWith(SNAPSHOT_PREFIX)) return templateId;
-        return byId(templateId).map(TeamTemplate::name).orElse(templateId);
+        if (!isTeamOwned(templateId)) return templateId;
+        return db.one("SELECT name FROM templates WHERE node_template = ? OR id = ?", rs -> rs.getString(1), templateId, templateId)
+                .orElse(templateId);
     }
 
     public void insert(TeamTemplate t) {
-        db.update("INSERT INTO templates (id, team_id, name, type, node_id, vcpus, memory_mb, size_bytes, created_at)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", t.id(), t.teamId(), t.name(), t.type(), t.nodeId(), t.vcpus(), t.memoryMb(),
-                t.sizeBytes(), t.createdAt());
+        db.update("INSERT INTO templates (id, team_id, name, type, node_id, vcpus, memory_mb, size_bytes, created_at, node_template, status,"
+                        + " env, workdir, user_name, start_cmd, ready_cmd, disk_mb, updated_at, build_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                t.id(), t.teamId(), t.name(), t.type(), t.nodeId(), t.vcpus(), t.memoryMb(), t.sizeBytes(), t.createdAt(), t.nodeTemplate(),
+                t.status(), json(t.defaults().env()), t.defaults().workdir(), t.defaults().user(), t.defaults().startCmd(),
+                t.defaults().readyCmd(), t.diskMb(), t.createdAt(), t.nodeTemplate() != null ? 1 : 0);
+    }
+
+    /** A build finished well: the template now starts from its layer, with its defaults. */
+    public void built(String id, String nodeId, String nodeTemplate, long sizeBytes, Defaults d) {
+        db.update("UPDATE templates SET node_id = ?, node_template = ?, size_bytes = ?, status = 'ready', env = ?, workdir = ?, user_name = ?,"
+                        + " start_cmd = ?, ready_cmd = ?, build_count = build_count + 1, updated_at = ? WHERE id = ?",
+                nodeId, nodeTemplate, sizeBytes, json(d.env()), d.workdir(), d.user(), d.startCmd(), d.readyCmd(), System.currentTimeMillis(), id);
+    }
+
+    public void status(String id, String status) {
+        db.update("UPDATE templates SET status = ?, updated_at = ? WHERE id = ?", status, System.currentTimeMillis(), id);
+    }
+
+    public void spec(String id, String specJson, Integer vcpus, Integer memoryMb, Integer diskMb) {
+        db.update("UPDATE templates SET spec = ?, vcpus = ?, memory_mb = ?, disk_mb = ?, updated_at = ? WHERE id = ?", specJson, vcpus, memoryMb,
+                diskMb, System.currentTimeMillis(), id);
+    }
+
+    public Optional<String> specOf(String id) {
+        return db.one("SELECT spec FROM templates WHERE id = ?", rs -> rs.getString(1), id).filter(s -> s != null && !s.isBlank());
+    }
+
+    /** What a template's listing shows beyond its row's essentials. */
+    public record Stats(boolean isPublic, int spawnCount, Long lastSpawnedAt, int buildCount, long updatedAt, String lastBuild) {}
+
+    public Stats stats(String id) {
+        String lastBuild = db.one("SELECT id FROM template_builds WHERE template_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+                rs -> rs.getString(1), id).orElse(null);
+        return db.one("SELECT public, spawn_count, last_spawned_at, build_count, updated_at, created_at FROM templates WHERE id = ?", rs -> {
+            long spawned = rs.getLong(3);
+            Long last = rs.wasNull() ? null : spawned;
+            long updated = rs.getLong(5);
+            return new Stats(rs.getBoolean(1), rs.getInt(2), last, rs.getInt(4), rs.wasNull() ? rs.getLong(6) : updated, lastBuild);
+        }, id).orElseThrow();
+    }
+
+    public void publicity(String id, boolean isPublic) {
+        db.update("UPDATE templates SET public = ?, updated_at = ? WHERE id = ?", isPublic, System.currentTimeMillis(), id);
+    }
+
+    /** A sandbox was started from it. */
+    public void spawned(String nodeTemplate) {
+        db.update("UPDATE templates SET spawn_count = spawn_count + 1, last_spawned_at = ? WHERE node_template = ?", System.currentTimeMillis(), nodeTemplate);
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    static String json(Map<String, String> m) {
+        try {
+            return JSON.writeValueAsString(m);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Map<String, String> env(String s) {
+        try {
+            return s == null ? Map.of() : JSON.readValue(s, new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() {});
+        } catch (java.io.IOException e) {
+            return Map.of();
+        }
     }
 
     public void delete(String id) {
@@ -85,7 +175,11 @@ public final class Templates {
         Integer vcpus = rs.wasNull() ? null : v;
         int m = rs.getInt("memory_mb");
         Integer memory = rs.wasNull() ? null : m;
+        int d = rs.getInt("disk_mb");
+        Integer disk = rs.wasNull() ? null : d;
         return new TeamTemplate(rs.getString("id"), rs.getString("team_id"), rs.getString("name"), rs.getString("type"),
-                rs.getString("node_id"), vcpus, memory, rs.getLong("size_bytes"), rs.getLong("created_at"));
+                rs.getString("node_id"), vcpus, memory, rs.getLong("size_bytes"), rs.getLong("created_at"), rs.getString("node_template"),
+                rs.getString("status"), new Defaults(env(rs.getString("env")), rs.getString("workdir"), rs.getString("user_name"),
+                rs.getString("start_cmd"), rs.getString("ready_cmd")), disk);
     }
 }

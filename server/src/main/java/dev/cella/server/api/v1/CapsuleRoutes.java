@@ -150,7 +150,7 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
         var req = new SandboxService.NewSandbox(t.templateId(), seconds > 0 ? Duration.ofSeconds(seconds) : null, Map.of(), Map.of(),
                 seconds > 0, false, true, true, true,
                 vcpus != null ? vcpus : t.vcpus() != null ? t.vcpus() : 1,
-                memory != null ? memory : t.memoryMb() != null ? t.memoryMb() : 512, seconds);
+                memory != null ? memory : t.memoryMb() != null ? t.memoryMb() : 512, seconds, t.defaults());
         V1Api.json(ctx, 201, capsule(sandboxes.create(c.team(), req), template));
     }
 

@@ -60,7 +60,8 @@ public final class SnapshotRoutes implements Consumer<V1Api> {
     }
 
     private void delete(Templates.TeamTemplate t) throws IOException {
-        fleet.node(t.nodeId()).deleteTemplate(t.id());
+        // a snapshot's files are its own; a build's layers are a cache other templates of the same steps share
+        if (t.nodeTemplate() != null && t.nodeTemplate().startsWith(Templates.SNAPSHOT_PREFIX)) fleet.node(t.nodeId()).deleteTemplate(t.nodeTemplate());
         templates.delete(t.id());
     }
 
@@ -99,7 +100,7 @@ public final class SnapshotRoutes implements Consumer<V1Api> {
         if (v.live().state() == SandboxState.RUNNING) sandboxes.pause(c.team(), sandboxId);
         var node = fleet.node(v.row().nodeId());
         long size = node.snapshot(sandboxId, id);
-        Templates.TeamTemplate t = new Templates.TeamTemplate(id, c.team().id(), name, "snapshot", node.id(), v.row().vcpus(),
+        Templates.TeamTemplate t = Templates.TeamTemplate.snapshot(id, c.team().id(), name, node.id(), v.row().vcpus(),
                 v.row().memoryMb(), size, System.currentTimeMillis());
         templates.insert(t);
         sandboxes.kill(c.team(), sandboxId);

@@ -1,0 +1,327 @@
+package dev.cella.server.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.node.http.JsonHttp;
+import dev.cella.server.auth.Team;
+import dev.cella.server.sandbox.SandboxService;
+import dev.cella.server.template.BuildLogs;
+import dev.cella.server.template.BuildSpec;
+import dev.cella.server.template.Builder;
+import dev.cella.server.template.Builds;
+import dev.cella.server.template.Dockerfile;
+import dev.cella.server.template.Templates;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.javalin.http.HandlerType;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Templates on the root path, where two seeds meet: {@code POST /templates} with a
+ * {@code dockerfile} is the Lelantos dialect (seed 000), with a {@code build_spec} the
+ * Superserve one (seed 003). Both build with the one engine. A template answers in both
+ * shapes at once (E2B's camelCase fields and Superserve's snake_case ones), so either
+ * client reads what it knows. Built-in templates are listed for every team and cannot be
+ * changed.
+ */
+public final class TemplateRoutes {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Superserve's name rule (seed 003); the prefix superserve/ is reserved. */
+    private static final Pattern NAME = Pattern.compile("^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?$");
+    private static final Instant STARTED = Instant.now();
+
+    private final Templates templates;
+    private final Builder builder;
+    private final Builds builds;
+    private final BuildLogs logs;
+
+    public TemplateRoutes(Templates templates, Builder builder, Builds builds, BuildLogs logs) {
+        this.templates = templates;
+        this.builder = builder;
+        this.builds = builds;
+        this.logs = logs;
+    }
+
+    /** Where a dialect registers a route. */
+    @FunctionalInterface
+    public interface Registrar {
+        void route(HandlerType method, String path, Handler handler);
+    }
+
+    public void register(Registrar r) {
+        r.route(HandlerType.GET, "/templates", ctx -> {
+            List<Object> all = new ArrayList<>(templates.builtIn().stream().map(TemplateRoutes::builtIn).toList());
+            templates.ofTeam(E2bApi.team(ctx).id()).forEach(t -> all.add(view(t)));
+            ctx.json(all);
+        });
+        r.route(HandlerType.GET, "/templates/{id}", ctx -> {
+            String id = ctx.pathParam("id");
+            if (templates.builtIn().contains(id)) {
+                ctx.json(builtIn(id));
+                return;
+            }
+            ctx.json(view(own(ctx)));
+        });
+        r.route(HandlerType.PATCH, "/templates/{id}", ctx -> {
+            refuseBuiltIn(ctx, "changed");
+            Templates.TeamTemplate t = own(ctx);
+            JsonNode b = JsonHttp.body(ctx, JSON);
+            if (b.has("public")) templates.publicity(t.id(), b.path("public").asBoolean());
+            ctx.json(view(own(ctx)));
+        });
+        r.route(HandlerType.DELETE, "/templates/{id}", ctx -> {
+            refuseBuiltIn(ctx, "deleted");
+            Templates.TeamTemplate t = own(ctx);
+            if (t.type().equals("snapshot")) throw ApiError.badRequest("delete a snapshot with DELETE /v1/snapshots/" + t.name());
+            templates.delete(t.id()); // its layers stay: they are a cache other templates' builds share
+            ctx.status(204);
+        });
+        if (builder == null) return;
+        r.route(HandlerType.POST, "/templates", this::create);
+        r.route(HandlerType.POST, "/templates/{id}", this::rebuild);
+        r.route(HandlerType.GET, "/templates/{id}/builds/{buildID}/status", this::status);
+        r.route(HandlerType.GET, "/templates/{id}/builds/{buildID}/logs", this::stream);
+        r.route(HandlerType.DELETE, "/templates/{id}/builds/{buildID}", ctx -> {
+            Builds.Build b = build(ctx);
+            if (!b.finished()) builder.cancel(b.id());
+            ctx.status(204);
+        });
+    }
+
+    private void refuseBuiltIn(Context ctx, String what) {
+        if (templates.builtIn().contains(ctx.pathParam("id"))) {
+            throw ApiError.badRequest("template '" + ctx.pathParam("id") + "' is built into this server and cannot be " + what);
+        }
+    }
+
+    /** The team's template by id or name: another team's is not found. */
+    private Templates.TeamTemplate own(Context ctx) {
+        String id = ctx.pathParam("id");
+        Team team = E2bApi.team(ctx);
+        return templates.byId(id).filter(t -> t.teamId().equals(team.id())).or(() -> templates.byName(team.id(), id))
+                .orElseThrow(() -> new SandboxService.NotFound("template '" + id + "' not found"));
+    }
+
+    private Builds.Build build(Context ctx) {
+        Templates.TeamTemplate t = own(ctx);
+        return builds.get(ctx.pathParam("buildID")).filter(b -> b.templateId().equals(t.id()))
+                .orElseThrow(() -> new SandboxService.NotFound("build '" + ctx.pathParam("buildID") + "' not found"));
+    }
+
+    private static int range(JsonNode b, String field, int fallback, int min, int max) {
+        JsonNode n = b.get(field);
+        if (n == null || n.isNull()) return fallback;
+        if (!n.isIntegralNumber() || n.asInt() < min || n.asInt() > max) {
+            throw ApiError.badRequest(field + " must be a whole number from " + min + " to " + max);
+        }
+        return n.asInt();
+    }
+
+    private void create(Context ctx) {
+        JsonNode b = JsonHttp.body(ctx, JSON);
+        Team team = E2bApi.team(ctx);
+        BuildSpec spec;
+        String name;
+        int vcpus, memory, disk;
+        if (b.has("build_spec")) { // Superserve (seed 003)
+            name = b.path("name").asText("");
+            if (name.isEmpty() || name.length() > 128 || !NAME.matcher(name).matches()) {
+                throw ApiError.badRequest("name must be 1 to 128 of lowercase letters, digits and . _ / -, beginning and ending with a letter or digit");
+            }
+            if (name.startsWith("superserve/")) throw ApiError.badRequest("names beginning with superserve/ are reserved for system templates");
+            spec = parse(() -> BuildSpec.parse(b.get("build_spec")));
+            vcpus = range(b, "vcpu", 1, 1, 4);
+            memory = range(b, "memory_mib", 1024, 256, 4096);
+            disk = range(b, "disk_mib", 4096, 1024, 8192);
+        } else if (b.has("dockerfile")) { // Lelantos (seed 000)
+            if (!b.get("dockerfile").isTextual()) throw ApiError.badRequest("dockerfile must be the Dockerfile's text");
+            spec = parse(() -> Dockerfile.parse(b.get("dockerfile").asText()));
+            name = b.hasNonNull("alias") ? b.get("alias").asText() : "tpl-" + UUID.randomUUID().toString().substring(0, 8);
+            if (!NAME.matcher(name).matches()) throw ApiError.badRequest("alias must be of lowercase letters, digits and . _ / -");
+            vcpus = range(b, "cpuCount", 2, 1, 8);
+            memory = range(b, "memoryMB", 512, 128, 16384);
+            disk = 4096;
+        } else {
+            throw ApiError.badRequest("send a dockerfile (Lelantos) or a name and build_spec (Superserve)");
+        }
+        if (templates.builtIn().contains(name) || name.equals(Templates.MINIMAL)) {
+            throw new ApiError(409, "conflict", "template name '" + name + "' is reserved");
+        }
+        if (templates.byName(team.id(), name).isPresent()) throw new ApiError(409, "conflict", "a template named '" + name + "' exists: rebuild it");
+        String id = "tmpl" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+        long now = System.currentTimeMillis();
+        templates.insert(new Templates.TeamTemplate(id, team.id(), name, "build", "", vcpus, memory, 0, now, null, "building",
+                Templates.Defaults.NONE, disk));
+        templates.spec(id, spec.toJson(), vcpus, memory, disk);
+        String buildId = builder.submit(new Builder.Request(team.id(), id, spec, vcpus, memory, disk));
+        Map<String, Object> m = view(templates.byId(id).orElseThrow());
+        m.put("build_id", buildId);
+        m.put("buildID", buildId);
+        ctx.status(201).json(m);
+    }
+
+    /** A new build of a team template: with a new Dockerfile or build_spec, or the last one again. */
+    private void rebuild(Context ctx) {
+        Templates.TeamTemplate t = own(ctx);
+        if (t.type().equals("snapshot")) throw ApiError.badRequest("a snapshot is not built: make a new one");
+        String body = ctx.body();
+        JsonNode b = body.isBlank() ? JSON.createObjectNode() : JsonHttp.body(ctx, JSON);
+        BuildSpec spec;
+        if (b.has("dockerfile")) spec = parse(() -> Dockerfile.parse(b.get("dockerfile").asText()));
+        else if (b.has("build_spec")) spec = parse(() -> BuildSpec.parse(b.get("build_spec")));
+        else spec = BuildSpec.fromJson(templates.specOf(t.id()).orElseThrow(() -> ApiError.badRequest("nothing to rebuild from: send a dockerfile")));
+        templates.spec(t.id(), spec.toJson(), t.vcpus(), t.memoryMb(), t.diskMb());
+        String buildId = builder.submit(new Builder.Request(t.teamId(), t.id(), spec, t.vcpus() == null ? 2 : t.vcpus(),
+                t.memoryMb() == null ? 512 : t.memoryMb(), t.diskMb() == null ? 4096 : t.diskMb()));
+        Map<String, Object> m = view(templates.byId(t.id()).orElseThrow());
+        m.put("build_id", buildId);
+        m.put("buildID", buildId);
+        ctx.status(202).json(m);
+    }
+
+    private static BuildSpec parse(java.util.function.Supplier<BuildSpec> p) {
+        try {
+            return p.get();
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(e.getMessage());
+        }
+    }
+
+    /** E2B's TemplateBuild: {templateID, buildID, status (building|ready|error), logs, logEntries, reason}, from logsOffset on. */
+    private void status(Context ctx) {
+        Builds.Build b = build(ctx);
+        int offset;
+        try {
+            offset = Integer.parseInt(Optional.ofNullable(ctx.queryParam("logsOffset")).orElse("0"));
+        } catch (NumberFormatException e) {
+            throw ApiError.badRequest("logsOffset must be a number");
+        }
+        if (offset < 0) throw ApiError.badRequest("logsOffset must not be negative");
+        List<BuildLogs.Line> lines = logs.read(b.id(), offset, 1000);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("templateID", b.templateId());
+        m.put("buildID", b.id());
+        m.put("status", e2bStatus(b.status()));
+        m.put("logs", lines.stream().map(BuildLogs.Line::text).toList());
+        m.put("logEntries", lines.stream().map(l -> Map.of("timestamp", Instant.ofEpochMilli(l.at()).toString(), "message", l.text(),
+                "level", l.level())).toList());
+        if (b.error() != null) m.put("reason", Map.of("message", b.error(), "step", String.valueOf(b.stepIndex() + 1)));
+        m.put("stepIndex", b.stepIndex());
+        m.put("stepTotal", b.stepTotal());
+        m.put("layer", b.layer());
+        if (b.startedAt() != null) {
+            m.put("durationMs", (b.finishedAt() != null ? b.finishedAt() : System.currentTimeMillis()) - b.startedAt());
+        }
+        ctx.json(m);
+    }
+
+    static String e2bStatus(String s) {
+        return switch (s) {
+            case "waiting" -> "waiting";
+            case "building" -> "building";
+            case "ready" -> "ready";
+            default -> "error";
+        };
+    }
+
+    /** The build's log as server-sent events, line by line as they come, until it ends (Superserve's live log). */
+    private void stream(Context ctx) throws IOException, InterruptedException {
+        Builds.Build b = build(ctx);
+        ctx.status(200).contentType("text/event-stream").header("Cache-Control", "no-cache");
+        OutputStream out = ctx.res().getOutputStream();
+        int seq = 0;
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.HOURS.toNanos(2);
+        while (System.nanoTime() < deadline) {
+            List<BuildLogs.Line> lines = logs.read(b.id(), seq, 500);
+            for (BuildLogs.Line l : lines) {
+                Map<String, Object> ev = new LinkedHashMap<>();
+                ev.put("timestamp", Instant.ofEpochMilli(l.at()).toString());
+                ev.put("level", l.level());
+                ev.put("message", l.text());
+                out.write(("id: " + l.seq() + "\nevent: log\ndata: " + JSON.writeValueAsString(ev) + "\n\n").getBytes(StandardCharsets.UTF_8));
+                seq = l.seq() + 1;
+            }
+            out.flush();
+            Builds.Build now = builds.get(b.id()).orElseThrow();
+            if (now.finished() && lines.isEmpty()) {
+                out.write(("event: status\ndata: " + JSON.writeValueAsString(Map.of("status", superserveStatus(now.status()),
+                        "error", String.valueOf(now.error()))) + "\n\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                return;
+            }
+            if (lines.isEmpty()) Thread.sleep(200);
+        }
+    }
+
+    static String superserveStatus(String buildStatus) {
+        return switch (buildStatus) {
+            case "ready" -> "ready";
+            case "failed", "cancelled" -> "failed";
+            default -> "building";
+        };
+    }
+
+    /** A built-in template, in both shapes. */
+    static Map<String, Object> builtIn(String id) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("templateID", id);
+        m.put("buildID", id);
+        m.put("cpuCount", SandboxService.DEFAULT_VCPUS);
+        m.put("memoryMB", SandboxService.DEFAULT_MEMORY_MB);
+        m.put("diskSizeMB", SandboxService.DEFAULT_DISK_MB);
+        m.put("public", true);
+        m.put("aliases", List.of(id));
+        m.put("createdAt", STARTED.toString());
+        m.put("updatedAt", STARTED.toString());
+        m.put("createdBy", null);
+        m.put("lastSpawnedAt", null);
+        m.put("spawnCount", 0);
+        m.put("buildCount", 1);
+        m.put("envdVersion", E2bApi.ENVD_VERSION);
+        m.put("id", id);
+        m.put("name", id);
+        m.put("status", "ready");
+        return m;
+    }
+
+    /** A team template, in both shapes (E2B's camelCase and Superserve's snake_case). */
+    Map<String, Object> view(Templates.TeamTemplate t) {
+        var stats = templates.stats(t.id());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("templateID", t.id());
+        m.put("buildID", stats.lastBuild());
+        m.put("cpuCount", t.vcpus());
+        m.put("memoryMB", t.memoryMb());
+        m.put("diskSizeMB", t.diskMb());
+        m.put("public", stats.isPublic());
+        m.put("aliases", List.of(t.name()));
+        m.put("createdAt", Instant.ofEpochMilli(t.createdAt()).toString());
+        m.put("updatedAt", Instant.ofEpochMilli(stats.updatedAt()).toString());
+        m.put("createdBy", null);
+        m.put("lastSpawnedAt", stats.lastSpawnedAt() == null ? null : Instant.ofEpochMilli(stats.lastSpawnedAt()).toString());
+        m.put("spawnCount", stats.spawnCount());
+        m.put("buildCount", stats.buildCount());
+        m.put("envdVersion", E2bApi.ENVD_VERSION);
+        m.put("id", t.id());
+        m.put("team_id", t.teamId());
+        m.put("name", t.name());
+        m.put("status", t.status());
+        m.put("vcpu", t.vcpus());
+        m.put("memory_mib", t.memoryMb());
+        m.put("disk_mib", t.diskMb());
+        m.put("created_at", Instant.ofEpochMilli(t.createdAt()).toString());
+        m.put("build_id", stats.lastBuild());
+        return m;
+    }
+}

@@ -1,0 +1,353 @@
+package dev.cella.server.template;
+
+import dev.cella.node.envd.EnvdRuntime;
+import dev.cella.node.sandbox.SandboxSpec;
+import dev.cella.node.sandbox.TimeoutAction;
+import dev.cella.server.envd.Envd;
+import dev.cella.server.nodes.Fleet;
+import dev.cella.server.nodes.NodeClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+
+/**
+ * The build engine behind every template front end. A build runs its steps in a build
+ * sandbox (the same isolation as any sandbox) started from the template it builds on;
+ * after each command the sandbox's changes become a layer on its node, named by the hash
+ * of everything that made it (the layer under it, the step, the variables, directory and
+ * user it ran with). A rebuild finds the layers it would make already there and runs only
+ * from the first step that changed. Builds are queued, a few at a time; logs are kept
+ * line by line as they come; cancel kills the step and the build sandbox.
+ */
+public final class Builder implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Builder.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** How long one step may run. */
+    static final Duration STEP_LIMIT = Duration.ofMinutes(30);
+    static final Duration READY_LIMIT = Duration.ofMinutes(2);
+
+    private final Templates templates;
+    private final Builds builds;
+    private final BuildLogs logs;
+    private final Fleet fleet;
+    private final Semaphore slots;
+    private final Map<String, Running> running = new ConcurrentHashMap<>();
+    private final Set<String> buildSandboxes = ConcurrentHashMap.newKeySet();
+
+    public Builder(Templates templates, Builds builds, BuildLogs logs, Fleet fleet, int concurrentBuilds) {
+        this.templates = templates;
+        this.builds = builds;
+        this.logs = logs;
+        this.fleet = fleet;
+        this.slots = new Semaphore(concurrentBuilds, true);
+        int failed = builds.failUnfinished();
+        if (failed > 0) log.warn("{} builds were under way when the server stopped: marked failed", failed);
+    }
+
+    /** What a build is asked to make. */
+    public record Request(String teamId, String templateId, BuildSpec spec, int vcpus, int memoryMb, int diskMb) {}
+
+    /** A build under way: its thread, and what to kill on cancel. */
+    private static final class Running {
+        final Thread thread;
+        volatile boolean cancelled;
+        volatile NodeClient node;
+        volatile String sandbox;
+
+        Running(Thread thread) {
+            this.thread = thread;
+        }
+    }
+
+    private static final class Cancelled extends RuntimeException {
+        Cancelled() {
+            super("cancelled");
+        }
+    }
+
+    /** Whether a sandbox is one of the builds' (the reconciler leaves those alone). */
+    public boolean isBuildSandbox(String sandboxId) {
+        return buildSandboxes.contains(sandboxId);
+    }
+
+    /** Queues a build; returns its id at once. */
+    public String submit(Request req) {
+        String buildId = "bld" + randomId(20);
+        builds.insert(buildId, req.templateId(), System.currentTimeMillis());
+        templates.status(req.templateId(), "building");
+        logs.append(buildId, "info", "queued");
+        Thread t = Thread.ofVirtual().name("build-" + buildId).unstarted(() -> run(buildId, req));
+        running.put(buildId, new Running(t));
+        t.start();
+        return buildId;
+    }
+
+    /** Cancels a build: its step is killed and its sandbox removed within moments. False when it was not running. */
+    public boolean cancel(String buildId) {
+        Running r = running.get(buildId);
+        if (r == null) return false;
+        r.cancelled = true;
+        r.thread.interrupt();
+        killSandbox(r);
+        return true;
+    }
+
+    private void run(String buildId, Request req) {
+        Running me = running.get(buildId);
+        try {
+            slots.acquire();
+        } catch (InterruptedException e) {
+            finish(buildId, req, "cancelled", "cancelled while queued");
+            running.remove(buildId);
+            return;
+        }
+        String status = "ready", error = null;
+        try {
+            build(buildId, req, me);
+        } catch (Cancelled | InterruptedException e) {
+            status = "cancelled";
+        } catch (RuntimeException e) {
+            if (me.cancelled) {
+                status = "cancelled"; // the step died because it was killed
+            } else {
+                if (!(e instanceof BuildFailure)) log.warn("build {} failed", buildId, e);
+                status = "failed";
+                error = e instanceof BuildFailure ? e.getMessage() : "the build failed: " + e.getMessage();
+                logs.append(buildId, "error", error);
+            }
+        } finally {
+            // the build sandbox goes before the outcome is told: whoever reads it finds nothing left
+            killSandbox(me);
+            slots.release();
+        }
+        if (status.equals("cancelled")) error = "cancelled";
+        if (!status.equals("ready")) finish(buildId, req, status, error);
+        else {
+            builds.finished(buildId, "ready", null);
+            logs.append(buildId, "info", "build ready");
+        }
+        running.remove(buildId);
+        logs.done(buildId);
+    }
+
+    private void finish(String buildId, Request req, String status, String error) {
+        builds.finished(buildId, status, error);
+        // a template whose earlier build is good stays usable; one that never built keeps the build's outcome
+        var t = templates.byId(req.templateId());
+        if (t.isPresent()) templates.status(req.templateId(), t.get().nodeTemplate() != null ? "ready" : status.equals("cancelled") ? "failed" : status);
+        if (!status.equals("ready")) logs.append(buildId, status.equals("cancelled") ? "warn" : "error", "build " + status);
+    }
+
+    /** A step that failed, with what to show the user. */
+    static final class BuildFailure extends RuntimeException {
+        BuildFailure(String message) {
+            super(message);
+        }
+    }
+
+    /** The state a step runs in, which ENV, WORKDIR and USER steps change. */
+    private record State(Map<String, String> env, String workdir, String user) {}
+
+    /** One command of the plan: its step number, the state it runs in, the layer it makes. */
+    private record Planned(int index, BuildSpec.Run run, State state, String layer) {}
+
+    private void build(String buildId, Request req, Running me) throws InterruptedException {
+        BuildSpec spec = req.spec();
+        int total = spec.steps().size();
+        builds.started(buildId, total);
+        logs.append(buildId, "info", "building from " + spec.from() + ": " + total + " steps");
+        Templates.Resolved from;
+        try {
+            from = templates.resolve(req.teamId(), spec.from());
+        } catch (RuntimeException e) {
+            throw new BuildFailure("FROM " + spec.from() + ": no such template of this team or built in (images from registries are not supported yet)");
+        }
+        NodeClient node = fleet.reachable().stream().filter(n -> n.templates().contains(from.templateId())).findFirst()
+                .orElseThrow(() -> new BuildFailure("no reachable node has template " + spec.from()));
+        me.node = node;
+        Templates.Defaults parent = from.defaults();
+        State state = new State(new LinkedHashMap<>(parent.env()), parent.workdir(), parent.user());
+        // the plan: the layer each command makes, named by all that made it
+        String key = "from:" + from.templateId();
+        List<Planned> plan = new ArrayList<>();
+        for (int i = 0; i < total; i++) {
+            switch (spec.steps().get(i)) {
+                case BuildSpec.Run r -> {
+                    key = sha256(key + "\n" + i + "\n" + new BuildSpec("", List.of(r), null, null).toJson() + "\n" + new java.util.TreeMap<>(state.env())
+                            + "\n" + state.workdir() + "\n" + state.user());
+                    plan.add(new Planned(i, r, state, Templates.LAYER_PREFIX + key.substring(0, 40)));
+                }
+                case BuildSpec.Env e -> {
+                    Map<String, String> env = new LinkedHashMap<>(state.env());
+                    env.putAll(e.vars());
+                    state = new State(env, state.workdir(), state.user());
+                }
+                case BuildSpec.Workdir w -> state = new State(state.env(), w.path(), state.user());
+                case BuildSpec.User u -> state = new State(state.env(), state.workdir(), u.name());
+            }
+        }
+        State last = state;
+        String base = from.templateId();
+        int first = 0;
+        var present = node.templates();
+        while (first < plan.size() && present.contains(plan.get(first).layer())) {
+            Planned p = plan.get(first);
+            logs.append(buildId, "info", "step " + (p.index() + 1) + "/" + total + ": RUN " + p.run().cmd() + " (cached)");
+            builds.step(buildId, p.index() + 1, p.layer());
+            base = p.layer();
+            first++;
+        }
+        Templates.Defaults result = new Templates.Defaults(last.env(), last.workdir(), last.user(), spec.startCmd(), spec.readyCmd());
+        // the working directory must exist in the template: a last small layer makes it
+        String runTop = plan.isEmpty() ? from.templateId() : plan.getLast().layer();
+        String dirLayer = last.workdir() == null ? null : Templates.LAYER_PREFIX + sha256(runTop + "\nworkdir\n" + last.workdir()).substring(0, 40);
+        boolean needsDir = dirLayer != null && !present.contains(dirLayer);
+        boolean checksStart = result.startCmd() != null || result.readyCmd() != null;
+        if (first < plan.size() || needsDir || checksStart) {
+            Envd envd = startSandbox(buildId, req, node, base, me);
+            for (Planned p : plan.subList(first, plan.size())) {
+                if (me.cancelled) throw new Cancelled();
+                runStep(buildId, envd, p, total);
+                snapshot(node, me.sandbox, p.layer());
+                builds.step(buildId, p.index() + 1, p.layer());
+                base = p.layer();
+            }
+            if (needsDir) {
+                exec(envd.as("root"), "mkdir -p '" + last.workdir().replace("'", "'\\''") + "'", Map.of(), null, buildId, false);
+                snapshot(node, me.sandbox, dirLayer);
+            }
+            if (checksStart) {
+                logs.append(buildId, "info", "checking the start command and that the template becomes ready");
+                try {
+                    StartCommand.run(envd.as(result.user() != null ? result.user() : "user"), result, READY_LIMIT, line -> logs.append(buildId, "info", line));
+                } catch (RuntimeException e) {
+                    if (me.cancelled) throw new Cancelled();
+                    throw new BuildFailure("the template never became ready: " + e.getMessage());
+                }
+            }
+        }
+        if (dirLayer != null) base = dirLayer;
+        if (me.cancelled) throw new Cancelled();
+        templates.built(req.templateId(), node.id(), base, 0, result);
+        builds.step(buildId, total, base);
+        logs.append(buildId, "info", "template layer " + base);
+    }
+
+    /** A build sandbox from the template built on: the build's sizes, internet, root by default (as Docker's RUN). */
+    private Envd startSandbox(String buildId, Request req, NodeClient node, String template, Running me) {
+        String id = "bldsbx" + randomId(14);
+        String token = HexFormat.of().formatHex(randomBytes(16));
+        buildSandboxes.add(id);
+        me.sandbox = id;
+        try {
+            SandboxSpec spec = new SandboxSpec(id, template, node.template(template).orElseThrow(), req.vcpus(), req.memoryMb(),
+                    Math.max(req.diskMb(), 1024), 4096, true, Map.of(), Map.of("cella.build", buildId), token, "root", null, null);
+            node.create(spec, Duration.ofHours(2), TimeoutAction.KILL, false);
+        } catch (java.io.IOException e) {
+            throw new BuildFailure("the build sandbox did not start: " + e.getMessage());
+        }
+        if (me.cancelled) throw new Cancelled();
+        return new Envd(node.route(id, EnvdRuntime.PORT).orElseThrow(), token);
+    }
+
+    private static void snapshot(NodeClient node, String sandbox, String layer) {
+        try {
+            node.snapshot(sandbox, layer);
+        } catch (java.io.IOException e) {
+            throw new BuildFailure("saving the step's layer failed: " + e.getMessage());
+        }
+    }
+
+    private void runStep(String buildId, Envd envd, Planned p, int total) {
+        BuildSpec.Run r = p.run();
+        String workdir = r.workdir() != null ? r.workdir() : p.state().workdir();
+        String user = r.user() != null ? r.user() : p.state().user() != null ? p.state().user() : "root";
+        logs.append(buildId, "info", "step " + (p.index() + 1) + "/" + total + ": RUN " + r.cmd());
+        if (workdir != null) exec(envd.as("root"), "mkdir -p '" + workdir.replace("'", "'\\''") + "'", Map.of(), null, buildId, false);
+        int code = exec(envd.as(user), r.cmd(), p.state().env(), workdir, buildId, true);
+        if (code != 0) {
+            throw new BuildFailure("step " + (p.index() + 1) + "/" + total + " (RUN " + r.cmd() + ") failed with exit code " + code);
+        }
+    }
+
+    /** Runs a shell command in the build sandbox, its output into the build's log; returns its exit code. */
+    private int exec(Envd envd, String cmd, Map<String, String> env, String workdir, String buildId, boolean logOutput) {
+        int[] exit = {-1};
+        StringBuilder pending = new StringBuilder();
+        try (Envd.Stream s = envd.start(new Envd.Command("/bin/sh", List.of("-c", cmd), env, workdir, null), null, null, STEP_LIMIT)) {
+            s.follow(new Envd.Events() {
+                @Override public void started(int pid) {}
+
+                @Override
+                public void output(String stream, byte[] data) {
+                    if (!logOutput) return;
+                    pending.append(new String(data, StandardCharsets.UTF_8));
+                    int nl;
+                    while ((nl = pending.indexOf("\n")) >= 0) {
+                        logs.append(buildId, stream.equals("stderr") ? "warn" : "info", pending.substring(0, nl));
+                        pending.delete(0, nl + 1);
+                    }
+                }
+
+                @Override
+                public void ended(int exitCode, String error) {
+                    exit[0] = exitCode;
+                    if (error != null) logs.append(buildId, "error", error);
+                }
+            });
+        }
+        if (logOutput && !pending.isEmpty()) logs.append(buildId, "info", pending.toString());
+        return exit[0];
+    }
+
+    private void killSandbox(Running r) {
+        if (r == null || r.sandbox == null || r.node == null) return;
+        String id = r.sandbox;
+        try {
+            r.node.kill(id);
+        } catch (Exception e) {
+            log.debug("build sandbox {} gone: {}", id, e.toString());
+        } finally {
+            buildSandboxes.remove(id);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (String id : List.copyOf(running.keySet())) cancel(id);
+    }
+
+    static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    static String randomId(int n) {
+        String chars = "abcdefghijklmnopqrstuvwxyz0123456789";
+        StringBuilder s = new StringBuilder(n);
+        for (int i = 0; i < n; i++) s.append(chars.charAt(RANDOM.nextInt(chars.length())));
+        return s.toString();
+    }
+}
