@@ -227,6 +227,11 @@ class CellaUpTest {
         assertThat(call.apply("DELETE", "/sandboxes/" + id).statusCode()).isEqualTo(204);
     }
 
+    @Test
+    void theE2bSdkBuildsTemplates() throws Exception {
+        runNode(up(dataDir(), 3270), "e2b", "template-tests/");
+    }
+
     /**
      * A gibibyte up and down through the native API's streaming file routes of a server
      * whose heap is 192 MiB: it can only pass if nothing holds the file whole.

@@ -19,6 +19,7 @@ import dev.cella.server.template.BuildLogs;
 import dev.cella.server.template.Builder;
 import dev.cella.server.template.Builds;
 import dev.cella.server.template.Templates;
+import dev.cella.server.template.TemplateFiles;
 import dev.cella.server.api.TemplateRoutes;
 import io.javalin.Javalin;
 import java.time.Clock;
@@ -117,11 +118,12 @@ final class Server implements AutoCloseable {
         });
         Builds builds = new Builds(jdbc);
         BuildLogs buildLogs = new BuildLogs(jdbc);
-        builder = new Builder(templates, builds, buildLogs, fleet, o.integer("concurrent-builds", 2));
+        TemplateFiles templateFiles = new TemplateFiles(data.resolve("template-files"));
+        builder = new Builder(templates, builds, buildLogs, fleet, templateFiles, o.integer("concurrent-builds", 2));
         sandboxes.ownedElsewhere(builder::isBuildSandbox);
         sandboxes.onSpawn(templates::spawned);
         e2b = new E2bApi(keys, sandboxes, templates, rate, o.get("domain", null))
-                .withTemplates(new TemplateRoutes(templates, builder, builds, buildLogs));
+                .withTemplates(new TemplateRoutes(templates, builder, builds, buildLogs, templateFiles, tokens.derivedKey("template-files")));
         CapsuleRoutes capsules = new CapsuleRoutes(sandboxes, templates, usage);
         sockets = new ProcessSockets(sandboxes, java.time.Duration.ofSeconds(o.integer("pty-idle-seconds", 120)));
         SnapshotRoutes snapshots = new SnapshotRoutes(sandboxes, templates, fleet);

@@ -63,7 +63,7 @@ public final class E2bApi implements ApiServer.Dialect {
      */
     public E2bApi(ApiKeys keys, SandboxService sandboxes, Templates templates, int requestsPerSecond, String domain) {
         this.templates = templates;
-        this.templateRoutes = new TemplateRoutes(templates, null, null, null);
+        this.templateRoutes = new TemplateRoutes(templates, null, null, null, null, null);
         this.keys = keys;
         this.sandboxes = sandboxes;
         this.perTeam = new RateLimiter(requestsPerSecond);
@@ -156,6 +156,7 @@ public final class E2bApi implements ApiServer.Dialect {
 
     private void authenticate(Context ctx) {
         if (ctx.path().equals("/health") || ctx.path().equals("/openapi.yaml")) return;
+        if (TemplateRoutes.isSignedUpload(ctx)) return; // the upload URL carries its own signature
         var team = keys.authenticate(ctx.header("X-API-KEY"));
         if (team.isEmpty()) {
             long wait = failedAuthPerClient.acquire(ctx.ip());

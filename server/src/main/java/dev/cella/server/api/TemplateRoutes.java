@@ -10,6 +10,7 @@ import dev.cella.server.template.BuildSpec;
 import dev.cella.server.template.Builder;
 import dev.cella.server.template.Builds;
 import dev.cella.server.template.Dockerfile;
+import dev.cella.server.template.TemplateFiles;
 import dev.cella.server.template.Templates;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
@@ -45,12 +46,35 @@ public final class TemplateRoutes {
     private final Builder builder;
     private final Builds builds;
     private final BuildLogs logs;
+    private final TemplateFiles files;
+    private final byte[] uploadKey;
+    /** The largest build context a COPY may upload. */
+    static final long MAX_UPLOAD = 4L << 30;
 
-    public TemplateRoutes(Templates templates, Builder builder, Builds builds, BuildLogs logs) {
+    public TemplateRoutes(Templates templates, Builder builder, Builds builds, BuildLogs logs, TemplateFiles files, byte[] uploadKey) {
         this.templates = templates;
         this.builder = builder;
         this.builds = builds;
         this.logs = logs;
+        this.files = files;
+        this.uploadKey = uploadKey;
+    }
+
+    private static final Pattern UPLOAD = Pattern.compile("^/templates/[^/]+/files/[^/]+$");
+
+    /** The PUT of a build context to the URL {@code GET .../files/{hash}} gave: no API key, a signature instead. */
+    static boolean isSignedUpload(Context ctx) {
+        return ctx.method() == HandlerType.PUT && UPLOAD.matcher(ctx.path()).matches() && ctx.queryParam("signature") != null;
+    }
+
+    private String sign(String templateId, String hash) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(uploadKey, "HmacSHA256"));
+            return java.util.HexFormat.of().formatHex(mac.doFinal((templateId + ":" + hash).getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Where a dialect registers a route. */
@@ -92,6 +116,17 @@ public final class TemplateRoutes {
         r.route(HandlerType.POST, "/templates/{id}", this::rebuild);
         r.route(HandlerType.GET, "/templates/{id}/builds/{buildID}/status", this::status);
         r.route(HandlerType.GET, "/templates/{id}/builds/{buildID}/logs", this::stream);
+        // E2B's template build (what the SDK's Template.build() calls)
+        r.route(HandlerType.POST, "/v3/templates", this::requestBuild);
+        r.route(HandlerType.GET, "/templates/{id}/files/{hash}", this::uploadLink);
+        r.route(HandlerType.PUT, "/templates/{id}/files/{hash}", this::upload);
+        r.route(HandlerType.POST, "/v2/templates/{id}/builds/{buildID}", this::trigger);
+        r.route(HandlerType.GET, "/templates/aliases/{alias}", ctx -> {
+            String alias = ctx.pathParam("alias").split(":")[0];
+            Templates.TeamTemplate t = templates.byName(E2bApi.team(ctx).id(), alias)
+                    .orElseThrow(() -> new SandboxService.NotFound("template alias '" + alias + "' not found"));
+            ctx.json(Map.of("templateID", t.id(), "public", templates.stats(t.id()).isPublic()));
+        });
         r.route(HandlerType.DELETE, "/templates/{id}/builds/{buildID}", ctx -> {
             Builds.Build b = build(ctx);
             if (!b.finished()) builder.cancel(b.id());
@@ -188,6 +223,122 @@ public final class TemplateRoutes {
         m.put("build_id", buildId);
         m.put("buildID", buildId);
         ctx.status(202).json(m);
+    }
+
+    /** {@code POST /v3/templates {name, tags, cpuCount, memoryMB}}: the template (made or found by name) and a build waiting for its steps. */
+    private void requestBuild(Context ctx) {
+        JsonNode b = JsonHttp.body(ctx, JSON);
+        Team team = E2bApi.team(ctx);
+        String full = b.path("name").asText(b.path("alias").asText(""));
+        String name = full.split(":")[0];
+        if (name.isEmpty() || name.length() > 128 || !NAME.matcher(name).matches()) {
+            throw ApiError.badRequest("name must be of lowercase letters, digits and . _ / -, beginning and ending with a letter or digit");
+        }
+        if (templates.builtIn().contains(name) || name.equals(Templates.MINIMAL)) throw new ApiError(409, "conflict", "template name '" + name + "' is reserved");
+        int vcpus = range(b, "cpuCount", 2, 1, 8), memory = range(b, "memoryMB", 1024, 128, 16384);
+        Templates.TeamTemplate t = templates.byName(team.id(), name).orElseGet(() -> {
+            String id = "tmpl" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+            templates.insert(new Templates.TeamTemplate(id, team.id(), name, "build", "", vcpus, memory, 0, System.currentTimeMillis(), null,
+                    "waiting", Templates.Defaults.NONE, 4096));
+            return templates.byId(id).orElseThrow();
+        });
+        if (t.type().equals("snapshot")) throw new ApiError(409, "conflict", "'" + name + "' is a snapshot, not a built template");
+        templates.spec(t.id(), templates.specOf(t.id()).orElse(null), vcpus, memory, t.diskMb());
+        String buildId = builder.prepare(t.id());
+        List<String> tags = new ArrayList<>();
+        b.path("tags").forEach(x -> tags.add(x.asText()));
+        if (full.contains(":")) tags.add(full.substring(full.indexOf(':') + 1));
+        if (tags.isEmpty()) tags.add("default");
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("templateID", t.id());
+        m.put("buildID", buildId);
+        m.put("public", false);
+        m.put("aliases", List.of(name));
+        m.put("names", List.of(name));
+        m.put("tags", tags);
+        ctx.status(202).json(m);
+    }
+
+    /** Where the SDK PUTs a COPY's files: present when the team uploaded that hash before. */
+    private void uploadLink(Context ctx) {
+        Templates.TeamTemplate t = own(ctx);
+        String hash = ctx.pathParam("hash");
+        boolean present;
+        try {
+            present = files.present(t.teamId(), hash);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(e.getMessage());
+        }
+        String url = ctx.scheme() + "://" + ctx.host() + "/templates/" + t.id() + "/files/" + hash + "?signature=" + sign(t.id(), hash);
+        ctx.json(Map.of("present", present, "url", url));
+    }
+
+    private void upload(Context ctx) throws IOException {
+        String id = ctx.pathParam("id"), hash = ctx.pathParam("hash");
+        String signature = String.valueOf(ctx.queryParam("signature"));
+        if (!java.security.MessageDigest.isEqual(sign(id, hash).getBytes(StandardCharsets.UTF_8), signature.getBytes(StandardCharsets.UTF_8))) {
+            throw ApiError.forbidden("the upload URL's signature is not valid");
+        }
+        Templates.TeamTemplate t = templates.byId(id).orElseThrow(() -> new SandboxService.NotFound("template '" + id + "' not found"));
+        if (ctx.req().getContentLengthLong() > MAX_UPLOAD) throw new ApiError(413, "too_large", "the files are larger than " + (MAX_UPLOAD >> 20) + " MiB");
+        try {
+            files.store(t.teamId(), hash, ctx.req().getInputStream(), MAX_UPLOAD);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(e.getMessage());
+        }
+        ctx.status(200);
+    }
+
+    /** {@code POST /v2/templates/{id}/builds/{buildID}}: the steps of a build asked for with /v3/templates. */
+    private void trigger(Context ctx) {
+        Templates.TeamTemplate t = own(ctx);
+        Builds.Build b = builds.get(ctx.pathParam("buildID")).filter(x -> x.templateId().equals(t.id()))
+                .orElseThrow(() -> new SandboxService.NotFound("build '" + ctx.pathParam("buildID") + "' not found"));
+        if (!b.status().equals("waiting")) throw new ApiError(409, "conflict", "build " + b.id() + " was started already");
+        BuildSpec spec = parse(() -> e2bSpec(JsonHttp.body(ctx, JSON)));
+        templates.spec(t.id(), spec.toJson(), t.vcpus(), t.memoryMb(), t.diskMb());
+        builder.start(b.id(), new Builder.Request(t.teamId(), t.id(), spec, t.vcpus() == null ? 2 : t.vcpus(),
+                t.memoryMb() == null ? 1024 : t.memoryMb(), t.diskMb() == null ? 4096 : t.diskMb()));
+        ctx.status(202);
+    }
+
+    /** E2B's TemplateBuildStartV2: {fromTemplate | fromImage, steps: [{type, args, filesHash}], startCmd, readyCmd}. */
+    static BuildSpec e2bSpec(JsonNode b) {
+        String from;
+        if (b.hasNonNull("fromTemplate")) from = b.get("fromTemplate").asText();
+        else if (b.hasNonNull("fromImage")) {
+            throw new IllegalArgumentException("fromImage (" + b.get("fromImage").asText() + "): building from registry images is not supported yet; use fromTemplate");
+        } else throw new IllegalArgumentException("fromTemplate or fromImage is required");
+        List<BuildSpec.Step> steps = new ArrayList<>();
+        int i = 0;
+        for (JsonNode s : b.path("steps")) {
+            i++;
+            List<String> args = new ArrayList<>();
+            s.path("args").forEach(a -> args.add(a.asText()));
+            String type = s.path("type").asText("");
+            switch (type) {
+                case "RUN" -> {
+                    if (args.isEmpty()) throw new IllegalArgumentException("step " + i + ": RUN needs a command");
+                    steps.add(new BuildSpec.Run(args.get(0), null, args.size() > 1 && !args.get(1).isBlank() ? args.get(1) : null));
+                }
+                case "ENV" -> {
+                    Map<String, String> vars = new LinkedHashMap<>();
+                    for (int k = 0; k + 1 < args.size(); k += 2) vars.put(args.get(k), args.get(k + 1));
+                    steps.add(new BuildSpec.Env(vars));
+                }
+                case "WORKDIR" -> steps.add(new BuildSpec.Workdir(args.getFirst()));
+                case "USER" -> steps.add(new BuildSpec.User(args.getFirst()));
+                case "COPY" -> {
+                    if (args.size() < 2 || !s.hasNonNull("filesHash")) throw new IllegalArgumentException("step " + i + ": COPY needs src, dest and filesHash");
+                    steps.add(new BuildSpec.Copy(s.get("filesHash").asText(), args.get(0), args.get(1),
+                            args.size() > 2 && !args.get(2).isBlank() ? args.get(2) : null, args.size() > 3 && !args.get(3).isBlank() ? args.get(3) : null));
+                }
+                default -> throw new IllegalArgumentException("step " + i + ": unknown type '" + type + "'");
+            }
+        }
+        String start = b.hasNonNull("startCmd") && !b.get("startCmd").asText().isBlank() ? b.get("startCmd").asText() : null;
+        String ready = b.hasNonNull("readyCmd") && !b.get("readyCmd").asText().isBlank() ? b.get("readyCmd").asText() : null;
+        return new BuildSpec(from, steps, start, ready);
     }
 
     private static BuildSpec parse(java.util.function.Supplier<BuildSpec> p) {

@@ -101,7 +101,7 @@ public final class Jdbc {
 
     public <T> Optional<T> one(String sql, Row<T> row, Object... params) {
         List<T> all = query(sql, row, params);
-        return all.isEmpty() ? Optional.empty() : Optional.of(all.getFirst());
+        return all.isEmpty() ? Optional.empty() : Optional.ofNullable(all.getFirst()); // a NULL column is no value
     }
 
     private static PreparedStatement prepare(Connection c, String sql, Object... params) throws SQLException {

@@ -23,7 +23,14 @@ public record BuildSpec(String from, List<Step> steps, String startCmd, String r
     }
 
     /** One step. Only {@link Run} changes files; the others change what later steps and sandboxes run with. */
-    public sealed interface Step permits Run, Env, Workdir, User {}
+    public sealed interface Step permits Run, Env, Workdir, User, Copy {}
+
+    /**
+     * Files of an uploaded context (a tar, gzipped or not, named by its hash) copied to
+     * {@code dest}: a directory's contents into it, a file to it (into it when dest ends
+     * with /); owned by {@code user} and given {@code mode} when those are set.
+     */
+    public record Copy(String filesHash, String src, String dest, String user, String mode) implements Step {}
 
     /** A shell command; {@code workdir} and {@code user} apply to this step alone when given. */
     public record Run(String cmd, String workdir, String user) implements Step {}
@@ -54,6 +61,12 @@ public record BuildSpec(String from, List<Step> steps, String startCmd, String r
                 case Env e -> o.set("env", JSON.valueToTree(new java.util.TreeMap<>(e.vars())));
                 case Workdir w -> o.put("workdir", w.path());
                 case User u -> o.put("user", u.name());
+                case Copy c -> {
+                    ObjectNode cp = o.putObject("copy");
+                    cp.put("files_hash", c.filesHash()).put("src", c.src()).put("dest", c.dest());
+                    if (c.user() != null) cp.put("user", c.user());
+                    if (c.mode() != null) cp.put("mode", c.mode());
+                }
             }
         }
         if (startCmd != null) n.put("start_cmd", startCmd);
@@ -64,7 +77,7 @@ public record BuildSpec(String from, List<Step> steps, String startCmd, String r
     /** Reads the stored form back (it is also Superserve's build_spec). */
     public static BuildSpec fromJson(String json) {
         try {
-            return parse(JSON.readTree(json));
+            return parse(JSON.readTree(json), true);
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("not a build spec: " + e.getMessage());
         }
@@ -75,6 +88,10 @@ public record BuildSpec(String from, List<Step> steps, String startCmd, String r
      * Bad input is an IllegalArgumentException with a message for a 400.
      */
     public static BuildSpec parse(JsonNode b) {
+        return parse(b, false);
+    }
+
+    private static BuildSpec parse(JsonNode b, boolean withCopies) {
         if (b == null || !b.isObject()) throw new IllegalArgumentException("build_spec must be an object");
         String from = b.path("from").asText("");
         if (from.isBlank()) throw new IllegalArgumentException("build_spec.from is required");
@@ -89,6 +106,10 @@ public record BuildSpec(String from, List<Step> steps, String startCmd, String r
                 if (s.has("run")) {
                     if (!s.get("run").isTextual() || s.get("run").asText().isBlank()) throw new IllegalArgumentException(where + ".run must be a command");
                     steps.add(new Run(s.get("run").asText(), text(s, "workdir", where), text(s, "user", where)));
+                } else if (withCopies && s.has("copy")) {
+                    JsonNode c = s.get("copy");
+                    steps.add(new Copy(c.path("files_hash").asText(), c.path("src").asText(), c.path("dest").asText(),
+                            c.hasNonNull("user") ? c.get("user").asText() : null, c.hasNonNull("mode") ? c.get("mode").asText() : null));
                 } else if (s.has("env")) {
                     if (!s.get("env").isObject()) throw new IllegalArgumentException(where + ".env must be an object of strings");
                     Map<String, String> vars = new LinkedHashMap<>();

@@ -43,11 +43,13 @@ public final class Builder implements AutoCloseable {
     private final Builds builds;
     private final BuildLogs logs;
     private final Fleet fleet;
+    private final TemplateFiles files;
     private final Semaphore slots;
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final Set<String> buildSandboxes = ConcurrentHashMap.newKeySet();
 
-    public Builder(Templates templates, Builds builds, BuildLogs logs, Fleet fleet, int concurrentBuilds) {
+    public Builder(Templates templates, Builds builds, BuildLogs logs, Fleet fleet, TemplateFiles files, int concurrentBuilds) {
+        this.files = files;
         this.templates = templates;
         this.builds = builds;
         this.logs = logs;
@@ -85,8 +87,18 @@ public final class Builder implements AutoCloseable {
 
     /** Queues a build; returns its id at once. */
     public String submit(Request req) {
+        return start(prepare(req.templateId()), req);
+    }
+
+    /** A build that waits for its steps (E2B's flow: the build is asked for, files uploaded, then it is triggered). */
+    public String prepare(String templateId) {
         String buildId = "bld" + randomId(20);
-        builds.insert(buildId, req.templateId(), System.currentTimeMillis());
+        builds.insert(buildId, templateId, System.currentTimeMillis());
+        return buildId;
+    }
+
+    /** Queues a prepared build. */
+    public String start(String buildId, Request req) {
         templates.status(req.templateId(), "building");
         logs.append(buildId, "info", "queued");
         Thread t = Thread.ofVirtual().name("build-" + buildId).unstarted(() -> run(buildId, req));
@@ -161,8 +173,16 @@ public final class Builder implements AutoCloseable {
     /** The state a step runs in, which ENV, WORKDIR and USER steps change. */
     private record State(Map<String, String> env, String workdir, String user) {}
 
-    /** One command of the plan: its step number, the state it runs in, the layer it makes. */
-    private record Planned(int index, BuildSpec.Run run, State state, String layer) {}
+    /** One step of the plan that changes files (RUN, COPY): its number, the state it runs in, the layer it makes. */
+    private record Planned(int index, BuildSpec.Step step, State state, String layer) {
+        String describe() {
+            return switch (step) {
+                case BuildSpec.Run r -> "RUN " + r.cmd();
+                case BuildSpec.Copy c -> "COPY " + c.src() + " " + c.dest();
+                default -> step.toString();
+            };
+        }
+    }
 
     private void build(String buildId, Request req, Running me) throws InterruptedException {
         BuildSpec spec = req.spec();
@@ -190,6 +210,11 @@ public final class Builder implements AutoCloseable {
                             + "\n" + state.workdir() + "\n" + state.user());
                     plan.add(new Planned(i, r, state, Templates.LAYER_PREFIX + key.substring(0, 40)));
                 }
+                case BuildSpec.Copy c -> { // the files' hash names their content: a changed file is a new layer
+                    if (!files.present(req.teamId(), c.filesHash())) throw new BuildFailure("step " + (i + 1) + " (COPY " + c.src() + "): its files were not uploaded");
+                    key = sha256(key + "\n" + i + "\n" + new BuildSpec("", List.of(c), null, null).toJson() + "\n" + state.workdir() + "\n" + state.user());
+                    plan.add(new Planned(i, c, state, Templates.LAYER_PREFIX + key.substring(0, 40)));
+                }
                 case BuildSpec.Env e -> {
                     Map<String, String> env = new LinkedHashMap<>(state.env());
                     env.putAll(e.vars());
@@ -205,7 +230,7 @@ public final class Builder implements AutoCloseable {
         var present = node.templates();
         while (first < plan.size() && present.contains(plan.get(first).layer())) {
             Planned p = plan.get(first);
-            logs.append(buildId, "info", "step " + (p.index() + 1) + "/" + total + ": RUN " + p.run().cmd() + " (cached)");
+            logs.append(buildId, "info", "step " + (p.index() + 1) + "/" + total + ": " + p.describe() + " (cached)");
             builds.step(buildId, p.index() + 1, p.layer());
             base = p.layer();
             first++;
@@ -220,7 +245,8 @@ public final class Builder implements AutoCloseable {
             Envd envd = startSandbox(buildId, req, node, base, me);
             for (Planned p : plan.subList(first, plan.size())) {
                 if (me.cancelled) throw new Cancelled();
-                runStep(buildId, envd, p, total);
+                if (p.step() instanceof BuildSpec.Copy c) copy(buildId, envd, p, c, req.teamId(), total);
+                else runStep(buildId, envd, p, total);
                 snapshot(node, me.sandbox, p.layer());
                 builds.step(buildId, p.index() + 1, p.layer());
                 base = p.layer();
@@ -271,11 +297,40 @@ public final class Builder implements AutoCloseable {
         }
     }
 
+    /** Sends the context's tar into the build sandbox and copies its {@code src} to {@code dest} there, as root. */
+    private void copy(String buildId, Envd envd, Planned p, BuildSpec.Copy c, String teamId, int total) {
+        logs.append(buildId, "info", "step " + (p.index() + 1) + "/" + total + ": " + p.describe());
+        String tar = "/tmp/.cella-copy-" + c.filesHash() + ".tar", tmp = "/tmp/.cella-copy-" + c.filesHash();
+        java.nio.file.Path file = files.path(teamId, c.filesHash());
+        envd.as("root").write(tar, () -> {
+            try {
+                return java.nio.file.Files.newInputStream(file);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        String dest = c.dest().startsWith("/") || p.state().workdir() == null ? c.dest() : p.state().workdir() + "/" + c.dest();
+        String src = c.src().replaceAll("^\\./", "").replaceAll("/+$", "");
+        String script = "set -e; rm -rf " + q(tmp) + "; mkdir -p " + q(tmp) + "; tar -xf " + q(tar) + " -C " + q(tmp) + "; s=" + q(tmp + "/" + src)
+                + "; d=" + q(dest) + "; if [ -d \"$s\" ]; then mkdir -p \"$d\"; cp -a \"$s\"/. \"$d\"/; t=\"$d\";"
+                + " elif [ \"${d%/}\" != \"$d\" ] || [ -d \"$d\" ]; then mkdir -p \"$d\"; cp -a \"$s\" \"$d\"/; t=\"${d%/}/$(basename \"$s\")\";"
+                + " else mkdir -p \"$(dirname \"$d\")\"; cp -a \"$s\" \"$d\"; t=\"$d\"; fi;"
+                + (c.user() != null && !c.user().isBlank() ? " chown -R " + q(c.user()) + " \"$t\";" : "")
+                + (c.mode() != null && !c.mode().isBlank() ? " chmod -R " + q(c.mode()) + " \"$t\";" : "")
+                + " rm -rf " + q(tmp) + " " + q(tar);
+        int code = exec(envd.as("root"), script, Map.of(), null, buildId, true);
+        if (code != 0) throw new BuildFailure("step " + (p.index() + 1) + "/" + total + " (" + p.describe() + ") failed with exit code " + code);
+    }
+
+    private static String q(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+
     private void runStep(String buildId, Envd envd, Planned p, int total) {
-        BuildSpec.Run r = p.run();
+        BuildSpec.Run r = (BuildSpec.Run) p.step();
         String workdir = r.workdir() != null ? r.workdir() : p.state().workdir();
         String user = r.user() != null ? r.user() : p.state().user() != null ? p.state().user() : "root";
-        logs.append(buildId, "info", "step " + (p.index() + 1) + "/" + total + ": RUN " + r.cmd());
+        logs.append(buildId, "info", "step " + (p.index() + 1) + "/" + total + ": " + p.describe());
         if (workdir != null) exec(envd.as("root"), "mkdir -p '" + workdir.replace("'", "'\\''") + "'", Map.of(), null, buildId, false);
         int code = exec(envd.as(user), r.cmd(), p.state().env(), workdir, buildId, true);
         if (code != 0) {

@@ -51,7 +51,8 @@ public final class Templates {
     /** What a name resolves to: the node's template id, the sizes a snapshot keeps, the defaults a build gave it. */
     public record Resolved(String templateId, String name, Integer vcpus, Integer memoryMb, Defaults defaults) {}
 
-    public Resolved resolve(String teamId, String name) {
+    public Resolved resolve(String teamId, String nameWithTag) {
+        String name = nameWithTag.contains(":") ? nameWithTag.substring(0, nameWithTag.indexOf(':')) : nameWithTag; // E2B's name:tag
         Optional<TeamTemplate> own = byName(teamId, name);
         if (own.isPresent()) {
             TeamTemplate t = own.get();

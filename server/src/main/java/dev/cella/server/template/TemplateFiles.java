@@ -1,0 +1,58 @@
+package dev.cella.server.template;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Uploaded build contexts (the files of COPY steps, as a tar): one file per team and hash,
+ * written to a temporary name and moved into place, so a half upload is never taken for one.
+ */
+public final class TemplateFiles {
+    private final Path dir;
+
+    public TemplateFiles(Path dir) {
+        this.dir = dir;
+    }
+
+    static void check(String teamId, String hash) {
+        if (!hash.matches("[A-Za-z0-9_-]{8,128}") || !teamId.matches("[A-Za-z0-9_-]{1,64}")) {
+            throw new IllegalArgumentException("a files hash is 8 to 128 letters, digits, _ or -");
+        }
+    }
+
+    public Path path(String teamId, String hash) {
+        check(teamId, hash);
+        return dir.resolve(teamId).resolve(hash + ".tar");
+    }
+
+    public boolean present(String teamId, String hash) {
+        return Files.isRegularFile(path(teamId, hash));
+    }
+
+    /** Stores an upload, at most {@code limit} bytes; returns its size. */
+    public long store(String teamId, String hash, InputStream in, long limit) throws IOException {
+        Path target = path(teamId, hash);
+        Files.createDirectories(target.getParent());
+        Path tmp = Files.createTempFile(target.getParent(), hash, ".part");
+        try {
+            long n = 0;
+            byte[] buf = new byte[64 * 1024];
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                int k;
+                while ((k = in.read(buf)) >= 0) {
+                    n += k;
+                    if (n > limit) throw new IOException("the upload is larger than " + (limit >> 20) + " MiB");
+                    out.write(buf, 0, k);
+                }
+            }
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return n;
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}
