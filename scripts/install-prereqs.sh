@@ -13,7 +13,8 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok ins
 packages=(mmdebstrap busybox-static curl util-linux iproute2 ca-certificates)
 # the node: crun runs sandboxes, nftables isolates them, e2fsprogs makes their disks
 [ "$with_node" = 1 ] && packages+=(crun nftables e2fsprogs python3)
-[ "$with_tests" = 1 ] && packages+=(postgresql)
+# tests also need PostgreSQL (the fleet database) and an OCI registry on loopback (image pulls)
+[ "$with_tests" = 1 ] && packages+=(postgresql docker-registry)
 for p in "${packages[@]}"; do have "$p" || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

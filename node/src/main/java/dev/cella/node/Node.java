@@ -15,6 +15,7 @@ import dev.cella.node.runtime.Crun;
 import dev.cella.node.sandbox.SandboxStore;
 import dev.cella.node.sandbox.Sandboxes;
 import dev.cella.node.template.NodeTemplates;
+import dev.cella.node.image.ImagePuller;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +37,7 @@ public final class Node implements AutoCloseable {
     private final NodeApi api;
     private final SandboxProxy proxy;
     private final NodeTemplates templates;
+    private final ImagePuller images;
 
     public Node(NodeConfig c) throws IOException {
         ObjectMapper json = new ObjectMapper();
@@ -51,7 +53,8 @@ public final class Node implements AutoCloseable {
         proxy = new SandboxProxy(new NodeRoutes(sandboxes)).start(c.proxyHost(), c.proxyPort());
         templates = new NodeTemplates(c.templates(), c.stateDir().resolve("templates"));
         templates.collect(sandboxes.templatesInUse());
-        api = new NodeApi(sandboxes, templates, new NodeCapacity(c.id(), driver.kind(), c.stateDir(), proxy.port()),
+        images = new ImagePuller(c.stateDir(), templates);
+        api = new NodeApi(sandboxes, templates, images, new NodeCapacity(c.id(), driver.kind(), c.stateDir(), proxy.port()),
                 metrics, c.token()).start(c.apiHost(), c.apiPort());
         log.info("node API on {}:{}, sandbox proxy on {}:{}", c.apiHost(), api.port(), c.proxyHost(), proxy.port());
     }
@@ -65,6 +68,8 @@ public final class Node implements AutoCloseable {
     public MetricsSampler metrics() { return metrics; }
 
     public NodeTemplates templates() { return templates; }
+
+    public ImagePuller images() { return images; }
 
     /** Stops serving; the sandboxes keep running and are re-adopted by the next start. */
     @Override

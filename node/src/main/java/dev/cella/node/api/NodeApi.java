@@ -33,6 +33,8 @@ import java.util.Optional;
  * GET    /health                          liveness, no token
  * GET    /v1/node                         its id, proxy port, capacity and usage
  * GET    /v1/templates                    the templates it can start: [{templateId, rootfs, builtIn}]
+ * POST   /v1/images                       {reference, username?, password?}: pull an image into a template
+ *                                          -> {templateId, digest, env, workdir, user, cmd, entrypoint}
  * DELETE /v1/templates/{id}               a layered template (its files go once nothing stands on them)
  * POST   /v1/sandboxes/{id}/snapshot      {templateId}: a layered template of the sandbox's files -> {templateId, sizeBytes}
  * POST   /v1/sandboxes                    create: {sandboxId, templateId, vcpus, memoryMb, diskMb, maxProcesses,
@@ -51,6 +53,7 @@ import java.util.Optional;
 public final class NodeApi {
     private final Sandboxes sandboxes;
     private final NodeTemplates templates;
+    private final dev.cella.node.image.ImagePuller images;
     private final NodeCapacity capacity;
     private final MetricsSampler metrics;
     private final byte[] token;
@@ -58,11 +61,12 @@ public final class NodeApi {
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     private Javalin app;
 
-    public NodeApi(Sandboxes sandboxes, NodeTemplates templates, NodeCapacity capacity, MetricsSampler metrics,
+    public NodeApi(Sandboxes sandboxes, NodeTemplates templates, dev.cella.node.image.ImagePuller images, NodeCapacity capacity, MetricsSampler metrics,
                    String nodeToken) {
         if (nodeToken == null || nodeToken.length() < 16) throw new IllegalArgumentException("the node token must have at least 16 characters");
         this.sandboxes = sandboxes;
         this.templates = templates;
+        this.images = images;
         this.capacity = capacity;
         this.metrics = metrics;
         this.token = nodeToken.getBytes(StandardCharsets.UTF_8);
@@ -82,6 +86,17 @@ public final class NodeApi {
                     return;
                 }
                 ctx.status(204);
+            });
+            config.routes.post("/v1/images", ctx -> {
+                JsonNode b = body(ctx);
+                String ref = b.path("reference").asText("");
+                if (ref.isBlank()) throw new BadRequest("reference is required");
+                try {
+                    ctx.status(201).json(images.pull(ref, b.hasNonNull("username") ? b.get("username").asText() : null,
+                            b.hasNonNull("password") ? b.get("password").asText() : null));
+                } catch (java.io.IOException e) {
+                    error(ctx, 502, "pulling " + ref + " failed: " + e.getMessage());
+                }
             });
             config.routes.post("/v1/sandboxes/{id}/snapshot", ctx -> {
                 String templateId = body(ctx).path("templateId").asText("");

@@ -306,9 +306,8 @@ public final class TemplateRoutes {
     static BuildSpec e2bSpec(JsonNode b) {
         String from;
         if (b.hasNonNull("fromTemplate")) from = b.get("fromTemplate").asText();
-        else if (b.hasNonNull("fromImage")) {
-            throw new IllegalArgumentException("fromImage (" + b.get("fromImage").asText() + "): building from registry images is not supported yet; use fromTemplate");
-        } else throw new IllegalArgumentException("fromTemplate or fromImage is required");
+        else if (b.hasNonNull("fromImage")) from = b.get("fromImage").asText(); // an image reference: the engine pulls it
+        else throw new IllegalArgumentException("fromTemplate or fromImage is required");
         List<BuildSpec.Step> steps = new ArrayList<>();
         int i = 0;
         for (JsonNode s : b.path("steps")) {

@@ -70,5 +70,10 @@ public final class LocalNode implements NodeClient {
 
     @Override public List<SandboxEvent> events(String id) throws IOException { return node.sandboxes().events(id); }
 
+    @Override
+    public dev.cella.node.image.ImagePuller.Image pullImage(String reference, String username, String password) throws IOException {
+        return node.images().pull(reference, username, password);
+    }
+
     @Override public Optional<SandboxRoutes.Route> route(String sandboxId, int port) { return routes.route(sandboxId, port); }
 }

@@ -62,6 +62,9 @@ public interface NodeClient {
     /** Deletes a template this node made; false when it has no such template. */
     boolean deleteTemplate(String templateId) throws IOException;
 
+    /** Pulls an image (registry v2) into a template on this node. */
+    dev.cella.node.image.ImagePuller.Image pullImage(String reference, String username, String password) throws IOException;
+
     /** Where the server's proxy sends traffic for a port of one of this node's sandboxes. */
     Optional<SandboxRoutes.Route> route(String sandboxId, int port);
 }

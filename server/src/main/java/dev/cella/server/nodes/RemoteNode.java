@@ -185,6 +185,20 @@ public final class RemoteNode implements NodeClient {
         return true;
     }
 
+    @Override
+    public dev.cella.node.image.ImagePuller.Image pullImage(String reference, String username, String password) throws IOException {
+        ObjectNode b = json.createObjectNode().put("reference", reference);
+        if (username != null) b.put("username", username).put("password", password);
+        JsonNode r;
+        try {
+            r = call("POST", "/v1/images", b, Duration.ofMinutes(30));
+        } catch (NodeUnavailable e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        refresh();
+        return json.convertValue(r, dev.cella.node.image.ImagePuller.Image.class);
+    }
+
     /** Through the node's own proxy, which finds the sandbox by the same headers the SDK sends. */
     @Override
     public Optional<SandboxRoutes.Route> route(String sandboxId, int port) {

@@ -190,13 +190,18 @@ public final class Builder implements AutoCloseable {
         builds.started(buildId, total);
         logs.append(buildId, "info", "building from " + spec.from() + ": " + total + " steps");
         Templates.Resolved from;
+        NodeClient node;
         try {
+            // FROM names a template first (the team's, or a built-in one), else an image
             from = templates.resolve(req.teamId(), spec.from());
-        } catch (RuntimeException e) {
-            throw new BuildFailure("FROM " + spec.from() + ": no such template of this team or built in (images from registries are not supported yet)");
+            String fromId = from.templateId();
+            node = fleet.reachable().stream().filter(n -> n.templates().contains(fromId)).findFirst()
+                    .orElseThrow(() -> new BuildFailure("no reachable node has template " + spec.from()));
+        } catch (dev.cella.server.api.ApiError e) {
+            if (e.status() != 404) throw new BuildFailure("FROM " + spec.from() + ": " + e.getMessage());
+            node = fleet.reachable().stream().findFirst().orElseThrow(() -> new BuildFailure("no node is reachable"));
+            from = pull(buildId, node, spec.from());
         }
-        NodeClient node = fleet.reachable().stream().filter(n -> n.templates().contains(from.templateId())).findFirst()
-                .orElseThrow(() -> new BuildFailure("no reachable node has template " + spec.from()));
         me.node = node;
         Templates.Defaults parent = from.defaults();
         State state = new State(new LinkedHashMap<>(parent.env()), parent.workdir(), parent.user());
@@ -270,6 +275,29 @@ public final class Builder implements AutoCloseable {
         templates.built(req.templateId(), node.id(), base, 0, result);
         builds.step(buildId, total, base);
         logs.append(buildId, "info", "template layer " + base);
+    }
+
+    /** FROM an image: pulled on the node (layers once per node), its config's variables, directory and user as defaults. */
+    private Templates.Resolved pull(String buildId, NodeClient node, String image) {
+        logs.append(buildId, "info", "pulling image " + image);
+        long t0 = System.nanoTime();
+        dev.cella.node.image.ImagePuller.Image img;
+        try {
+            img = node.pullImage(image, null, null);
+        } catch (IllegalArgumentException e) {
+            throw new BuildFailure("FROM " + image + ": not a template of this team, a built-in one, nor an image reference (" + e.getMessage() + ")");
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new BuildFailure("FROM " + image + ": the pull failed: " + e.getMessage());
+        }
+        logs.append(buildId, "info", "pulled " + image + " (" + img.digest() + ") in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String kv : img.env()) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) env.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        // an image's processes run as its user, root when it names none (it may have no 'user' account)
+        return new Templates.Resolved(img.templateId(), image, null, null,
+                new Templates.Defaults(env, img.workdir(), img.user() != null ? img.user() : "root", null, null));
     }
 
     /** A build sandbox from the template built on: the build's sizes, internet, root by default (as Docker's RUN). */
