@@ -176,6 +176,12 @@ class TemplateBuildTest {
         assertThat(call("POST", "/v1/capsules", "{\"template\":\"py-env\"}", otherKey).status()).isEqualTo(404);
         assertThat(call("GET", "/templates/" + id + "/builds/" + buildId + "/status", null, otherKey).status()).isEqualTo(404);
         assertThat(call("GET", "/templates", null, otherKey).body().findValuesAsText("name")).doesNotContain("py-env");
+        // until it is made public: then any team starts sandboxes from it (and still cannot change it)
+        assertThat(call("PATCH", "/templates/" + id, "{\"public\":true}", otherKey).status()).isEqualTo(404);
+        assertThat(call("PATCH", "/templates/" + id, "{\"public\":true}", key).body().path("public").asBoolean()).isTrue();
+        Res shared = call("POST", "/v1/capsules", "{\"template\":\"py-env\"}", otherKey);
+        assertThat(shared.status()).as(String.valueOf(shared.body())).isEqualTo(201);
+        call("DELETE", "/v1/capsules/" + shared.body().path("id").asText(), null, otherKey);
     }
 
     @Test

@@ -63,10 +63,14 @@ public final class NodeTemplates {
     }
 
     /** Where a new layered template's files go (the directory is made, empty). */
+    /** Templates being made now: their directories have no template.json yet and must not be collected. */
+    private final Set<String> making = ConcurrentHashMap.newKeySet();
+
     public Path prepare(String id) throws IOException {
         if (!id.matches("[a-z0-9][a-z0-9-]{0,59}") || builtIn.containsKey(id) || layered.containsKey(id)) {
             throw new IllegalArgumentException("template id '" + id + "' is taken or not of lowercase letters, digits and -");
         }
+        making.add(id);
         Path t = dir.resolve(id);
         if (Files.exists(t)) Paths.deleteTree(t); // a half-made one, or one deleted and no longer used
         return Files.createDirectories(t);
@@ -80,6 +84,7 @@ public final class NodeTemplates {
         lowers.forEach(p -> arr.add(p.toString()));
         JSON.writeValue(t.resolve(META).toFile(), meta);
         layered.put(id, t.resolve(LAYER));
+        making.remove(id);
     }
 
     /** The lower directories of an overlay for a sandbox of this template: its root, then what it stands on. */
@@ -130,6 +135,9 @@ public final class NodeTemplates {
                 if (Files.exists(t.resolve(DELETED)) && !needed.contains(t.resolve(LAYER))) {
                     Paths.deleteTree(t);
                     log.info("removed the files of deleted template {}", t.getFileName());
+                } else if (!Files.exists(t.resolve(META)) && !layered.containsKey(t.getFileName().toString()) && !making.contains(t.getFileName().toString())) {
+                    Paths.deleteTree(t); // half made when the node stopped: never a template
+                    log.info("removed half-made template {}", t.getFileName());
                 }
             }
         }

@@ -61,6 +61,13 @@ public final class Templates {
             }
             return new Resolved(t.nodeTemplate(), name, t.vcpus(), t.memoryMb(), t.defaults());
         }
+        // another team's template that was made public
+        Optional<TeamTemplate> shared = db.one("SELECT * FROM templates WHERE name = ? AND public = ? AND node_template IS NOT NULL ORDER BY created_at LIMIT 1",
+                Templates::row, name, true);
+        if (shared.isPresent()) {
+            TeamTemplate t = shared.get();
+            return new Resolved(t.nodeTemplate(), name, t.vcpus(), t.memoryMb(), t.defaults());
+        }
         String builtIn = name.equals(MINIMAL) ? BASE : name;
         if (fleet.reachable().isEmpty()) throw new NodeUnavailable("no node is reachable to start a sandbox on", null);
         if (fleet.templates().contains(builtIn) && !isTeamOwned(builtIn)) return new Resolved(builtIn, name, null, null, Defaults.NONE);
