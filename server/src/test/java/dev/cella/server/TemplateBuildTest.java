@@ -203,7 +203,29 @@ class TemplateBuildTest {
         assertThat(exec(c, "cat /opt/version; pwd; echo $APP_MODE; pgrep -x sleep >/dev/null && echo start-cmd-runs").path("stdout").asText())
                 .isEqualTo("v1.2-test\n/opt/app\ntest\nstart-cmd-runs\n");
         call("DELETE", "/v1/capsules/" + c, null, key);
-        assertThat(call("POST", "/templates", "{\"dockerfile\":\"FROM base\\nCOPY a /a\"}", key).status()).isEqualTo(400);
+        assertThat(call("POST", "/templates", "{\"dockerfile\":\"FROM base\\nCOPY a /a\"}", key).status()).as("COPY without a context").isEqualTo(400);
+
+        // with a build context: the Dockerfile and a tar, as multipart
+        Path ctxDir = Files.createTempDirectory("cella-context");
+        sh("mkdir -p " + ctxDir + "/src/app && echo from-context > " + ctxDir + "/src/app/a.txt && echo notes > " + ctxDir + "/src/notes.txt"
+                + " && tar -cf " + ctxDir + "/context.tar -C " + ctxDir + "/src .");
+        String withCopy = "FROM base\nCOPY app /srv/app\nCOPY --chown=user notes.txt /home/user/\nRUN cat /srv/app/a.txt > /srv/copied.txt\n";
+        String boundary = "ctx-boundary";
+        java.io.ByteArrayOutputStream mp = new java.io.ByteArrayOutputStream();
+        mp.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"dockerfile\"\r\n\r\n" + withCopy + "\r\n--" + boundary
+                + "\r\nContent-Disposition: form-data; name=\"alias\"\r\n\r\nwith-context\r\n--" + boundary
+                + "\r\nContent-Disposition: form-data; name=\"context\"; filename=\"context.tar\"\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        mp.writeBytes(Files.readAllBytes(ctxDir.resolve("context.tar")));
+        mp.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        var posted = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/templates")).header("X-API-Key", key)
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary).POST(HttpRequest.BodyPublishers.ofByteArray(mp.toByteArray())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(posted.statusCode()).as(posted.body()).isEqualTo(201);
+        assertThat(await(JSON.readTree(posted.body()).path("templateID").asText()).path("status").asText()).isEqualTo("ready");
+        String cc = call("POST", "/v1/capsules", "{\"template\":\"with-context\"}", key).body().path("id").asText();
+        assertThat(exec(cc, "cat /srv/copied.txt /home/user/notes.txt; stat -c %U /home/user/notes.txt").path("stdout").asText())
+                .isEqualTo("from-context\nnotes\nuser\n");
+        call("DELETE", "/v1/capsules/" + cc, null, key);
         assertThat(call("POST", "/templates", "{\"dockerfile\":\"RUN true\"}", key).status()).isEqualTo(400);
         assertThat(call("POST", "/templates", "{\"dockerfile\":\"FROM base\\nFROBNICATE x\"}", key).status()).isEqualTo(400);
 

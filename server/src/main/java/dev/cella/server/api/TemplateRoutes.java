@@ -163,9 +163,56 @@ public final class TemplateRoutes {
         return n.asInt();
     }
 
-    private void create(Context ctx) {
-        JsonNode b = JsonHttp.body(ctx, JSON);
+    /**
+     * A multipart body (Lelantos with a build context): the fields as a JSON object, the
+     * {@code context} tar stored as the team's files (streamed, hashed) under {@code contextHash}.
+     */
+    private JsonNode multipart(Context ctx, Team team, String[] contextHash) throws IOException {
+        var fields = JSON.createObjectNode();
+        String boundary = dev.cella.envd.files.MultipartParts.boundary(ctx.header("Content-Type"))
+                .orElseThrow(() -> ApiError.badRequest("multipart/form-data without a boundary"));
+        var in = org.apache.commons.fileupload2.core.MultipartInput.builder().setInputStream(ctx.req().getInputStream())
+                .setBoundary(boundary.getBytes(StandardCharsets.ISO_8859_1)).setMaxPartHeaderSize(8192).get();
+        try {
+            boolean more = in.skipPreamble();
+            while (more) {
+                String disposition = dev.cella.envd.files.MultipartParts.headers(in.readHeaders()).getOrDefault("content-disposition", "");
+                String field = dev.cella.envd.files.MultipartParts.dispositionParam(disposition, "name");
+                try (var part = in.newInputStream()) {
+                    if ("context".equals(field)) {
+                        contextHash[0] = files.storeHashed(team.id(), part, MAX_UPLOAD);
+                    } else if (field != null) {
+                        byte[] v = part.readNBytes((1 << 20) + 1);
+                        if (v.length > 1 << 20) throw ApiError.badRequest("field " + field + " is larger than 1 MiB");
+                        String text = new String(v, StandardCharsets.UTF_8);
+                        if (field.equals("cpuCount") || field.equals("memoryMB")) {
+                            try {
+                                fields.put(field, Integer.parseInt(text.trim()));
+                            } catch (NumberFormatException e) {
+                                throw ApiError.badRequest(field + " must be a whole number");
+                            }
+                        } else {
+                            fields.put(field, text);
+                        }
+                    }
+                }
+                more = in.readBoundary();
+            }
+        } catch (org.apache.commons.fileupload2.core.FileUploadException e) {
+            throw ApiError.badRequest("malformed multipart body: " + e.getMessage());
+        }
+        return fields;
+    }
+
+    private JsonNode body(Context ctx, Team team, String[] contextHash) throws IOException {
+        return String.valueOf(ctx.header("Content-Type")).toLowerCase(java.util.Locale.ROOT).startsWith("multipart/form-data")
+                ? multipart(ctx, team, contextHash) : JsonHttp.body(ctx, JSON);
+    }
+
+    private void create(Context ctx) throws IOException {
         Team team = E2bApi.team(ctx);
+        String[] contextHash = {null};
+        JsonNode b = body(ctx, team, contextHash);
         BuildSpec spec;
         String name;
         int vcpus, memory, disk;
@@ -181,7 +228,7 @@ public final class TemplateRoutes {
             disk = range(b, "disk_mib", 4096, 1024, 8192);
         } else if (b.has("dockerfile")) { // Lelantos (seed 000)
             if (!b.get("dockerfile").isTextual()) throw ApiError.badRequest("dockerfile must be the Dockerfile's text");
-            spec = parse(() -> Dockerfile.parse(b.get("dockerfile").asText()));
+            spec = parse(() -> Dockerfile.parse(b.get("dockerfile").asText(), contextHash[0]));
             name = b.hasNonNull("alias") ? b.get("alias").asText() : "tpl-" + UUID.randomUUID().toString().substring(0, 8);
             if (!NAME.matcher(name).matches()) throw ApiError.badRequest("alias must be of lowercase letters, digits and . _ / -");
             vcpus = range(b, "cpuCount", 2, 1, 8);
@@ -207,13 +254,13 @@ public final class TemplateRoutes {
     }
 
     /** A new build of a team template: with a new Dockerfile or build_spec, or the last one again. */
-    private void rebuild(Context ctx) {
+    private void rebuild(Context ctx) throws IOException {
         Templates.TeamTemplate t = own(ctx);
         if (t.type().equals("snapshot")) throw ApiError.badRequest("a snapshot is not built: make a new one");
-        String body = ctx.body();
-        JsonNode b = body.isBlank() ? JSON.createObjectNode() : JsonHttp.body(ctx, JSON);
+        String[] contextHash = {null};
+        JsonNode b = ctx.req().getContentLengthLong() == 0 ? JSON.createObjectNode() : body(ctx, E2bApi.team(ctx), contextHash);
         BuildSpec spec;
-        if (b.has("dockerfile")) spec = parse(() -> Dockerfile.parse(b.get("dockerfile").asText()));
+        if (b.has("dockerfile")) spec = parse(() -> Dockerfile.parse(b.get("dockerfile").asText(), contextHash[0]));
         else if (b.has("build_spec")) spec = parse(() -> BuildSpec.parse(b.get("build_spec")));
         else spec = BuildSpec.fromJson(templates.specOf(t.id()).orElseThrow(() -> ApiError.badRequest("nothing to rebuild from: send a dockerfile")));
         templates.spec(t.id(), spec.toJson(), t.vcpus(), t.memoryMb(), t.diskMb());

@@ -23,6 +23,11 @@ public final class Dockerfile {
     private Dockerfile() {}
 
     public static BuildSpec parse(String text) {
+        return parse(text, null);
+    }
+
+    /** With {@code contextHash}, the uploaded build context COPY and ADD take their files from. */
+    public static BuildSpec parse(String text, String contextHash) {
         List<String> lines = logicalLines(text);
         String from = null, start = null, entrypoint = null;
         List<BuildSpec.Step> steps = new ArrayList<>();
@@ -61,8 +66,27 @@ public final class Dockerfile {
                 case "USER" -> steps.add(new BuildSpec.User(rest.split(":")[0]));
                 case "CMD" -> start = shellForm(rest);
                 case "ENTRYPOINT" -> entrypoint = shellForm(rest);
-                case "COPY", "ADD" -> throw new IllegalArgumentException("line " + n + ": " + op
-                        + " needs files from a build context, which this endpoint does not take (use the E2B template build)");
+                case "COPY", "ADD" -> {
+                    if (contextHash == null) {
+                        throw new IllegalArgumentException("line " + n + ": " + op + " needs a build context: send the Dockerfile as multipart"
+                                + " with a 'context' tar");
+                    }
+                    List<String> words = new ArrayList<>();
+                    String chown = null;
+                    for (String w : (rest.startsWith("[") ? shellWords(rest) : List.of(rest.split("\\s+")))) {
+                        if (w.startsWith("--chown=")) chown = w.substring(8).split(":")[0];
+                        else if (w.startsWith("--")) throw new IllegalArgumentException("line " + n + ": " + op + " option " + w + " is not supported");
+                        else words.add(w);
+                    }
+                    if (words.size() < 2) throw new IllegalArgumentException("line " + n + ": " + op + " needs a source and a destination");
+                    String dest = words.getLast();
+                    for (String src : words.subList(0, words.size() - 1)) {
+                        if (src.startsWith("/") || src.contains("..") || src.matches("https?://.*")) {
+                            throw new IllegalArgumentException("line " + n + ": " + op + " takes paths inside the build context: " + src);
+                        }
+                        steps.add(new BuildSpec.Copy(contextHash, src.equals(".") ? "" : src, words.size() > 2 && !dest.endsWith("/") ? dest + "/" : dest, chown, null));
+                    }
+                }
                 case "LABEL", "EXPOSE", "MAINTAINER", "STOPSIGNAL", "HEALTHCHECK", "SHELL", "VOLUME", "ONBUILD" -> { } // no meaning for a sandbox
                 default -> throw new IllegalArgumentException("line " + n + ": unknown instruction " + op);
             }
@@ -90,6 +114,16 @@ public final class Dockerfile {
             cur.setLength(0);
         }
         if (!cur.toString().isBlank()) out.add(cur.toString().strip());
+        return out;
+    }
+
+    private static List<String> shellWords(String json) {
+        List<String> out = new ArrayList<>();
+        try {
+            JSON.readTree(json).forEach(w -> out.add(w.asText()));
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("not a JSON array: " + json);
+        }
         return out;
     }
 

@@ -33,6 +33,33 @@ public final class TemplateFiles {
         return Files.isRegularFile(path(teamId, hash));
     }
 
+    /** Stores an upload named by the SHA-256 of its bytes (a Dockerfile's build context); returns that hash. */
+    public String storeHashed(String teamId, InputStream in, long limit) throws IOException {
+        Path tmpDir = Files.createDirectories(dir.resolve(teamId));
+        Path tmp = Files.createTempFile(tmpDir, "context", ".part");
+        try {
+            var md = java.security.MessageDigest.getInstance("SHA-256");
+            long n = 0;
+            byte[] buf = new byte[64 * 1024];
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                int k;
+                while ((k = in.read(buf)) >= 0) {
+                    n += k;
+                    if (n > limit) throw new IOException("the build context is larger than " + (limit >> 20) + " MiB");
+                    md.update(buf, 0, k);
+                    out.write(buf, 0, k);
+                }
+            }
+            String hash = java.util.HexFormat.of().formatHex(md.digest());
+            Files.move(tmp, path(teamId, hash), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return hash;
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
     /** Stores an upload, at most {@code limit} bytes; returns its size. */
     public long store(String teamId, String hash, InputStream in, long limit) throws IOException {
         Path target = path(teamId, hash);
