@@ -265,6 +265,34 @@ class TemplateBuildTest {
         assertThat(node.sandboxes().list()).noneMatch(r -> r.spec().id().startsWith("bldsbx"));
     }
 
+    @Test
+    void buildsAreQueuedTwoAtATime() throws Exception {
+        List<String[]> started = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Res r = call("POST", "/templates", "{\"name\":\"queued-" + i + "\",\"build_spec\":{\"from\":\"base\",\"steps\":[{\"run\":\"sleep 3; echo "
+                    + i + " > /n\"}]}}", key);
+            started.add(new String[] {r.body().path("id").asText(), r.body().path("build_id").asText()});
+        }
+        int maxBuilding = 0;
+        boolean sawWaiting = false;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            int building = 0, done = 0;
+            for (String[] b : started) {
+                String st = call("GET", "/templates/" + b[0] + "/builds/" + b[1] + "/status", null, key).body().path("status").asText();
+                if (st.equals("building")) building++;
+                if (st.equals("waiting")) sawWaiting = true;
+                if (st.equals("ready")) done++;
+            }
+            maxBuilding = Math.max(maxBuilding, building);
+            if (done == 3) break;
+            Thread.sleep(200);
+        }
+        assertThat(maxBuilding).as("at most two at a time").isLessThanOrEqualTo(2);
+        assertThat(sawWaiting).as("the third waited its turn").isTrue();
+        for (String[] b : started) assertThat(call("GET", "/templates/" + b[0], null, key).body().path("status").asText()).isEqualTo("ready");
+    }
+
     /** sha256:<hex> of a file. */
     static String digest(Path f) throws Exception {
         return "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f)));
