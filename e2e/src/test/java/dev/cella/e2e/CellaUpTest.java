@@ -232,6 +232,16 @@ class CellaUpTest {
         runNode(up(dataDir(), 3270), "e2b", "template-tests/");
     }
 
+    @Test
+    void theE2bSdkBuildsFromARegistryImage() throws Exception {
+        Map<String, String> env = up(dataDir(), 3280);
+        try (LoopbackRegistry registry = new LoopbackRegistry()) {
+            Map<String, String> withImage = new HashMap<>(env);
+            withImage.put("CELLA_TEST_IMAGE", registry.pushBusyboxImage("cella/busy"));
+            runNode(withImage, "e2b", "image-tests/");
+        }
+    }
+
     /**
      * A gibibyte up and down through the native API's streaming file routes of a server
      * whose heap is 192 MiB: it can only pass if nothing holds the file whole.

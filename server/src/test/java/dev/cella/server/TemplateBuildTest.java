@@ -30,7 +30,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Template builds with a real node: the Superserve build_spec and the Lelantos Dockerfile
  * front ends on the one engine, sandboxes of the results (files, variables, working
  * directory, user, a start command that is ready), layer cache hits on a rebuild, a failing
- * step, cancel, and that one team's templates are not another's.
+ * step, cancel, queueing, and that one team's templates are not another's (images from a registry:
+ * e2e's CellaUpTest, through the E2B SDK).
  */
 class TemplateBuildTest {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -291,131 +292,18 @@ class TemplateBuildTest {
         assertThat(maxBuilding).as("at most two at a time").isLessThanOrEqualTo(2);
         assertThat(sawWaiting).as("the third waited its turn").isTrue();
         for (String[] b : started) assertThat(call("GET", "/templates/" + b[0], null, key).body().path("status").asText()).isEqualTo("ready");
-    }
-
-    /** sha256:<hex> of a file. */
-    static String digest(Path f) throws Exception {
-        return "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f)));
+        // listed a page at a time
+        var page = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/templates?limit=2")).header("X-API-Key", key).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(JSON.readTree(page.body())).hasSize(2);
+        String next = page.headers().firstValue("X-Next-Token").orElseThrow();
+        assertThat(call("GET", "/templates?limit=100&nextToken=" + next, null, key).body().get(0).path("templateID").asText()).isEqualTo(next);
+        assertThat(call("GET", "/templates?limit=0", null, key).status()).isEqualTo(400);
     }
 
     static void sh(String script) throws Exception {
         Process p = new ProcessBuilder("/bin/sh", "-c", script).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor()).as(script + "\n" + out).isZero();
-    }
-
-    /** Pushes a blob to the registry (a monolithic upload), returns its descriptor. */
-    static Map<String, Object> push(String registry, String repo, Path blob, String mediaType) throws Exception {
-        String d = digest(blob);
-        var start = HTTP.send(HttpRequest.newBuilder(URI.create(registry + "/v2/" + repo + "/blobs/uploads/")).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                HttpResponse.BodyHandlers.discarding());
-        assertThat(start.statusCode()).isEqualTo(202);
-        String location = start.headers().firstValue("Location").orElseThrow();
-        URI put = URI.create(location.startsWith("http") ? location : registry + location);
-        String sep = put.getQuery() == null ? "?" : "&";
-        var done = HTTP.send(HttpRequest.newBuilder(URI.create(put + sep + "digest=" + d)).header("Content-Type", "application/octet-stream")
-                .PUT(HttpRequest.BodyPublishers.ofFile(blob)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
-        return Map.of("mediaType", mediaType, "digest", d, "size", Files.size(blob));
-    }
-
-    static String putManifest(String registry, String repo, String tag, Object manifest, String mediaType) throws Exception {
-        byte[] body = JSON.writeValueAsBytes(manifest);
-        var r = HTTP.send(HttpRequest.newBuilder(URI.create(registry + "/v2/" + repo + "/manifests/" + tag)).header("Content-Type", mediaType)
-                .PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-        return "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(body));
-    }
-
-    /**
-     * A real registry on loopback (Debian's docker-registry) holding an image this test makes
-     * from a busybox root: two layers, the second deleting a file (whiteout) and replacing a
-     * directory (opaque), behind an image index. A template built FROM it has the image's
-     * files and variables; a second pull reuses the layers.
-     */
-    @Test
-    void aTemplateBuildsFromAnImageInALoopbackRegistry() throws Exception {
-        Path reg = Path.of("/usr/bin/docker-registry");
-        assertThat(reg).as("docker-registry is installed by scripts/install-prereqs.sh --with-tests").exists();
-        Path dir = Files.createTempDirectory("cella-registry");
-        int port;
-        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
-        Files.writeString(dir.resolve("config.yml"), "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: " + dir.resolve("data")
-                + "\nhttp:\n  addr: 127.0.0.1:" + port + "\n");
-        Process registryProcess = new ProcessBuilder(reg.toString(), "serve", dir.resolve("config.yml").toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
-        try {
-            String registry = "http://127.0.0.1:" + port;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (true) {
-                try {
-                    if (HTTP.send(HttpRequest.newBuilder(URI.create(registry + "/v2/")).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) break;
-                } catch (java.io.IOException notYet) {
-                    if (System.nanoTime() > deadline) throw notYet;
-                    Thread.sleep(100);
-                }
-            }
-            // the image: a busybox root, then a layer that adds, deletes and replaces
-            Path l1 = dir.resolve("l1"), l2 = dir.resolve("l2");
-            sh("mkdir -p " + l1 + "/bin " + l1 + "/etc " + l1 + "/tmp " + l1 + "/opq && cp /bin/busybox " + l1 + "/bin/busybox"
-                    + " && for a in sh cat ls echo whoami test env id; do ln -s busybox " + l1 + "/bin/$a; done"
-                    + " && printf 'root:x:0:0:root:/root:/bin/sh\\nuser:x:1000:1000::/home/user:/bin/sh\\n' > " + l1 + "/etc/passwd"
-                    + " && printf 'root:x:0:\\nuser:x:1000:\\n' > " + l1 + "/etc/group && chmod 1777 " + l1 + "/tmp"
-                    + " && echo old > " + l1 + "/opq/old.txt && echo doomed > " + l1 + "/removed.txt"
-                    + " && mkdir -p " + l2 + "/etc " + l2 + "/opq && echo 'hello layer 2' > " + l2 + "/etc/greeting && : > " + l2 + "/.wh.removed.txt"
-                    + " && : > " + l2 + "/opq/.wh..wh..opq && echo new > " + l2 + "/opq/new.txt"
-                    + " && tar -czf " + dir.resolve("l1.tgz") + " -C " + l1 + " . && tar -czf " + dir.resolve("l2.tgz") + " -C " + l2 + " .");
-            Files.writeString(dir.resolve("config.json"), "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/bin\",\"GREETING=from-image\"]},"
-                    + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}");
-            String repo = "cella/busy";
-            var config = push(registry, repo, dir.resolve("config.json"), "application/vnd.oci.image.config.v1+json");
-            var layer1 = push(registry, repo, dir.resolve("l1.tgz"), "application/vnd.oci.image.layer.v1.tar+gzip");
-            var layer2 = push(registry, repo, dir.resolve("l2.tgz"), "application/vnd.oci.image.layer.v1.tar+gzip");
-            String manifestType = "application/vnd.oci.image.manifest.v1+json";
-            Map<String, Object> manifest = Map.of("schemaVersion", 2, "mediaType", manifestType, "config", config, "layers", List.of(layer1, layer2));
-            String manifestDigest = putManifest(registry, repo, "v1", manifest, manifestType);
-            long manifestSize = JSON.writeValueAsBytes(manifest).length;
-            String indexType = "application/vnd.oci.image.index.v1+json";
-            putManifest(registry, repo, "multi", Map.of("schemaVersion", 2, "mediaType", indexType, "manifests", List.of(
-                    Map.of("mediaType", manifestType, "digest", manifestDigest, "size", manifestSize, "platform", Map.of("architecture", "amd64", "os", "linux")))),
-                    indexType);
-
-            String from = "127.0.0.1:" + port + "/" + repo + ":multi";
-            Res created = call("POST", "/templates", JSON.writeValueAsString(Map.of("name", "from-image", "build_spec", Map.of("from", from,
-                    "steps", List.of(Map.of("run", "cat /etc/greeting > /made.txt; echo $GREETING >> /made.txt"))))), key);
-            assertThat(created.status()).as(String.valueOf(created.body())).isEqualTo(201);
-            JsonNode t = await(created.body().path("id").asText());
-            String buildLog = call("GET", "/templates/" + created.body().path("id").asText() + "/builds/" + created.body().path("build_id").asText()
-                    + "/status", null, key).body().path("logs").toString();
-            assertThat(t.path("status").asText()).as(buildLog).isEqualTo("ready");
-            assertThat(buildLog).contains("pulled " + from);
-            String c = call("POST", "/v1/capsules", "{\"template\":\"from-image\"}", key).body().path("id").asText();
-            assertThat(exec(c, "cat /made.txt; ls /opq; test -e /removed.txt && echo removed-is-back; whoami; echo $GREETING").path("stdout").asText())
-                    .isEqualTo("hello layer 2\nfrom-image\nnew.txt\nroot\nfrom-image\n");
-            call("DELETE", "/v1/capsules/" + c, null, key);
-
-            // the same image again (by its manifest digest this time): its layers are there already
-            Path layerStore = data.resolve("node/layers");
-            List<Path> before;
-            try (var s = Files.list(layerStore)) {
-                before = s.filter(p -> p.getFileName().toString().startsWith("sha256-")).toList();
-            }
-            assertThat(before).hasSize(2);
-            Res again = call("POST", "/templates", JSON.writeValueAsString(Map.of("name", "from-image-2", "build_spec", Map.of("from",
-                    "127.0.0.1:" + port + "/" + repo + "@" + manifestDigest))), key);
-            assertThat(await(again.body().path("id").asText()).path("status").asText()).isEqualTo("ready");
-            try (var s = Files.list(layerStore)) {
-                assertThat(s.filter(p -> p.getFileName().toString().startsWith("sha256-")).toList()).as("the layers are shared").hasSameElementsAs(before);
-            }
-            // a reference to nothing fails the build, saying so
-            Res missing = call("POST", "/templates", JSON.writeValueAsString(Map.of("name", "from-nothing", "build_spec", Map.of("from",
-                    "127.0.0.1:" + port + "/cella/nothing:v1"))), key);
-            assertThat(await(missing.body().path("id").asText()).path("status").asText()).isEqualTo("failed");
-        } finally {
-            registryProcess.destroy();
-            registryProcess.waitFor(10, TimeUnit.SECONDS);
-        }
     }
 }

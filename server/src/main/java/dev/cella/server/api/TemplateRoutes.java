@@ -85,9 +85,23 @@ public final class TemplateRoutes {
 
     public void register(Registrar r) {
         r.route(HandlerType.GET, "/templates", ctx -> {
-            List<Object> all = new ArrayList<>(templates.builtIn().stream().map(TemplateRoutes::builtIn).toList());
+            List<Map<String, Object>> all = new ArrayList<>(templates.builtIn().stream().map(TemplateRoutes::builtIn).toList());
             templates.ofTeam(E2bApi.team(ctx).id()).forEach(t -> all.add(view(t)));
-            ctx.json(all);
+            // seed 000's paging: limit (1-100, 100) and nextToken, the next page's first template id in X-Next-Token
+            int limit;
+            try {
+                limit = Integer.parseInt(Optional.ofNullable(ctx.queryParam("limit")).orElse("100"));
+            } catch (NumberFormatException e) {
+                throw ApiError.badRequest("limit must be a number");
+            }
+            if (limit < 1 || limit > 100) throw ApiError.badRequest("limit must be from 1 to 100");
+            int from = 0;
+            String next = ctx.queryParam("nextToken");
+            if (next != null && !next.isEmpty()) {
+                for (int i = 0; i < all.size(); i++) if (next.equals(all.get(i).get("templateID"))) from = i;
+            }
+            if (from + limit < all.size()) ctx.header("X-Next-Token", String.valueOf(all.get(from + limit).get("templateID")));
+            ctx.json(all.subList(from, Math.min(all.size(), from + limit)));
         });
         r.route(HandlerType.GET, "/templates/{id}", ctx -> {
             String id = ctx.pathParam("id");

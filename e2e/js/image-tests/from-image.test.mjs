@@ -1,0 +1,31 @@
+// The E2B SDK's Template.build() FROM an image in a registry on loopback (CellaUpTest
+// starts Debian's docker-registry and pushes an image it made: two layers, a whiteout, an
+// opaque directory, behind an image index) — then a sandbox of it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Template, Sandbox } from 'e2b';
+
+const image = process.env.CELLA_TEST_IMAGE;
+assert.ok(image, 'CELLA_TEST_IMAGE must name the image (CellaUpTest sets it)');
+
+test('fromImage: the image layers with their whiteouts, its variables, and a step on top', { timeout: 180_000 }, async () => {
+  const logs = [];
+  await Template.build(
+    Template().fromImage(image).runCmd('cat /etc/greeting > /made.txt; echo $GREETING >> /made.txt'),
+    'e2e-from-image',
+    { onBuildLogs: (l) => logs.push(l.message) },
+  );
+  assert.ok(logs.some((l) => l.includes('pulled ' + image)), logs.join('\n'));
+  const s = await Sandbox.create('e2e-from-image', { timeoutMs: 60_000 });
+  try {
+    const r = await s.commands.run('cat /made.txt; ls /opq; test -e /removed.txt && echo removed-is-back; whoami; echo $GREETING');
+    assert.equal(r.stdout, 'hello layer 2\nfrom-image\nnew.txt\nroot\nfrom-image\n');
+  } finally {
+    await s.kill();
+  }
+});
+
+test('a missing image fails the build', { timeout: 60_000 }, async () => {
+  const missing = image.replace(/\/[^/]+:multi$/, '/nothing:v1');
+  await assert.rejects(Template.build(Template().fromImage(missing), 'e2e-missing'), (e) => /pull failed/.test(e.message));
+});
