@@ -58,16 +58,7 @@ class TemplateBuildTest {
     @AfterAll
     static void stop() {
         if (server != null) server.close();
-        if (node != null) {
-            for (var r : node.sandboxes().list()) {
-                try {
-                    node.sandboxes().kill(r.spec().id());
-                } catch (Exception ignored) {
-                    // gone
-                }
-            }
-            node.close();
-        }
+        TestRepo.closeWithItsSandboxes(node);
     }
 
     record Res(int status, JsonNode body) {}

@@ -26,4 +26,17 @@ final class TestRepo {
         p.waitFor(10, TimeUnit.MINUTES);
         return Path.of(out.lines().toList().getLast());
     }
+
+    /** Kills what a test's node still runs (its sandboxes outlive it by design), then closes it. */
+    static void closeWithItsSandboxes(dev.cella.node.Node node) {
+        if (node == null) return;
+        for (var r : node.sandboxes().list()) {
+            try {
+                node.sandboxes().kill(r.spec().id());
+            } catch (Exception ignored) {
+                // gone already
+            }
+        }
+        node.close();
+    }
 }

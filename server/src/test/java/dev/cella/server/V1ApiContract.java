@@ -60,16 +60,7 @@ abstract class V1ApiContract {
     static void stop() {
         if (server != null) server.close();
         if (github != null) github.close();
-        if (node != null) {
-            for (var r : node.sandboxes().list()) {
-                try {
-                    node.sandboxes().kill(r.spec().id());
-                } catch (Exception ignored) {
-                    // gone
-                }
-            }
-            node.close();
-        }
+        TestRepo.closeWithItsSandboxes(node);
     }
 
     record Res(int status, JsonNode body) {

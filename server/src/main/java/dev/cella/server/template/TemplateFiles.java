@@ -39,17 +39,7 @@ public final class TemplateFiles {
         Path tmp = Files.createTempFile(tmpDir, "context", ".part");
         try {
             var md = java.security.MessageDigest.getInstance("SHA-256");
-            long n = 0;
-            byte[] buf = new byte[64 * 1024];
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                int k;
-                while ((k = in.read(buf)) >= 0) {
-                    n += k;
-                    if (n > limit) throw new IOException("the build context is larger than " + (limit >> 20) + " MiB");
-                    md.update(buf, 0, k);
-                    out.write(buf, 0, k);
-                }
-            }
+            copy(in, tmp, limit, md);
             String hash = java.util.HexFormat.of().formatHex(md.digest());
             Files.move(tmp, path(teamId, hash), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return hash;
@@ -66,20 +56,27 @@ public final class TemplateFiles {
         Files.createDirectories(target.getParent());
         Path tmp = Files.createTempFile(target.getParent(), hash, ".part");
         try {
-            long n = 0;
-            byte[] buf = new byte[64 * 1024];
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                int k;
-                while ((k = in.read(buf)) >= 0) {
-                    n += k;
-                    if (n > limit) throw new IOException("the upload is larger than " + (limit >> 20) + " MiB");
-                    out.write(buf, 0, k);
-                }
-            }
+            long n = copy(in, tmp, limit, null);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return n;
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /** Copies at most {@code limit} bytes to {@code target}, hashing them on the way when asked; returns how many. */
+    private static long copy(InputStream in, Path target, long limit, java.security.MessageDigest md) throws IOException {
+        long n = 0;
+        byte[] buf = new byte[64 * 1024];
+        try (OutputStream out = Files.newOutputStream(target)) {
+            int k;
+            while ((k = in.read(buf)) >= 0) {
+                n += k;
+                if (n > limit) throw new IOException("the upload is larger than " + (limit >> 20) + " MiB");
+                if (md != null) md.update(buf, 0, k);
+                out.write(buf, 0, k);
+            }
+        }
+        return n;
     }
 }
