@@ -42,6 +42,12 @@ test('Template.build makes a template a sandbox starts from; a rebuild is cached
   assert.ok(again.some((l) => l.includes('(cached)')), again.join('\n'));
   assert.ok(again.some((l) => l.includes('already cached')), 'the context is not uploaded twice');
   assert.ok(Date.now() - t0 < 30_000, `a cached rebuild took ${Date.now() - t0} ms`);
+
+  // skipCache: every step runs again
+  const forced = [];
+  await Template.build(template(), 'e2e-app', { skipCache: true, onBuildLogs: (l) => forced.push(l.message) });
+  assert.ok(!forced.some((l) => l.includes('(cached)')), forced.join('\n'));
+  assert.ok(forced.some((l) => l.includes('RUN chmod +x')), forced.join('\n'));
 });
 
 test('a failing step fails the build and says which', { timeout: 120_000 }, async () => {

@@ -356,10 +356,18 @@ public final class TemplateRoutes {
         Builds.Build b = builds.get(ctx.pathParam("buildID")).filter(x -> x.templateId().equals(t.id()))
                 .orElseThrow(() -> new SandboxService.NotFound("build '" + ctx.pathParam("buildID") + "' not found"));
         if (!b.status().equals("waiting")) throw new ApiError(409, "conflict", "build " + b.id() + " was started already");
-        BuildSpec spec = parse(() -> e2bSpec(JsonHttp.body(ctx, JSON)));
+        JsonNode body = JsonHttp.body(ctx, JSON);
+        BuildSpec spec = parse(() -> e2bSpec(body));
+        // skipCache (force on the template) rebuilds every step; force on a step rebuilds from it
+        int forceFrom = body.path("force").asBoolean(false) ? 0 : -1;
+        int i = 0;
+        for (JsonNode s : body.path("steps")) {
+            if (forceFrom < 0 && s.path("force").asBoolean(false)) forceFrom = i;
+            i++;
+        }
         templates.spec(t.id(), spec.toJson(), t.vcpus(), t.memoryMb(), t.diskMb());
         builder.start(b.id(), new Builder.Request(t.teamId(), t.id(), spec, t.vcpus() == null ? 2 : t.vcpus(),
-                t.memoryMb() == null ? 1024 : t.memoryMb(), t.diskMb() == null ? 4096 : t.diskMb()));
+                t.memoryMb() == null ? 1024 : t.memoryMb(), t.diskMb() == null ? 4096 : t.diskMb(), forceFrom));
         ctx.status(202);
     }
 
@@ -431,6 +439,7 @@ public final class TemplateRoutes {
         m.put("stepIndex", b.stepIndex());
         m.put("stepTotal", b.stepTotal());
         m.put("layer", b.layer());
+        templates.byId(b.templateId()).ifPresent(t -> m.put("rootfsSizeBytes", t.sizeBytes()));
         if (b.startedAt() != null) {
             m.put("durationMs", (b.finishedAt() != null ? b.finishedAt() : System.currentTimeMillis()) - b.startedAt());
         }

@@ -60,7 +60,15 @@ public final class Builder implements AutoCloseable {
     }
 
     /** What a build is asked to make. */
-    public record Request(String teamId, String templateId, BuildSpec spec, int vcpus, int memoryMb, int diskMb) {}
+    /**
+     * What a build is asked to make. From step {@code forceFrom} on (0: all; -1: none) the cache is not used: those
+     * steps run again and make new layers (E2B's skipCache and per-step force).
+     */
+    public record Request(String teamId, String templateId, BuildSpec spec, int vcpus, int memoryMb, int diskMb, int forceFrom) {
+        public Request(String teamId, String templateId, BuildSpec spec, int vcpus, int memoryMb, int diskMb) {
+            this(teamId, templateId, spec, vcpus, memoryMb, diskMb, -1);
+        }
+    }
 
     /** A build under way: its thread, and what to kill on cancel. */
     private static final class Running {
@@ -209,6 +217,7 @@ public final class Builder implements AutoCloseable {
         String key = "from:" + from.templateId();
         List<Planned> plan = new ArrayList<>();
         for (int i = 0; i < total; i++) {
+            if (i == req.forceFrom()) key = key + "\nforced by " + buildId; // new names from here: nothing below is reused
             switch (spec.steps().get(i)) {
                 case BuildSpec.Run r -> {
                     key = sha256(key + "\n" + i + "\n" + new BuildSpec("", List.of(r), null, null).toJson() + "\n" + new java.util.TreeMap<>(state.env())
@@ -246,13 +255,14 @@ public final class Builder implements AutoCloseable {
         String dirLayer = last.workdir() == null ? null : Templates.LAYER_PREFIX + sha256(runTop + "\nworkdir\n" + last.workdir()).substring(0, 40);
         boolean needsDir = dirLayer != null && !present.contains(dirLayer);
         boolean checksStart = result.startCmd() != null || result.readyCmd() != null;
+        long written = 0; // what this build's new layers hold
         if (first < plan.size() || needsDir || checksStart) {
             Envd envd = startSandbox(buildId, req, node, base, me);
             for (Planned p : plan.subList(first, plan.size())) {
                 if (me.cancelled) throw new Cancelled();
                 if (p.step() instanceof BuildSpec.Copy c) copy(buildId, envd, p, c, req.teamId(), total);
                 else runStep(buildId, envd, p, total);
-                snapshot(node, me.sandbox, p.layer());
+                written += snapshot(node, me.sandbox, p.layer());
                 builds.step(buildId, p.index() + 1, p.layer());
                 base = p.layer();
             }
@@ -272,7 +282,7 @@ public final class Builder implements AutoCloseable {
         }
         if (dirLayer != null) base = dirLayer;
         if (me.cancelled) throw new Cancelled();
-        templates.built(req.templateId(), node.id(), base, 0, result);
+        templates.built(req.templateId(), node.id(), base, written, result);
         builds.step(buildId, total, base);
         logs.append(buildId, "info", "template layer " + base);
     }
@@ -317,9 +327,9 @@ public final class Builder implements AutoCloseable {
         return new Envd(node.route(id, EnvdRuntime.PORT).orElseThrow(), token);
     }
 
-    private static void snapshot(NodeClient node, String sandbox, String layer) {
+    private static long snapshot(NodeClient node, String sandbox, String layer) {
         try {
-            node.snapshot(sandbox, layer);
+            return node.snapshot(sandbox, layer);
         } catch (java.io.IOException e) {
             throw new BuildFailure("saving the step's layer failed: " + e.getMessage());
         }
