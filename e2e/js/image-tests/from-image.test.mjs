@@ -29,3 +29,16 @@ test('a missing image fails the build', { timeout: 60_000 }, async () => {
   const missing = image.replace(/\/[^/]+:multi$/, '/nothing:v1');
   await assert.rejects(Template.build(Template().fromImage(missing), 'e2e-missing'), (e) => /pull failed/.test(e.message));
 });
+
+test('a private registry: the pull logs in with the credentials given, and fails without', { timeout: 120_000 }, async () => {
+  const priv = process.env.CELLA_TEST_PRIVATE_IMAGE;
+  assert.ok(priv, 'CELLA_TEST_PRIVATE_IMAGE must name the image (CellaUpTest sets it)');
+  await assert.rejects(Template.build(Template().fromImage(priv), 'e2e-private-anon'), (e) => /pull failed/.test(e.message));
+  await Template.build(Template().fromImage(priv, { username: 'puller', password: 'pull-secret' }).runCmd('cat /etc/greeting > /p.txt'), 'e2e-private');
+  const s = await Sandbox.create('e2e-private', { timeoutMs: 60_000 });
+  try {
+    assert.equal((await s.commands.run('cat /p.txt')).stdout, 'hello layer 2\n');
+  } finally {
+    await s.kill();
+  }
+});

@@ -235,9 +235,10 @@ class CellaUpTest {
     @Test
     void theE2bSdkBuildsFromARegistryImage() throws Exception {
         Map<String, String> env = up(dataDir(), 3280);
-        try (LoopbackRegistry registry = new LoopbackRegistry()) {
+        try (LoopbackRegistry registry = new LoopbackRegistry(); LoopbackRegistry locked = new LoopbackRegistry("puller", "pull-secret")) {
             Map<String, String> withImage = new HashMap<>(env);
             withImage.put("CELLA_TEST_IMAGE", registry.pushBusyboxImage("cella/busy"));
+            withImage.put("CELLA_TEST_PRIVATE_IMAGE", locked.pushBusyboxImage("cella/private"));
             runNode(withImage, "e2b", "image-tests/");
         }
     }

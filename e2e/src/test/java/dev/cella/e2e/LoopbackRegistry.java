@@ -31,21 +31,42 @@ final class LoopbackRegistry implements AutoCloseable {
     final int port;
     private final Process process;
 
+    /** Basic credentials every request to it must carry (null: anonymous). */
+    private final String authorization;
+
     LoopbackRegistry() throws Exception {
+        this(null, null);
+    }
+
+    /** A registry that wants this username and password (htpasswd, bcrypt as it requires). */
+    LoopbackRegistry(String username, String password) throws Exception {
         Path binary = Path.of("/usr/bin/docker-registry");
         assertThat(binary).as("docker-registry is installed by scripts/install-prereqs.sh --with-tests").exists();
         dir = Files.createTempDirectory("cella-registry");
         try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
+        String auth = "";
+        if (username != null) {
+            Process p = new ProcessBuilder("python3", "-W", "ignore", "-c", "import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))",
+                    password).start();
+            String hash = new String(p.getInputStream().readAllBytes()).trim();
+            assertThat(p.waitFor()).isZero();
+            Files.writeString(dir.resolve("htpasswd"), username + ":" + hash + "\n");
+            auth = "auth:\n  htpasswd:\n    realm: cella-test\n    path: " + dir.resolve("htpasswd") + "\n";
+            authorization = "Basic " + java.util.Base64.getEncoder().encodeToString((username + ":" + password).getBytes());
+        } else {
+            authorization = null;
+        }
         Files.writeString(dir.resolve("config.yml"), "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: "
-                + dir.resolve("data") + "\nhttp:\n  addr: 127.0.0.1:" + port + "\n");
+                + dir.resolve("data") + "\nhttp:\n  addr: 127.0.0.1:" + port + "\n" + auth);
         process = new ProcessBuilder(binary.toString(), "serve", dir.resolve("config.yml").toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (true) {
             try {
-                if (HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/v2/")).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) break;
+                int status = HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/v2/")).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+                if (status == 200 || status == 401) break;
             } catch (IOException notYet) {
                 if (System.nanoTime() > deadline) throw notYet;
                 Thread.sleep(100);
@@ -98,12 +119,12 @@ final class LoopbackRegistry implements AutoCloseable {
     /** A monolithic blob upload: POST for a location, PUT the bytes with their digest. */
     private Map<String, Object> push(String repo, Path blob, String mediaType) throws Exception {
         String d = digest(Files.readAllBytes(blob));
-        var start = HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/v2/" + repo + "/blobs/uploads/")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        var start = HTTP.send(request(URI.create(url() + "/v2/" + repo + "/blobs/uploads/")).POST(HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.discarding());
         assertThat(start.statusCode()).isEqualTo(202);
         String location = start.headers().firstValue("Location").orElseThrow();
         URI put = URI.create(location.startsWith("http") ? location : url() + location);
-        var done = HTTP.send(HttpRequest.newBuilder(URI.create(put + (put.getQuery() == null ? "?" : "&") + "digest=" + d))
+        var done = HTTP.send(request(URI.create(put + (put.getQuery() == null ? "?" : "&") + "digest=" + d))
                 .header("Content-Type", "application/octet-stream").PUT(HttpRequest.BodyPublishers.ofFile(blob)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
         return Map.of("mediaType", mediaType, "digest", d, "size", Files.size(blob));
@@ -111,10 +132,16 @@ final class LoopbackRegistry implements AutoCloseable {
 
     private String putManifest(String repo, String tag, Object manifest, String mediaType) throws Exception {
         byte[] body = JSON.writeValueAsBytes(manifest);
-        var r = HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/v2/" + repo + "/manifests/" + tag)).header("Content-Type", mediaType)
+        var r = HTTP.send(request(URI.create(url() + "/v2/" + repo + "/manifests/" + tag)).header("Content-Type", mediaType)
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         return digest(body);
+    }
+
+    private HttpRequest.Builder request(URI uri) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri);
+        if (authorization != null) b.header("Authorization", authorization);
+        return b;
     }
 
     @Override

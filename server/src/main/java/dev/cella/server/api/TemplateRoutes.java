@@ -365,9 +365,17 @@ public final class TemplateRoutes {
             if (forceFrom < 0 && s.path("force").asBoolean(false)) forceFrom = i;
             i++;
         }
+        Builder.RegistryLogin login = null;
+        JsonNode reg = body.get("fromImageRegistry");
+        if (reg != null && !reg.isNull()) {
+            if (!reg.path("type").asText("registry").equals("registry")) {
+                throw ApiError.badRequest("fromImageRegistry of type " + reg.path("type").asText() + " is not supported: use {type: registry, username, password}");
+            }
+            login = new Builder.RegistryLogin(reg.path("username").asText(""), reg.path("password").asText(""));
+        }
         templates.spec(t.id(), spec.toJson(), t.vcpus(), t.memoryMb(), t.diskMb());
         builder.start(b.id(), new Builder.Request(t.teamId(), t.id(), spec, t.vcpus() == null ? 2 : t.vcpus(),
-                t.memoryMb() == null ? 1024 : t.memoryMb(), t.diskMb() == null ? 4096 : t.diskMb(), forceFrom));
+                t.memoryMb() == null ? 1024 : t.memoryMb(), t.diskMb() == null ? 4096 : t.diskMb(), forceFrom, login));
         ctx.status(202);
     }
 

@@ -64,9 +64,18 @@ public final class Builder implements AutoCloseable {
      * What a build is asked to make. From step {@code forceFrom} on (0: all; -1: none) the cache is not used: those
      * steps run again and make new layers (E2B's skipCache and per-step force).
      */
-    public record Request(String teamId, String templateId, BuildSpec spec, int vcpus, int memoryMb, int diskMb, int forceFrom) {
+    public record Request(String teamId, String templateId, BuildSpec spec, int vcpus, int memoryMb, int diskMb, int forceFrom,
+                          RegistryLogin registry) {
         public Request(String teamId, String templateId, BuildSpec spec, int vcpus, int memoryMb, int diskMb) {
-            this(teamId, templateId, spec, vcpus, memoryMb, diskMb, -1);
+            this(teamId, templateId, spec, vcpus, memoryMb, diskMb, -1, null);
+        }
+    }
+
+    /** A registry's username and password for a FROM image: used for this build's pull only, never stored. */
+    public record RegistryLogin(String username, String password) {
+        @Override
+        public String toString() {
+            return "RegistryLogin[" + username + ", ***]";
         }
     }
 
@@ -208,7 +217,7 @@ public final class Builder implements AutoCloseable {
         } catch (dev.cella.server.api.ApiError e) {
             if (e.status() != 404) throw new BuildFailure("FROM " + spec.from() + ": " + e.getMessage());
             node = fleet.reachable().stream().findFirst().orElseThrow(() -> new BuildFailure("no node is reachable"));
-            from = pull(buildId, node, spec.from());
+            from = pull(buildId, node, spec.from(), req.registry());
         }
         me.node = node;
         Templates.Defaults parent = from.defaults();
@@ -288,12 +297,12 @@ public final class Builder implements AutoCloseable {
     }
 
     /** FROM an image: pulled on the node (layers once per node), its config's variables, directory and user as defaults. */
-    private Templates.Resolved pull(String buildId, NodeClient node, String image) {
+    private Templates.Resolved pull(String buildId, NodeClient node, String image, RegistryLogin login) {
         logs.append(buildId, "info", "pulling image " + image);
         long t0 = System.nanoTime();
         dev.cella.node.image.ImagePuller.Image img;
         try {
-            img = node.pullImage(image, null, null);
+            img = node.pullImage(image, login == null ? null : login.username(), login == null ? null : login.password());
         } catch (IllegalArgumentException e) {
             throw new BuildFailure("FROM " + image + ": not a template of this team, a built-in one, nor an image reference (" + e.getMessage() + ")");
         } catch (java.io.IOException | RuntimeException e) {
