@@ -43,6 +43,22 @@ test('Template.build makes a template a sandbox starts from; a rebuild is cached
   assert.ok(again.some((l) => l.includes('already cached')), 'the context is not uploaded twice');
   assert.ok(Date.now() - t0 < 30_000, `a cached rebuild took ${Date.now() - t0} ms`);
 
+  // tags: name:tag starts the build the tag names
+  assert.equal(await Template.exists('e2e-app'), true);
+  assert.equal(await Template.exists('e2e-nothing'), false);
+  const assigned = await Template.assignTags('e2e-app', ['stable']);
+  assert.deepEqual(assigned.tags, ['stable']);
+  const tags = (await Template.getTags(built.templateId)).map((t) => t.tag).sort();
+  assert.deepEqual(tags, ['default', 'stable']);
+  const tagged = await Sandbox.create('e2e-app:stable', { timeoutMs: 60_000 });
+  try {
+    assert.equal((await tagged.commands.run('cat built.txt')).stdout, 'built\n');
+  } finally {
+    await tagged.kill();
+  }
+  await Template.removeTags('e2e-app', ['stable']);
+  await assert.rejects(Sandbox.create('e2e-app:stable'), /not found|404|no ready build/i);
+
   // skipCache: every step runs again
   const forced = [];
   await Template.build(template(), 'e2e-app', { skipCache: true, onBuildLogs: (l) => forced.push(l.message) });

@@ -84,6 +84,32 @@ public final class TemplateRoutes {
     }
 
     public void register(Registrar r) {
+        // before /templates/{id}: "tags" is not a template's id
+        r.route(HandlerType.POST, "/templates/tags", ctx -> {
+            JsonNode b = JsonHttp.body(ctx, JSON);
+            String target = b.path("target").asText("");
+            String name = target.split(":")[0];
+            Templates.TeamTemplate t = templates.byName(E2bApi.team(ctx).id(), name)
+                    .orElseThrow(() -> new SandboxService.NotFound("template '" + name + "' not found"));
+            String buildId = target.contains(":") ? templates.tags(t.id()).stream().filter(x -> x.tag().equals(target.substring(target.indexOf(':') + 1)))
+                    .map(Templates.Tag::buildId).findFirst().orElseThrow(() -> new SandboxService.NotFound("no build tagged " + target))
+                    : templates.lastReadyBuild(t.id()).orElseThrow(() -> new ApiError(409, "conflict", "template '" + name + "' has no ready build"));
+            List<String> tags = new ArrayList<>();
+            b.path("tags").forEach(x -> tags.add(validTag(x.asText())));
+            if (tags.isEmpty()) throw ApiError.badRequest("tags are required");
+            templates.tag(t.id(), buildId, tags);
+            ctx.status(201).json(Map.of("buildID", buildId, "tags", tags));
+        });
+        r.route(HandlerType.DELETE, "/templates/tags", ctx -> {
+            JsonNode b = JsonHttp.body(ctx, JSON);
+            String name = b.path("name").asText("").split(":")[0];
+            Templates.TeamTemplate t = templates.byName(E2bApi.team(ctx).id(), name)
+                    .orElseThrow(() -> new SandboxService.NotFound("template '" + name + "' not found"));
+            List<String> tags = new ArrayList<>();
+            b.path("tags").forEach(x -> tags.add(x.asText()));
+            templates.untag(t.id(), tags);
+            ctx.status(204);
+        });
         r.route(HandlerType.GET, "/templates", ctx -> {
             List<Map<String, Object>> all = new ArrayList<>(templates.builtIn().stream().map(TemplateRoutes::builtIn).toList());
             templates.ofTeam(E2bApi.team(ctx).id()).forEach(t -> all.add(view(t)));
@@ -141,6 +167,8 @@ public final class TemplateRoutes {
                     .orElseThrow(() -> new SandboxService.NotFound("template alias '" + alias + "' not found"));
             ctx.json(Map.of("templateID", t.id(), "public", templates.stats(t.id()).isPublic()));
         });
+        r.route(HandlerType.GET, "/templates/{id}/tags", ctx -> ctx.json(templates.tags(own(ctx).id()).stream()
+                .map(x -> Map.of("tag", x.tag(), "buildID", x.buildId(), "createdAt", Instant.ofEpochMilli(x.createdAt()).toString())).toList()));
         r.route(HandlerType.DELETE, "/templates/{id}/builds/{buildID}", ctx -> {
             Builds.Build b = build(ctx);
             if (!b.finished()) builder.cancel(b.id());
@@ -310,6 +338,8 @@ public final class TemplateRoutes {
         b.path("tags").forEach(x -> tags.add(x.asText()));
         if (full.contains(":")) tags.add(full.substring(full.indexOf(':') + 1));
         if (tags.isEmpty()) tags.add("default");
+        for (String tag : tags) validTag(tag);
+        templates.tag(t.id(), buildId, tags); // they name this build; a sandbox of name:tag waits for it to be ready
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("templateID", t.id());
         m.put("buildID", buildId);
@@ -415,6 +445,11 @@ public final class TemplateRoutes {
         String start = b.hasNonNull("startCmd") && !b.get("startCmd").asText().isBlank() ? b.get("startCmd").asText() : null;
         String ready = b.hasNonNull("readyCmd") && !b.get("readyCmd").asText().isBlank() ? b.get("readyCmd").asText() : null;
         return new BuildSpec(from, steps, start, ready);
+    }
+
+    private static String validTag(String tag) {
+        if (!tag.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")) throw ApiError.badRequest("a tag is 1 to 128 letters, digits, . _ or -");
+        return tag;
     }
 
     private static BuildSpec parse(java.util.function.Supplier<BuildSpec> p) {

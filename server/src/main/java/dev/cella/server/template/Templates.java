@@ -53,7 +53,13 @@ public final class Templates {
 
     public Resolved resolve(String teamId, String nameWithTag) {
         String name = nameWithTag.contains(":") ? nameWithTag.substring(0, nameWithTag.indexOf(':')) : nameWithTag; // E2B's name:tag
+        String tag = nameWithTag.contains(":") ? nameWithTag.substring(nameWithTag.indexOf(':') + 1) : null;
         Optional<TeamTemplate> own = byName(teamId, name);
+        if (own.isPresent() && tag != null && !tag.isEmpty()) {
+            TeamTemplate t = own.get();
+            String layer = taggedLayer(t.id(), tag).orElseThrow(() -> ApiError.notFound("template '" + name + "' has no ready build tagged '" + tag + "'"));
+            return new Resolved(layer, name, t.vcpus(), t.memoryMb(), t.defaults());
+        }
         if (own.isPresent()) {
             TeamTemplate t = own.get();
             if (t.nodeTemplate() == null) {
@@ -131,6 +137,41 @@ public final class Templates {
 
     public Optional<String> specOf(String id) {
         return db.one("SELECT spec FROM templates WHERE id = ?", rs -> rs.getString(1), id).filter(s -> s != null && !s.isBlank());
+    }
+
+    /** The layer of the ready build a tag names. */
+    public Optional<String> taggedLayer(String templateId, String tag) {
+        return db.one("SELECT b.layer FROM template_tags t JOIN template_builds b ON b.id = t.build_id WHERE t.template_id = ? AND t.tag = ?"
+                + " AND b.status = 'ready'", rs -> rs.getString(1), templateId, tag);
+    }
+
+    /** Points tags at a build (moving them when they named another). */
+    public void tag(String templateId, String buildId, List<String> tags) {
+        db.transaction(tx -> {
+            for (String tag : tags) {
+                tx.update("DELETE FROM template_tags WHERE template_id = ? AND tag = ?", templateId, tag);
+                tx.update("INSERT INTO template_tags (template_id, tag, build_id, created_at) VALUES (?, ?, ?, ?)", templateId, tag, buildId,
+                        System.currentTimeMillis());
+            }
+            return null;
+        });
+    }
+
+    public void untag(String templateId, List<String> tags) {
+        for (String tag : tags) db.update("DELETE FROM template_tags WHERE template_id = ? AND tag = ?", templateId, tag);
+    }
+
+    public record Tag(String tag, String buildId, long createdAt) {}
+
+    public List<Tag> tags(String templateId) {
+        return db.query("SELECT tag, build_id, created_at FROM template_tags WHERE template_id = ? ORDER BY tag", rs -> new Tag(rs.getString(1),
+                rs.getString(2), rs.getLong(3)), templateId);
+    }
+
+    /** The last build that became ready. */
+    public Optional<String> lastReadyBuild(String templateId) {
+        return db.one("SELECT id FROM template_builds WHERE template_id = ? AND status = 'ready' ORDER BY finished_at DESC, id DESC LIMIT 1",
+                rs -> rs.getString(1), templateId);
     }
 
     /** What a template's listing shows beyond its row's essentials. */
