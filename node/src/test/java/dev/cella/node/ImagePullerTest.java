@@ -133,8 +133,11 @@ class ImagePullerTest {
         Process stat = new ProcessBuilder("stat", "-c", "%F %t %T", layer.resolve("gone.txt").toString()).start();
         assertThat(new String(stat.getInputStream().readAllBytes()).trim()).isEqualTo("character special file 0 0");
         assertThat(layer.resolve("d/.wh..wh..opq")).doesNotExist();
-        // pulled again: nothing is downloaded twice
+        // pulled again: nothing is downloaded or unpacked twice
         assertThat(puller.pull(ref, null, null).templateId()).isEqualTo(img.templateId());
+        try (var s = Files.list(dir.resolve("state/layers"))) {
+            assertThat(s.toList()).containsExactly(layer);
+        }
     }
 
     @Test

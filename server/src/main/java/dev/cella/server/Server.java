@@ -52,7 +52,7 @@ final class Server implements AutoCloseable {
     /** The options every server takes. */
     static final Set<String> OPTIONS = Set.of("data-dir", "port", "host", "db-url", "db-user", "db-password", "domain", "rate-limit", "max-upload-mb",
             "pty-idle-seconds", "github-client-id", "github-client-secret", "github-url", "github-api-url", "public-url", "frontend-url",
-            "concurrent-builds");
+            "concurrent-builds", "ready-timeout-seconds");
 
     private final Database db;
     private final Javalin app;
@@ -119,7 +119,8 @@ final class Server implements AutoCloseable {
         Builds builds = new Builds(jdbc);
         BuildLogs buildLogs = new BuildLogs(jdbc);
         TemplateFiles templateFiles = new TemplateFiles(data.resolve("template-files"));
-        builder = new Builder(templates, builds, buildLogs, fleet, templateFiles, o.integer("concurrent-builds", 2));
+        builder = new Builder(templates, builds, buildLogs, fleet, templateFiles, o.integer("concurrent-builds", 2),
+                java.time.Duration.ofSeconds(o.integer("ready-timeout-seconds", 120)));
         sandboxes.ownedElsewhere(builder::isBuildSandbox);
         sandboxes.onSpawn(templates::spawned);
         e2b = new E2bApi(keys, sandboxes, templates, rate, o.get("domain", null))

@@ -48,7 +48,9 @@ class TemplateBuildTest {
         Map<String, Path> templates = Map.of("base", TestRepo.baseRootfs());
         node = new Node(new NodeConfig("local", data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
                 TestRepo.envdRuntime(), templates, 235));
-        server = new Server(Options.parse("test", new String[] {"--data-dir", data.toString(), "--port", "0"}, Server.OPTIONS),
+        // a template that never becomes ready fails after 5 s here (120 s by default)
+        server = new Server(Options.parse("test", new String[] {"--data-dir", data.toString(), "--port", "0", "--ready-timeout-seconds", "5"},
+                Server.OPTIONS),
                 new Fleet(List.of(new LocalNode("local", node))));
         base = "http://127.0.0.1:" + server.apiPort();
         key = V1Key.make(base, "builder");
@@ -229,6 +231,11 @@ class TemplateBuildTest {
         assertThat(st.path("status").asText()).isEqualTo("error");
         assertThat(st.path("reason").path("message").asText()).contains("step 2/2", "exit 3", "exit code 3");
         assertThat(st.path("logs").toString()).contains("about to fail");
+        Res neverReady = call("POST", "/templates", "{\"name\":\"never-ready\",\"build_spec\":{\"from\":\"base\","
+                + "\"start_cmd\":\"sleep 600\",\"ready_cmd\":\"test -e /nonexistent\"}}", key);
+        assertThat(await(neverReady.body().path("id").asText()).path("status").asText()).isEqualTo("failed");
+        assertThat(call("GET", "/templates/" + neverReady.body().path("id").asText() + "/builds/" + neverReady.body().path("build_id").asText()
+                + "/status", null, key).body().path("reason").path("message").asText()).contains("never became ready");
         Res noBuild = call("POST", "/v1/capsules", "{\"template\":\"broken\"}", key);
         assertThat(noBuild.status()).isEqualTo(409);
         assertThat(node.sandboxes().list()).as("no build sandbox is left").noneMatch(r -> r.spec().id().startsWith("bldsbx"));
@@ -290,6 +297,35 @@ class TemplateBuildTest {
         String next = page.headers().firstValue("X-Next-Token").orElseThrow();
         assertThat(call("GET", "/templates?limit=100&nextToken=" + next, null, key).body().get(0).path("templateID").asText()).isEqualTo(next);
         assertThat(call("GET", "/templates?limit=0", null, key).status()).isEqualTo(400);
+    }
+
+    /**
+     * The server dies during a build (here: a second server starts on the same data, as a
+     * restarted one would, while the first one's build runs): the build is marked failed and
+     * its build sandbox, which no running build of the new server owns, is removed.
+     */
+    @Test
+    void aBuildUnderWayWhenTheServerDiesLeavesNothingBehind() throws Exception {
+        Res created = call("POST", "/templates", "{\"name\":\"interrupted\",\"build_spec\":{\"from\":\"base\",\"steps\":[{\"run\":\"sleep 60\"}]}}", key);
+        String id = created.body().path("id").asText(), build = created.body().path("build_id").asText();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (node.sandboxes().list().stream().noneMatch(r -> r.spec().id().startsWith("bldsbx")) && System.nanoTime() < deadline) Thread.sleep(100);
+        assertThat(node.sandboxes().list()).anyMatch(r -> r.spec().id().startsWith("bldsbx"));
+        Server restarted = new Server(Options.parse("test", new String[] {"--data-dir", data.toString(), "--port", "0"}, Server.OPTIONS),
+                new Fleet(List.of(new LocalNode("local", node))));
+        try {
+            assertThat(node.sandboxes().list()).as("the build sandbox nobody owns now").noneMatch(r -> r.spec().id().startsWith("bldsbx"));
+            JsonNode st;
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            do {
+                st = call("GET", "/templates/" + id + "/builds/" + build + "/status", null, key).body();
+                Thread.sleep(100);
+            } while (!st.path("status").asText().equals("error") && System.nanoTime() < until);
+            assertThat(st.path("status").asText()).isEqualTo("error");
+            assertThat(call("POST", "/v1/capsules", "{\"template\":\"interrupted\"}", key).status()).as("no template came of it").isEqualTo(409);
+        } finally {
+            restarted.close();
+        }
     }
 
     static void sh(String script) throws Exception {

@@ -37,7 +37,8 @@ public final class Builder implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** How long one step may run. */
     static final Duration STEP_LIMIT = Duration.ofMinutes(30);
-    static final Duration READY_LIMIT = Duration.ofMinutes(2);
+    /** How long a template's ready command may take to succeed at the end of its build (--ready-timeout-seconds). */
+    private final Duration readyLimit;
 
     private final Templates templates;
     private final Builds builds;
@@ -48,7 +49,8 @@ public final class Builder implements AutoCloseable {
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final Set<String> buildSandboxes = ConcurrentHashMap.newKeySet();
 
-    public Builder(Templates templates, Builds builds, BuildLogs logs, Fleet fleet, TemplateFiles files, int concurrentBuilds) {
+    public Builder(Templates templates, Builds builds, BuildLogs logs, Fleet fleet, TemplateFiles files, int concurrentBuilds, Duration readyLimit) {
+        this.readyLimit = readyLimit;
         this.files = files;
         this.templates = templates;
         this.builds = builds;
@@ -282,7 +284,7 @@ public final class Builder implements AutoCloseable {
             if (checksStart) {
                 logs.append(buildId, "info", "checking the start command and that the template becomes ready");
                 try {
-                    StartCommand.run(envd.as(result.user() != null ? result.user() : "user"), result, READY_LIMIT, line -> logs.append(buildId, "info", line));
+                    StartCommand.run(envd.as(result.user() != null ? result.user() : "user"), result, readyLimit, line -> logs.append(buildId, "info", line));
                 } catch (RuntimeException e) {
                     if (me.cancelled) throw new Cancelled();
                     throw new BuildFailure("the template never became ready: " + e.getMessage());
