@@ -48,8 +48,8 @@ class TemplateBuildTest {
         Map<String, Path> templates = Map.of("base", TestRepo.baseRootfs());
         node = new Node(new NodeConfig("local", data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
                 TestRepo.envdRuntime(), templates, 235));
-        // a template that never becomes ready fails after 5 s here (120 s by default)
-        server = new Server(Options.parse("test", new String[] {"--data-dir", data.toString(), "--port", "0", "--ready-timeout-seconds", "5"},
+        // a template that never becomes ready fails after 20 s here (120 s by default; a loaded machine needs some)
+        server = new Server(Options.parse("test", new String[] {"--data-dir", data.toString(), "--port", "0", "--ready-timeout-seconds", "20"},
                 Server.OPTIONS),
                 new Fleet(List.of(new LocalNode("local", node))));
         base = "http://127.0.0.1:" + server.apiPort();
@@ -160,6 +160,7 @@ class TemplateBuildTest {
             rs = call("GET", "/templates/" + id + "/builds/" + rebuild + "/status", null, key).body();
         } while (rs.path("status").asText().equals("building") || rs.path("status").asText().equals("waiting"));
         long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+        assertThat(rs.path("status").asText()).as(rs.toString()).isEqualTo("ready");
         assertThat(rs.path("logs").toString()).contains("RUN echo built > marker.txt (cached)").contains("(cached)");
         assertThat(seconds).as("a cached rebuild takes seconds").isLessThan(20);
         assertThat(call("GET", "/templates/py-env", null, key).body().path("buildCount").asInt()).isEqualTo(2);
