@@ -123,8 +123,8 @@ final class Server implements AutoCloseable {
                 java.time.Duration.ofSeconds(o.integer("ready-timeout-seconds", 120)));
         sandboxes.ownedElsewhere(builder::isBuildSandbox);
         sandboxes.onSpawn(templates::spawned);
-        e2b = new E2bApi(keys, sandboxes, templates, rate, o.get("domain", null))
-                .withTemplates(new TemplateRoutes(templates, builder, builds, buildLogs, templateFiles, tokens.derivedKey("template-files")));
+        e2b = new E2bApi(keys, sandboxes, templates,
+                new TemplateRoutes(templates, builder, builds, buildLogs, templateFiles, tokens.derivedKey("template-files")), rate, o.get("domain", null));
         CapsuleRoutes capsules = new CapsuleRoutes(sandboxes, templates, usage);
         sockets = new ProcessSockets(sandboxes, java.time.Duration.ofSeconds(o.integer("pty-idle-seconds", 120)));
         SnapshotRoutes snapshots = new SnapshotRoutes(sandboxes, templates, fleet);

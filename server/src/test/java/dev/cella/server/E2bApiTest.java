@@ -56,7 +56,13 @@ class E2bApiTest {
                 TestRepo.envdRuntime(), templates, 233));
         var fleet = new dev.cella.server.nodes.Fleet(java.util.List.of(new LocalNode("local", node)));
         service = new SandboxService(new SandboxRepository(jdbc), fleet);
-        api = new E2bApi(keys, service, new dev.cella.server.template.Templates(jdbc, fleet)).start("127.0.0.1", 0);
+        var teamTemplates = new dev.cella.server.template.Templates(jdbc, fleet);
+        var builds = new dev.cella.server.template.Builds(jdbc);
+        var logs = new dev.cella.server.template.BuildLogs(jdbc);
+        var files = new dev.cella.server.template.TemplateFiles(data.resolve("template-files"));
+        var builder = new dev.cella.server.template.Builder(teamTemplates, builds, logs, fleet, files, 1, java.time.Duration.ofSeconds(30));
+        api = new E2bApi(keys, service, teamTemplates, new dev.cella.server.api.TemplateRoutes(teamTemplates, builder, builds, logs, files,
+                "test-upload-key".getBytes()), 200, null).start("127.0.0.1", 0);
         base = "http://127.0.0.1:" + api.port();
     }
 

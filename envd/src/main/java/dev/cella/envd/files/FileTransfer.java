@@ -11,7 +11,6 @@ import dev.cella.envd.http.HttpError;
 import dev.cella.envd.connect.ConnectException;
 import dev.cella.envd.user.UserAccount;
 import dev.cella.envd.user.UserResolver;
-import org.apache.commons.fileupload2.core.MultipartInput;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -240,31 +239,16 @@ public final class FileTransfer {
         if (type.startsWith("multipart/form-data")) {
             String boundary = MultipartParts.boundary(ex.getRequestHeaders().getFirst("Content-Type"))
                     .orElseThrow(() -> HttpError.badRequest("multipart Content-Type has no boundary"));
-            MultipartInput multipart = MultipartInput.builder().setInputStream(body)
-                    .setBoundary(boundary.getBytes(StandardCharsets.ISO_8859_1))
-                    .setMaxPartHeaderSize(MAX_PART_HEADER).get();
             try {
-                boolean more = multipart.skipPreamble();
-                while (more) {
-                    Map<String, String> headers = MultipartParts.headers(multipart.readHeaders());
-                    String disposition = headers.getOrDefault("content-disposition", "");
-                    String field = MultipartParts.dispositionParam(disposition, "name");
-                    String filename = MultipartParts.dispositionParam(disposition, "filename");
-                    if ("file".equals(field)) {
-                        if (path != null && !path.isEmpty() && !written.isEmpty()) {
-                            throw HttpError.badRequest("you cannot upload multiple files to the same path '" + path + "'");
-                        }
-                        String dest = path != null && !path.isEmpty() ? path : filename;
-                        if (dest == null || dest.isEmpty()) throw HttpError.badRequest("a file part needs a filename or the path parameter");
-                        Path target = resolve(dest, user);
-                        try (InputStream part = multipart.newInputStream()) {
-                            written.add(store(target, part, user, metadata));
-                        }
-                    } else {
-                        multipart.discardBodyData();
+                MultipartParts.read(body, boundary, MAX_PART_HEADER, (field, filename, part) -> {
+                    if (!"file".equals(field)) return;
+                    if (path != null && !path.isEmpty() && !written.isEmpty()) {
+                        throw HttpError.badRequest("you cannot upload multiple files to the same path '" + path + "'");
                     }
-                    more = multipart.readBoundary();
-                }
+                    String dest = path != null && !path.isEmpty() ? path : filename;
+                    if (dest == null || dest.isEmpty()) throw HttpError.badRequest("a file part needs a filename or the path parameter");
+                    written.add(store(resolve(dest, user), part, user, metadata));
+                });
             } catch (org.apache.commons.fileupload2.core.FileUploadException e) {
                 throw HttpError.badRequest("malformed multipart body: " + e.getMessage());
             }

@@ -1,5 +1,10 @@
 package dev.cella.envd.files;
 
+import org.apache.commons.fileupload2.core.MultipartInput;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -8,6 +13,30 @@ import java.util.Optional;
 /** The small parts of reading a multipart/form-data body that commons-fileupload's stream API leaves to its caller. */
 public final class MultipartParts {
     private MultipartParts() {}
+
+    /** One part: its field name, its file name (null for a plain field), its bytes as they arrive. */
+    @FunctionalInterface
+    public interface PartReader {
+        void read(String field, String filename, InputStream body) throws IOException;
+    }
+
+    /**
+     * Reads a multipart body part by part, in order, as it arrives: what the reader leaves
+     * unread of a part is skipped. A reader that throws stops the reading at once (nothing
+     * more of the body is read). Malformed input throws commons-fileupload's FileUploadException.
+     */
+    public static void read(InputStream body, String boundary, int maxPartHeader, PartReader reader) throws IOException {
+        MultipartInput in = MultipartInput.builder().setInputStream(body).setBoundary(boundary.getBytes(StandardCharsets.ISO_8859_1))
+                .setMaxPartHeaderSize(maxPartHeader).get();
+        boolean more = in.skipPreamble();
+        while (more) {
+            String disposition = headers(in.readHeaders()).getOrDefault("content-disposition", "");
+            InputStream part = in.newInputStream();
+            reader.read(dispositionParam(disposition, "name"), dispositionParam(disposition, "filename"), part);
+            part.close(); // skips the rest of the part
+            more = in.readBoundary();
+        }
+    }
 
     /** The boundary of a multipart Content-Type (quotes removed); empty when it has none. */
     public static Optional<String> boundary(String contentType) {

@@ -1,7 +1,6 @@
 package dev.cella.server.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import dev.cella.node.http.JsonHttp;
 import dev.cella.server.db.Jdbc;
 import dev.cella.server.nodes.NodeUnavailable;
@@ -43,10 +42,5 @@ public final class ApiServer {
             config.routes.exception(NodeUnavailable.class, (e, ctx) -> errors.write(ctx, 503, "host_unavailable", e.getMessage()));
             config.routes.exception(Jdbc.Duplicate.class, (e, ctx) -> errors.write(ctx, 409, "conflict", "it exists already"));
         });
-    }
-
-    /** The JSON mapper of the native dialect: snake_case. */
-    public static ObjectMapper snakeCase() {
-        return new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
     }
 }

@@ -38,13 +38,8 @@ public final class E2bApi implements ApiServer.Dialect {
     private final SandboxService sandboxes;
     /** A team starts sandboxes from the built-in templates and its own, never another team's. */
     private final Templates templates;
-    private TemplateRoutes templateRoutes;
-
-    /** The template routes (builds in three dialects) this dialect serves; without them, a list of the built-in ones. */
-    public E2bApi withTemplates(TemplateRoutes routes) {
-        this.templateRoutes = routes;
-        return this;
-    }
+    /** The template routes (builds in three dialects) this dialect serves. */
+    private final TemplateRoutes templateRoutes;
     private final ObjectMapper json = new ObjectMapper();
     /** Seed 002: 200 requests per second for the API, 3 per second for authentication (here: failed attempts). */
     private final RateLimiter perTeam;
@@ -52,8 +47,8 @@ public final class E2bApi implements ApiServer.Dialect {
     private final String domain;
     private Javalin app;
 
-    public E2bApi(ApiKeys keys, SandboxService sandboxes, Templates templates) {
-        this(keys, sandboxes, templates, 200, null);
+    public E2bApi(ApiKeys keys, SandboxService sandboxes, Templates templates, TemplateRoutes templateRoutes) {
+        this(keys, sandboxes, templates, templateRoutes, 200, null);
     }
 
     /**
@@ -61,9 +56,10 @@ public final class E2bApi implements ApiServer.Dialect {
      * @param domain what create answers as {@code domain}, from which the SDK builds
      *               {@code getHost(port)} = {@code <port>-<id>.<domain>} (needs wildcard DNS); null for none
      */
-    public E2bApi(ApiKeys keys, SandboxService sandboxes, Templates templates, int requestsPerSecond, String domain) {
+    public E2bApi(ApiKeys keys, SandboxService sandboxes, Templates templates, TemplateRoutes templateRoutes, int requestsPerSecond,
+                  String domain) {
         this.templates = templates;
-        this.templateRoutes = new TemplateRoutes(templates, null, null, null, null, null);
+        this.templateRoutes = templateRoutes;
         this.keys = keys;
         this.sandboxes = sandboxes;
         this.perTeam = new RateLimiter(requestsPerSecond);

@@ -2,6 +2,7 @@ package dev.cella.server.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.envd.files.MultipartParts;
 import dev.cella.node.http.JsonHttp;
 import dev.cella.server.auth.Team;
 import dev.cella.server.sandbox.SandboxService;
@@ -68,13 +69,7 @@ public final class TemplateRoutes {
     }
 
     private String sign(String templateId, String hash) {
-        try {
-            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-            mac.init(new javax.crypto.spec.SecretKeySpec(uploadKey, "HmacSHA256"));
-            return java.util.HexFormat.of().formatHex(mac.doFinal((templateId + ":" + hash).getBytes(StandardCharsets.UTF_8)));
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.cella.server.Digests.hmacSha256Hex(uploadKey, templateId + ":" + hash);
     }
 
     /** Where a dialect registers a route. */
@@ -151,7 +146,6 @@ public final class TemplateRoutes {
             templates.delete(t.id()); // its layers stay: they are a cache other templates' builds share
             ctx.status(204);
         });
-        if (builder == null) return;
         r.route(HandlerType.POST, "/templates", this::create);
         r.route(HandlerType.POST, "/templates/{id}", this::rebuild);
         r.route(HandlerType.GET, "/templates/{id}/builds/{buildID}/status", this::status);
@@ -211,35 +205,27 @@ public final class TemplateRoutes {
      */
     private JsonNode multipart(Context ctx, Team team, String[] contextHash) throws IOException {
         var fields = JSON.createObjectNode();
-        String boundary = dev.cella.envd.files.MultipartParts.boundary(ctx.header("Content-Type"))
+        String boundary = MultipartParts.boundary(ctx.header("Content-Type"))
                 .orElseThrow(() -> ApiError.badRequest("multipart/form-data without a boundary"));
-        var in = org.apache.commons.fileupload2.core.MultipartInput.builder().setInputStream(ctx.req().getInputStream())
-                .setBoundary(boundary.getBytes(StandardCharsets.ISO_8859_1)).setMaxPartHeaderSize(8192).get();
         try {
-            boolean more = in.skipPreamble();
-            while (more) {
-                String disposition = dev.cella.envd.files.MultipartParts.headers(in.readHeaders()).getOrDefault("content-disposition", "");
-                String field = dev.cella.envd.files.MultipartParts.dispositionParam(disposition, "name");
-                try (var part = in.newInputStream()) {
-                    if ("context".equals(field)) {
-                        contextHash[0] = files.storeHashed(team.id(), part, MAX_UPLOAD);
-                    } else if (field != null) {
-                        byte[] v = part.readNBytes((1 << 20) + 1);
-                        if (v.length > 1 << 20) throw ApiError.badRequest("field " + field + " is larger than 1 MiB");
-                        String text = new String(v, StandardCharsets.UTF_8);
-                        if (field.equals("cpuCount") || field.equals("memoryMB")) {
-                            try {
-                                fields.put(field, Integer.parseInt(text.trim()));
-                            } catch (NumberFormatException e) {
-                                throw ApiError.badRequest(field + " must be a whole number");
-                            }
-                        } else {
-                            fields.put(field, text);
+            MultipartParts.read(ctx.req().getInputStream(), boundary, 8192, (field, filename, part) -> {
+                if ("context".equals(field)) {
+                    contextHash[0] = files.storeHashed(team.id(), part, MAX_UPLOAD);
+                } else if (field != null) {
+                    byte[] v = part.readNBytes((1 << 20) + 1);
+                    if (v.length > 1 << 20) throw ApiError.badRequest("field " + field + " is larger than 1 MiB");
+                    String text = new String(v, StandardCharsets.UTF_8);
+                    if (field.equals("cpuCount") || field.equals("memoryMB")) {
+                        try {
+                            fields.put(field, Integer.parseInt(text.trim()));
+                        } catch (NumberFormatException e) {
+                            throw ApiError.badRequest(field + " must be a whole number");
                         }
+                    } else {
+                        fields.put(field, text);
                     }
                 }
-                more = in.readBoundary();
-            }
+            });
         } catch (org.apache.commons.fileupload2.core.FileUploadException e) {
             throw ApiError.badRequest("malformed multipart body: " + e.getMessage());
         }
@@ -367,7 +353,7 @@ public final class TemplateRoutes {
     private void upload(Context ctx) throws IOException {
         String id = ctx.pathParam("id"), hash = ctx.pathParam("hash");
         String signature = String.valueOf(ctx.queryParam("signature"));
-        if (!java.security.MessageDigest.isEqual(sign(id, hash).getBytes(StandardCharsets.UTF_8), signature.getBytes(StandardCharsets.UTF_8))) {
+        if (!dev.cella.server.Digests.same(sign(id, hash), signature)) {
             throw ApiError.forbidden("the upload URL's signature is not valid");
         }
         Templates.TeamTemplate t = templates.byId(id).orElseThrow(() -> new SandboxService.NotFound("template '" + id + "' not found"));

@@ -2,11 +2,6 @@ package dev.cella.server.auth;
 
 import dev.cella.server.db.Jdbc;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -16,7 +11,6 @@ import java.util.UUID;
  * accepts), shown once when made; the database keeps only its SHA-256.
  */
 public final class ApiKeys {
-    private static final SecureRandom RANDOM = new SecureRandom();
     private final Jdbc db;
 
     public ApiKeys(Jdbc db) {
@@ -38,9 +32,7 @@ public final class ApiKeys {
     }
 
     public NewKey create(String teamId, String name, String createdBy) {
-        byte[] b = new byte[20];
-        RANDOM.nextBytes(b);
-        String key = "e2b_" + HexFormat.of().formatHex(b);
+        String key = "e2b_" + dev.cella.server.Ids.hex(20);
         KeyInfo info = new KeyInfo("key_" + UUID.randomUUID().toString().replace("-", ""), teamId, name, key.substring(0, 12),
                 System.currentTimeMillis(), null);
         db.update("INSERT INTO api_keys (id, team_id, name, key_hash, key_prefix, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -83,10 +75,6 @@ public final class ApiKeys {
     private final java.util.Map<String, Long> lastTouched = new java.util.concurrent.ConcurrentHashMap<>();
 
     static String hash(String key) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.cella.server.Digests.sha256Hex(key);
     }
 }

@@ -7,10 +7,8 @@ import com.auth0.jwt.exceptions.JWTVerificationException;
 import com.auth0.jwt.interfaces.DecodedJWT;
 import dev.cella.server.db.Jdbc;
 
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.Optional;
 
 /**
@@ -33,9 +31,7 @@ public final class Tokens {
     public Tokens(Jdbc db, Clock clock) {
         this.clock = clock;
         String secret = db.one("SELECT value FROM server_secrets WHERE name = 'jwt'", rs -> rs.getString(1)).orElseGet(() -> {
-            byte[] b = new byte[32];
-            new SecureRandom().nextBytes(b);
-            String s = HexFormat.of().formatHex(b);
+            String s = dev.cella.server.Ids.hex(32);
             try {
                 db.update("INSERT INTO server_secrets (name, value) VALUES ('jwt', ?)", s);
                 return s;
@@ -50,13 +46,7 @@ public final class Tokens {
 
     /** A key for another purpose (signing OAuth state), derived from the server's secret so it is the same on every server. */
     public byte[] derivedKey(String purpose) {
-        try {
-            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-            mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA256"));
-            return mac.doFinal(purpose.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.cella.server.Digests.hmacSha256(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8), purpose);
     }
 
     public String issue(String userId, String teamId, String email) {

@@ -5,6 +5,7 @@ import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.SandboxState;
 import dev.cella.node.sandbox.TimeoutAction;
+import dev.cella.server.Ids;
 import dev.cella.server.auth.Team;
 import dev.cella.server.nodes.Fleet;
 import dev.cella.server.nodes.NodeClient;
@@ -15,9 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,8 +36,6 @@ public final class SandboxService {
     static final String CREATING = "creating";
     /** Longer than any create takes (the node call's own limit is 60 s). */
     private static final Duration CREATE_LIMIT = Duration.ofMinutes(5);
-    private static final SecureRandom RANDOM = new SecureRandom();
-    private static final String ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789";
 
     private static final Logger log = LoggerFactory.getLogger(SandboxService.class);
 
@@ -102,9 +99,9 @@ public final class SandboxService {
                 ? new NodeUnavailable("no node is reachable to start the sandbox on", null)
                 : new NotFound("template '" + req.templateId() + "' not found"));
         var rootfs = node.template(req.templateId()).orElseThrow();
-        String id = newId();
-        String token = req.secure() ? HexFormat.of().formatHex(randomBytes(16)) : null;
-        String trafficToken = req.publicTraffic() ? null : HexFormat.of().formatHex(randomBytes(16));
+        String id = Ids.id(20);
+        String token = req.secure() ? Ids.hex(16) : null;
+        String trafficToken = req.publicTraffic() ? null : Ids.hex(16);
         int vcpus = req.vcpus(), memoryMb = req.memoryMb(), diskMb = DEFAULT_DISK_MB;
         Templates.Defaults d = req.defaults() == null ? Templates.Defaults.NONE : req.defaults();
         Map<String, String> env = new java.util.LinkedHashMap<>(d.env());
@@ -159,7 +156,12 @@ public final class SandboxService {
      * if it has one, starts again (the node pauses it when its deadline passes).
      */
     public View touch(Team team, String id) {
-        View v = get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
+        return touch(get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found")));
+    }
+
+    /** As {@link #touch(Team, String)}, for a sandbox the caller has looked up already. */
+    public View touch(View v) {
+        String id = v.row().id();
         long now = System.currentTimeMillis();
         repo.touch(id, now);
         if (v.row().inactivityTimeoutSec() > 0 && v.live().state() == SandboxState.RUNNING) {
@@ -173,8 +175,13 @@ public final class SandboxService {
     public record EnvdAccess(dev.cella.node.proxy.SandboxRoutes.Route route, String accessToken) {}
 
     public EnvdAccess envd(Team team, String id) {
-        View v = get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
-        if (v.live().state() != SandboxState.RUNNING) {
+        return envd(get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found")));
+    }
+
+    /** As {@link #envd(Team, String)}, for a sandbox the caller has looked up already. */
+    public EnvdAccess envd(View v) {
+        String id = v.row().id();
+        if (v.live() == null || v.live().state() != SandboxState.RUNNING) {
             throw new dev.cella.server.api.ApiError(409, "invalid_state", "sandbox is not running (status: " + v.status() + ")");
         }
         var route = fleet.node(v.row().nodeId()).route(id, dev.cella.node.envd.EnvdRuntime.PORT)
@@ -369,15 +376,4 @@ public final class SandboxService {
         return r.state() == SandboxState.RUNNING ? "running" : "paused";
     }
 
-    static String newId() {
-        StringBuilder s = new StringBuilder(20);
-        for (byte b : randomBytes(20)) s.append(ID_CHARS.charAt((b & 0xff) % ID_CHARS.length()));
-        return s.toString();
-    }
-
-    static byte[] randomBytes(int n) {
-        byte[] b = new byte[n];
-        RANDOM.nextBytes(b);
-        return b;
-    }
 }

@@ -5,10 +5,8 @@ import dev.cella.server.auth.Team;
 import dev.cella.server.auth.User;
 import dev.cella.server.db.Jdbc;
 
-import java.security.SecureRandom;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -22,7 +20,6 @@ import java.util.regex.Pattern;
  */
 public final class Teams {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9 _]{1,128}");
-    private static final SecureRandom RANDOM = new SecureRandom();
     private final Jdbc db;
 
     public Teams(Jdbc db) {
@@ -62,9 +59,7 @@ public final class Teams {
 
     /** A slug as the seed shows one: 12 hex digits in two halves, a1b2c3-d1e2f3. */
     private static String slug() {
-        byte[] b = new byte[6];
-        RANDOM.nextBytes(b);
-        String h = HexFormat.of().formatHex(b);
+        String h = dev.cella.server.Ids.hex(6);
         return h.substring(0, 6) + "-" + h.substring(6);
     }
 

@@ -3,6 +3,8 @@ package dev.cella.server.template;
 import dev.cella.node.envd.EnvdRuntime;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.TimeoutAction;
+import dev.cella.server.Digests;
+import dev.cella.server.Ids;
 import dev.cella.server.envd.Envd;
 import dev.cella.server.nodes.Fleet;
 import dev.cella.server.nodes.NodeClient;
@@ -10,12 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +32,6 @@ import java.util.concurrent.Semaphore;
  */
 public final class Builder implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Builder.class);
-    private static final SecureRandom RANDOM = new SecureRandom();
     /** How long one step may run. */
     static final Duration STEP_LIMIT = Duration.ofMinutes(30);
     /** How long a template's ready command may take to succeed at the end of its build (--ready-timeout-seconds). */
@@ -111,7 +108,7 @@ public final class Builder implements AutoCloseable {
 
     /** A build that waits for its steps (E2B's flow: the build is asked for, files uploaded, then it is triggered). */
     public String prepare(String templateId) {
-        String buildId = "bld" + randomId(20);
+        String buildId = "bld" + Ids.id(20);
         builds.insert(buildId, templateId, System.currentTimeMillis());
         return buildId;
     }
@@ -231,13 +228,13 @@ public final class Builder implements AutoCloseable {
             if (i == req.forceFrom()) key = key + "\nforced by " + buildId; // new names from here: nothing below is reused
             switch (spec.steps().get(i)) {
                 case BuildSpec.Run r -> {
-                    key = sha256(key + "\n" + i + "\n" + new BuildSpec("", List.of(r), null, null).toJson() + "\n" + new java.util.TreeMap<>(state.env())
+                    key = Digests.sha256Hex(key + "\n" + i + "\n" + new BuildSpec("", List.of(r), null, null).toJson() + "\n" + new java.util.TreeMap<>(state.env())
                             + "\n" + state.workdir() + "\n" + state.user());
                     plan.add(new Planned(i, r, state, Templates.LAYER_PREFIX + key.substring(0, 40)));
                 }
                 case BuildSpec.Copy c -> { // the files' hash names their content: a changed file is a new layer
                     if (!files.present(req.teamId(), c.filesHash())) throw new BuildFailure("step " + (i + 1) + " (COPY " + c.src() + "): its files were not uploaded");
-                    key = sha256(key + "\n" + i + "\n" + new BuildSpec("", List.of(c), null, null).toJson() + "\n" + state.workdir() + "\n" + state.user());
+                    key = Digests.sha256Hex(key + "\n" + i + "\n" + new BuildSpec("", List.of(c), null, null).toJson() + "\n" + state.workdir() + "\n" + state.user());
                     plan.add(new Planned(i, c, state, Templates.LAYER_PREFIX + key.substring(0, 40)));
                 }
                 case BuildSpec.Env e -> {
@@ -263,7 +260,7 @@ public final class Builder implements AutoCloseable {
         Templates.Defaults result = new Templates.Defaults(last.env(), last.workdir(), last.user(), spec.startCmd(), spec.readyCmd());
         // the working directory must exist in the template: a last small layer makes it
         String runTop = plan.isEmpty() ? from.templateId() : plan.getLast().layer();
-        String dirLayer = last.workdir() == null ? null : Templates.LAYER_PREFIX + sha256(runTop + "\nworkdir\n" + last.workdir()).substring(0, 40);
+        String dirLayer = last.workdir() == null ? null : Templates.LAYER_PREFIX + Digests.sha256Hex(runTop + "\nworkdir\n" + last.workdir()).substring(0, 40);
         boolean needsDir = dirLayer != null && !present.contains(dirLayer);
         boolean checksStart = result.startCmd() != null || result.readyCmd() != null;
         long written = 0; // what this build's new layers hold
@@ -323,8 +320,8 @@ public final class Builder implements AutoCloseable {
 
     /** A build sandbox from the template built on: the build's sizes, internet, root by default (as Docker's RUN). */
     private Envd startSandbox(String buildId, Request req, NodeClient node, String template, Running me) {
-        String id = "bldsbx" + randomId(14);
-        String token = HexFormat.of().formatHex(randomBytes(16));
+        String id = "bldsbx" + Ids.id(14);
+        String token = Ids.hex(16);
         buildSandboxes.add(id);
         me.sandbox = id;
         try {
@@ -434,24 +431,4 @@ public final class Builder implements AutoCloseable {
         for (String id : List.copyOf(running.keySet())) cancel(id);
     }
 
-    static String sha256(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static byte[] randomBytes(int n) {
-        byte[] b = new byte[n];
-        RANDOM.nextBytes(b);
-        return b;
-    }
-
-    static String randomId(int n) {
-        String chars = "abcdefghijklmnopqrstuvwxyz0123456789";
-        StringBuilder s = new StringBuilder(n);
-        for (int i = 0; i < n; i++) s.append(chars.charAt(RANDOM.nextInt(chars.length())));
-        return s.toString();
-    }
 }

@@ -2,6 +2,7 @@ package dev.cella.server.api.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cella.node.sandbox.SandboxState;
+import dev.cella.server.Ids;
 import dev.cella.server.api.ApiError;
 import dev.cella.server.envd.Envd;
 import dev.cella.server.sandbox.SandboxService;
@@ -20,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,9 +83,9 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
                 case "SIGTERM" -> 15;
                 default -> throw ApiError.badRequest("signal must be SIGKILL or SIGTERM");
             };
-            Envd envd = envd(ctx);
-            sandboxes.touch(V1Api.caller(ctx).team(), id(ctx));
-            envd.signal(selector(ctx), number);
+            Running c = running(ctx);
+            sandboxes.touch(c.view());
+            c.envd().signal(selector(ctx), number);
             ctx.status(204);
         });
         api.route(HandlerType.POST, "/v1/capsules/{id}/ping", V1Api.Access.TEAM, ctx -> {
@@ -93,7 +93,7 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
             if (v.live() == null || v.live().state() != SandboxState.RUNNING) {
                 throw new ApiError(409, "invalid_state", "sandbox is not running (status: " + v.status() + ")");
             }
-            sandboxes.touch(V1Api.caller(ctx).team(), id(ctx));
+            sandboxes.touch(v);
             ctx.status(204);
         });
         api.route(HandlerType.GET, "/v1/capsules/{id}/metrics", V1Api.Access.TEAM, this::metrics);
@@ -123,14 +123,19 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
                 .orElseThrow(() -> ApiError.notFound("capsule " + id(ctx) + " not found"));
     }
 
+    /** A running capsule of the caller, looked up once: its view and its envd. */
+    record Running(View view, Envd envd) {}
+
+    /** The capsule of the path when it runs (404 unknown, 409 not running). */
+    Running running(Context ctx) {
+        View v = find(ctx);
+        var access = sandboxes.envd(v);
+        return new Running(v, new Envd(access.route(), access.accessToken()));
+    }
+
     /** The capsule's envd, when it runs (404 unknown, 409 not running). */
     Envd envd(Context ctx) {
-        View v = find(ctx);
-        if (v.live() == null || v.live().state() != SandboxState.RUNNING) {
-            throw new ApiError(409, "invalid_state", "sandbox is not running (status: " + v.status() + ")");
-        }
-        var access = sandboxes.envd(V1Api.caller(ctx).team(), id(ctx));
-        return new Envd(access.route(), access.accessToken());
+        return running(ctx).envd();
     }
 
     static Envd.Selector selector(Context ctx) {
@@ -201,11 +206,11 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
             e.properties().forEach(x -> envs.put(x.getKey(), x.getValue().asText()));
         }
         String cwd = V1Api.text(b, "cwd", false);
-        Envd envd = envd(ctx);
-        Caller c = V1Api.caller(ctx);
-        sandboxes.touch(c.team(), id(ctx));
+        Running capsule = running(ctx);
+        Envd envd = capsule.envd();
+        sandboxes.touch(capsule.view());
         if (background) {
-            String t = tag != null && !tag.isBlank() ? tag : "proc-" + HexFormat.of().formatHex(randomBytes(4));
+            String t = tag != null && !tag.isBlank() ? tag : "proc-" + Ids.hex(4);
             Envd.Stream stream = envd.start(new Envd.Command(cmd, args, envs, cwd, t), null, null, null);
             int[] pid = {-1};
             ApiError[] failed = {null};
@@ -284,12 +289,6 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
         } catch (CharacterCodingException e) {
             return false;
         }
-    }
-
-    static byte[] randomBytes(int n) {
-        byte[] b = new byte[n];
-        ThreadLocalRandom.current().nextBytes(b);
-        return b;
     }
 
     /** Seed 004's CapsuleMetrics, from the node's tiers (a paused capsule keeps its points). */

@@ -7,7 +7,6 @@ import dev.cella.server.envd.Envd;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import org.apache.commons.fileupload2.core.FileUploadException;
-import org.apache.commons.fileupload2.core.MultipartInput;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -157,50 +156,44 @@ public final class FileRoutes implements Consumer<V1Api> {
         long declared = ctx.req().getContentLengthLong();
         if (declared > limit + 64 * 1024) throw tooLarge(limit);
         String boundary = MultipartParts.boundary(type).orElseThrow(() -> ApiError.badRequest("multipart/form-data without a boundary"));
-        MultipartInput multipart = MultipartInput.builder().setInputStream(ctx.req().getInputStream())
-                .setBoundary(boundary.getBytes(StandardCharsets.ISO_8859_1)).setMaxPartHeaderSize(8192).get();
-        String path = null;
-        Path spooled = null;
-        boolean wrote = false;
+        // what the parts have said so far: the path, the file written or kept on disk for want of its path
+        var upload = new Object() {
+            String path;
+            Path spooled;
+            boolean wrote;
+        };
         try {
-            boolean more = multipart.skipPreamble();
-            while (more) {
-                String disposition = MultipartParts.headers(multipart.readHeaders()).getOrDefault("content-disposition", "");
-                String field = MultipartParts.dispositionParam(disposition, "name");
+            MultipartParts.read(ctx.req().getInputStream(), boundary, 8192, (field, filename, body) -> {
                 if ("path".equals(field)) {
-                    path = new String(new Limited(multipart.newInputStream(), 4096).readAllBytes(), StandardCharsets.UTF_8).trim();
+                    upload.path = new String(new Limited(body, 4096).readAllBytes(), StandardCharsets.UTF_8).trim();
                 } else if ("file".equals(field)) {
-                    if (wrote || spooled != null) throw ApiError.badRequest("send one file per request");
-                    Limited part = new Limited(multipart.newInputStream(), limit);
-                    if (path != null && !path.isEmpty()) {
-                        write(envd, path, part, limit);
-                        wrote = true;
+                    if (upload.wrote || upload.spooled != null) throw ApiError.badRequest("send one file per request");
+                    Limited part = new Limited(body, limit);
+                    if (upload.path != null && !upload.path.isEmpty()) {
+                        write(envd, upload.path, part, limit);
+                        upload.wrote = true;
                     } else { // the path comes after the file: keep the file on disk until it does
                         Files.createDirectories(spool);
-                        spooled = Files.createTempFile(spool, "upload", ".part");
-                        try (OutputStream out = Files.newOutputStream(spooled)) {
+                        upload.spooled = Files.createTempFile(spool, "upload", ".part");
+                        try (OutputStream out = Files.newOutputStream(upload.spooled)) {
                             part.transferTo(out);
                         }
                     }
-                } else {
-                    multipart.discardBodyData();
                 }
-                more = multipart.readBoundary();
+            });
+            if (upload.path == null || upload.path.isEmpty()) throw ApiError.badRequest("path is required");
+            if (upload.spooled != null) {
+                write(envd, upload.path, new Limited(Files.newInputStream(upload.spooled), limit), limit);
+                upload.wrote = true;
             }
-            if (path == null || path.isEmpty()) throw ApiError.badRequest("path is required");
-            if (spooled != null) {
-                Path file = spooled;
-                write(envd, path, new Limited(Files.newInputStream(file), limit), limit);
-                wrote = true;
-            }
-            if (!wrote) throw ApiError.badRequest("file is required");
+            if (!upload.wrote) throw ApiError.badRequest("file is required");
             ctx.status(204);
         } catch (TooLarge e) {
             throw tooLarge(limit);
         } catch (FileUploadException e) {
             throw ApiError.badRequest("malformed multipart body: " + e.getMessage());
         } finally {
-            if (spooled != null) Files.deleteIfExists(spooled);
+            if (upload.spooled != null) Files.deleteIfExists(upload.spooled);
         }
     }
 

@@ -11,14 +11,8 @@ import io.javalin.http.Cookie;
 import io.javalin.http.HandlerType;
 import io.javalin.http.SameSite;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -33,7 +27,6 @@ import java.util.function.Consumer;
 public final class OAuthRoutes implements Consumer<V1Api> {
     static final String STATE_COOKIE = "oauth_state";
     private static final int STATE_SECONDS = 600;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final GithubOAuth github;
     private final java.util.function.Supplier<String> publicUrl;
@@ -79,9 +72,7 @@ public final class OAuthRoutes implements Consumer<V1Api> {
 
     private void start(Context ctx) {
         provider(ctx);
-        byte[] n = new byte[16];
-        RANDOM.nextBytes(n);
-        String nonce = HexFormat.of().formatHex(n);
+        String nonce = dev.cella.server.Ids.hex(16);
         Cookie cookie = new Cookie(STATE_COOKIE, nonce + ":" + sign(nonce), "/", STATE_SECONDS, ctx.scheme().equals("https"), true,
                 null, SameSite.LAX);
         ctx.cookie(cookie);
@@ -164,17 +155,10 @@ public final class OAuthRoutes implements Consumer<V1Api> {
         int colon = cookie.indexOf(':');
         if (colon < 0) return false;
         String nonce = cookie.substring(0, colon), mac = cookie.substring(colon + 1);
-        return MessageDigest.isEqual(sign(nonce).getBytes(StandardCharsets.UTF_8), mac.getBytes(StandardCharsets.UTF_8))
-                && MessageDigest.isEqual(nonce.getBytes(StandardCharsets.UTF_8), state.getBytes(StandardCharsets.UTF_8));
+        return dev.cella.server.Digests.same(sign(nonce), mac) && dev.cella.server.Digests.same(nonce, state);
     }
 
     private String sign(String nonce) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(stateKey, "HmacSHA256"));
-            return HexFormat.of().formatHex(mac.doFinal(nonce.getBytes(StandardCharsets.UTF_8)));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.cella.server.Digests.hmacSha256Hex(stateKey, nonce);
     }
 }

@@ -1,6 +1,7 @@
 package dev.cella.server.api.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cella.server.Ids;
 import dev.cella.server.api.ApiError;
 import dev.cella.server.envd.Envd;
 import dev.cella.server.sandbox.SandboxService;
@@ -13,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -273,7 +273,7 @@ public final class ProcessSockets implements Consumer<V1Api> {
         switch (type) {
             case "start" -> {
                 if (s.stream != null) throw ApiError.badRequest("the terminal is started already");
-                String tag = "pty-" + HexFormat.of().formatHex(CapsuleRoutes.randomBytes(4));
+                String tag = "pty-" + Ids.hex(4);
                 Map<String, String> envs = new LinkedHashMap<>();
                 envs.put("TERM", "xterm-256color");
                 m.path("envs").properties().forEach(e -> envs.put(e.getKey(), e.getValue().asText()));

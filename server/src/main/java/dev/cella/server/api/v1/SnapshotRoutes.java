@@ -2,6 +2,7 @@ package dev.cella.server.api.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cella.node.sandbox.SandboxState;
+import dev.cella.server.Ids;
 import dev.cella.server.api.ApiError;
 import dev.cella.server.nodes.Fleet;
 import dev.cella.server.sandbox.SandboxService;
@@ -11,9 +12,7 @@ import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 
 import java.io.IOException;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +27,6 @@ import java.util.regex.Pattern;
  */
 public final class SnapshotRoutes implements Consumer<V1Api> {
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}");
-    private static final SecureRandom RANDOM = new SecureRandom();
-    private static final String ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789";
 
     private final SandboxService sandboxes;
     private final Templates templates;
@@ -80,7 +77,7 @@ public final class SnapshotRoutes implements Consumer<V1Api> {
         JsonNode b = V1Api.body(ctx);
         String sandboxId = V1Api.text(b, "sandbox_id", true);
         String name = V1Api.text(b, "name", false);
-        if (name == null || name.isBlank()) name = "template-" + HexFormat.of().formatHex(CapsuleRoutes.randomBytes(4));
+        if (name == null || name.isBlank()) name = "template-" + Ids.hex(4);
         if (!NAME.matcher(name).matches()) {
             throw ApiError.badRequest("a template name is 1 to 64 letters, digits, '.', '_' or '-', beginning with a letter or digit");
         }
@@ -96,7 +93,7 @@ public final class SnapshotRoutes implements Consumer<V1Api> {
             if (!overwrite) throw new ApiError(409, "template_name_taken", "a template named '" + name + "' exists: use overwrite=true to replace it");
             delete(existing.get());
         }
-        String id = Templates.SNAPSHOT_PREFIX + randomId(20);
+        String id = Templates.SNAPSHOT_PREFIX + Ids.id(20);
         if (v.live().state() == SandboxState.RUNNING) sandboxes.pause(c.team(), sandboxId);
         var node = fleet.node(v.row().nodeId());
         long size = node.snapshot(sandboxId, id);
@@ -143,9 +140,4 @@ public final class SnapshotRoutes implements Consumer<V1Api> {
         return m;
     }
 
-    static String randomId(int n) {
-        StringBuilder s = new StringBuilder(n);
-        for (int i = 0; i < n; i++) s.append(ID_CHARS.charAt(RANDOM.nextInt(ID_CHARS.length())));
-        return s.toString();
-    }
 }

@@ -15,7 +15,6 @@ import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 import io.javalin.websocket.WsConfig;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +33,8 @@ import java.util.function.Consumer;
  */
 public final class V1Api implements ApiServer.Dialect {
     static final String CALLER = "v1.caller";
-    static final ObjectMapper JSON = ApiServer.snakeCase();
+    /** For the WebSocket frames this dialect reads and writes (its answers are maps with snake_case keys already). */
+    static final ObjectMapper JSON = new ObjectMapper();
 
     /** Who may call a route. */
     enum Access { PUBLIC, USER, TEAM }
@@ -136,17 +136,9 @@ public final class V1Api implements ApiServer.Dialect {
         return ctx.attribute(CALLER);
     }
 
-    /** The request body as a JSON object: 400 when it is not one. */
+    /** The request body as a JSON object: 400 when it is not one (JsonHttp's rule, written in this dialect's shape). */
     static JsonNode body(Context ctx) {
-        String raw = ctx.body();
-        if (raw.isBlank()) return JSON.createObjectNode();
-        try {
-            JsonNode n = JSON.readTree(raw);
-            if (n == null || !n.isObject()) throw ApiError.badRequest("the body must be a JSON object");
-            return n;
-        } catch (IOException e) {
-            throw ApiError.badRequest("the body is not valid JSON");
-        }
+        return dev.cella.node.http.JsonHttp.body(ctx, JSON);
     }
 
     /** A string field; required ones must be present and not blank. */
@@ -171,11 +163,7 @@ public final class V1Api implements ApiServer.Dialect {
     }
 
     static void json(Context ctx, int status, Object value) {
-        try {
-            ctx.status(status).contentType("application/json").result(JSON.writeValueAsString(value));
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        ctx.status(status).json(value);
     }
 
     static String iso(long epochMillis) {
