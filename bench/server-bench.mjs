@@ -1,80 +1,207 @@
-// The server's figures through the official E2B SDK, against `cella up` (started here):
-// create + first commands.run, 20 concurrent creates, and GET /sandboxes/{id} per second.
-// The baseline (`crun run /bin/true` on the same machine, this run) comes from NodeBench.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// The server's figures through the official E2B SDK, against `cella up` (started here twice:
+// with the warm pool off, then on), each next to its baseline measured in this run:
+//   create + first commands.run, pool empty and pool warm   vs crun run /bin/true, podman run --rm
+//   50 and 100 concurrent creates                             (failures, 429s, creates/s)
+//   commands.run('true') on a live sandbox                    vs a host `bash -c true` spawn
+//   pause and resume through the API
+//   GET /sandboxes/{id} under wrk -t2 -c16
+//   256 MiB files up and down, random and constant data
+// Baselines from bench/run.sh arrive in CELLA_BENCH_CRUN_BASELINE and CELLA_BENCH_PODMAN_BASELINE.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
 
 const { Sandbox } = await import('../e2e/js/node_modules/e2b/dist/index.mjs');
 const RUNS = Number(process.env.CELLA_BENCH_RUNS || 20);
-const BASE = process.env.CELLA_BENCH_CRUN_BASELINE || '?';
-const data = mkdtempSync(join(tmpdir(), 'cella-bench-up-'));
+const CRUN = Number(process.env.CELLA_BENCH_CRUN_BASELINE || NaN);
+const PODMAN = Number(process.env.CELLA_BENCH_PODMAN_BASELINE || NaN);
+const POOL = Number(process.env.CELLA_BENCH_POOL || 60);
 
 function stats(xs) {
   const s = [...xs].sort((a, b) => a - b);
-  const q = (p) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)];
+  const q = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
   return { n: s.length, median: q(0.5), p99: q(0.99) };
 }
-const base = `   | baseline crun run /bin/true (NodeBench, this run): median ${BASE} ms`;
-const row = (name, st, extra = '') =>
-  console.log(`${name.padEnd(48)} median ${st.median.toFixed(1).padStart(8)} ms  p99 ${st.p99.toFixed(1).padStart(8)} ms  (n=${st.n})${extra}`);
+const fmt = (x) => (Number.isFinite(x) ? x.toFixed(1) : '?');
+function row(name, st, baselineName, baseline, target) {
+  const ratio = Number.isFinite(baseline) ? ` = ${(st.median / baseline).toFixed(2)} x ${baselineName} (${fmt(baseline)} ms)` : '';
+  console.log(`${name.padEnd(46)} median ${fmt(st.median).padStart(7)} ms  p99 ${fmt(st.p99).padStart(7)} ms  (n=${st.n})${ratio}${target ? `  [target ${target}]` : ''}`);
+}
+const line = (name, text) => console.log(`${name.padEnd(46)} ${text}`);
 
-async function up(rateLimit) {
+async function up(extra) {
+  const data = mkdtempSync(join(tmpdir(), 'cella-bench-up-'));
   const server = spawn(process.env.JAVA, ['--enable-native-access=ALL-UNNAMED', '-jar', process.env.SERVER_JAR,
     '--data-dir', data, '--port', '3400', '--envd-runtime', process.env.CELLA_BENCH_RUNTIME,
-    '--template', `base=${process.env.CELLA_BENCH_ROOTFS}`, '--rate-limit', String(rateLimit)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    '--template', `base=${process.env.CELLA_BENCH_ROOTFS}`, ...extra], { stdio: ['ignore', 'pipe', 'ignore'] });
   const env = {};
-  for await (const line of createInterface({ input: server.stdout })) {
-    const m = /^export (E2B_[A-Z_]+)=(.*)$/.exec(line);
+  let nodeApi;
+  for await (const l of createInterface({ input: server.stdout })) {
+    const m = /^export (E2B_[A-Z_]+)=(.*)$/.exec(l);
     if (m) env[m[1]] = m[2];
-    if (Object.keys(env).length === 3) break;
+    const n = /^cella node API: (http:\/\/\S+)/.exec(l);
+    if (n) nodeApi = n[1];
+    if (Object.keys(env).length === 3 && nodeApi) break;
   }
   Object.assign(process.env, env);
-  return server;
+  const token = readFileSync(join(data, 'node-token'), 'utf8').trim();
+  return { server, data, nodeApi, token };
 }
 
-// a high limit: what the server itself can do (seed 002's 200/s per team is a policy, measured after)
-const server = await up(100000);
-try {
-  console.log(`Cella server benchmark through the E2B SDK: ${RUNS} runs; ${new Date().toISOString()}\n`);
-  const first = [];
-  for (let i = 0; i < RUNS; i++) {
+async function down({ server, data }) {
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  rmSync(data, { recursive: true, force: true });
+}
+
+async function pool(u) {
+  const r = await fetch(`${u.nodeApi}/v1/pool`, { headers: { Authorization: `Bearer ${u.token}` } });
+  return (await r.json()).templates.find((t) => t.templateId === 'base') || { ready: 0 };
+}
+
+async function awaitPool(u, n, limitMs) {
+  const t0 = performance.now();
+  while ((await pool(u)).ready < n) {
+    if (performance.now() - t0 > limitMs) throw new Error(`the pool did not reach ${n} in ${limitMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return performance.now() - t0;
+}
+
+async function createThenTrue(runs) {
+  const out = [];
+  for (let i = 0; i < runs; i++) {
     const t = performance.now();
     const s = await Sandbox.create();
     await s.commands.run('true');
-    first.push(performance.now() - t);
+    out.push(performance.now() - t);
     await s.kill();
   }
-  row('SDK create + first commands.run("true")', stats(first), base);
+  return out;
+}
 
+/** n creates at once; each answer counted: created, refused with 429 (after the SDK's own retries), other errors. */
+async function burst(n) {
   const t0 = performance.now();
-  const results = await Promise.allSettled(Array.from({ length: 20 }, () => Sandbox.create()));
+  const results = await Promise.allSettled(Array.from({ length: n }, () => Sandbox.create()));
   const wall = (performance.now() - t0) / 1000;
   const ok = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
-  console.log(`${'20 concurrent creates'.padEnd(48)} ${ok.length} ok, ${20 - ok.length} failed in ${wall.toFixed(2)} s: ${(ok.length / wall).toFixed(1)} creates/s${base}`);
-
-  const target = ok[0];
-  const url = `${process.env.E2B_API_URL}/sandboxes/${target.sandboxId}`;
-  const headers = { 'X-API-KEY': process.env.E2B_API_KEY };
-  const total = 2000, concurrency = 10;
-  let done = 0, failed = 0;
-  const t1 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (done < total) {
-      done++;
-      const r = await fetch(url, { headers });
-      await r.arrayBuffer();
-      if (r.status !== 200) failed++;
-    }
-  }));
-  const rps = total / ((performance.now() - t1) / 1000);
-  console.log(`${'GET /sandboxes/{id}, 10 concurrent'.padEnd(48)} ${rps.toFixed(0)} requests/s (${failed} not 200; per-team limit off)`);
-  for (const s of ok) await s.kill();
-} finally {
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
+  const errors = results.filter((r) => r.status === 'rejected').map((r) => String(r.reason?.message || r.reason));
+  const limited = errors.filter((e) => /rate limit|429/i.test(e)).length;
+  const other = errors.filter((e) => !/rate limit|429/i.test(e));
+  await Promise.all(ok.map((s) => s.kill()));
+  return { ok: ok.length, limited, other, wall };
 }
-rmSync(data, { recursive: true, force: true });
+
+function bashTrue(runs) {
+  const out = [];
+  for (let i = 0; i < runs + 3; i++) {
+    const t = performance.now();
+    spawnSync('bash', ['-c', 'true']);
+    if (i >= 3) out.push(performance.now() - t);
+  }
+  return out;
+}
+
+async function api(method, path, body) {
+  const r = await fetch(`${process.env.E2B_API_URL}${path}`, {
+    method, headers: { 'X-API-KEY': process.env.E2B_API_KEY, 'Content-Type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  await r.arrayBuffer();
+  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status}`);
+}
+
+function wrk(url) {
+  const r = spawnSync('wrk', ['-t2', '-c16', '-d10s', '--latency', '-H', `X-API-Key: ${process.env.E2B_API_KEY}`, url], { encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1];
+  const unit = (v, u) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[u] ?? NaN);
+  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(r.stdout);
+  const p50 = /50%\s+([\d.]+)(us|ms|s)/.exec(r.stdout);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout)?.[1] || '0';
+  return { rps: Number(rps), p50: p50 ? unit(p50[1], p50[2]) : NaN, p99: p99 ? unit(p99[1], p99[2]) : NaN, non2xx };
+}
+
+async function files(s, label, make) {
+  const size = 256 * 1024 * 1024;
+  const data = make(size);
+  const up = [], down = [];
+  for (let i = 0; i < 3; i++) {
+    let t = performance.now();
+    await s.files.write(`/tmp/bench-${label}`, data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+    up.push(size / 1e6 / ((performance.now() - t) / 1000));
+    t = performance.now();
+    const back = await s.files.read(`/tmp/bench-${label}`, { format: 'bytes' });
+    down.push(size / 1e6 / ((performance.now() - t) / 1000));
+    if (back.length !== size) throw new Error(`read ${back.length} bytes of ${size}`);
+  }
+  const med = (xs) => stats(xs).median;
+  line(`256 MiB files, ${label} data`, `up ${med(up).toFixed(0)} MB/s, down ${med(down).toFixed(0)} MB/s (median of 3)  [target >= 300 MB/s each way]`);
+}
+
+console.log(`Cella server benchmark through the E2B SDK 2.51: ${RUNS} runs; ${new Date().toISOString()}`);
+console.log(`baselines, this run: crun run /bin/true ${fmt(CRUN)} ms, podman run --rm (with network) ${fmt(PODMAN)} ms\n`);
+
+// 1. the warm pool off: every create is a cold start
+let u = await up(['--rate-limit', '100000', '--pool-size', '0']);
+try {
+  row('create + first command, pool off (cold)', stats(await createThenTrue(RUNS)), 'podman run', PODMAN, '<= 0.5 x podman run');
+  const b = await burst(50);
+  line('50 concurrent creates, pool off', `${b.ok} ok, ${b.limited} refused 429, ${b.other.length} failed in ${b.wall.toFixed(2)} s: ${(b.ok / b.wall).toFixed(1)} creates/s`);
+  if (b.other.length) line('', `first failure: ${b.other[0]}`);
+
+  const s = await Sandbox.create();
+  const host = stats(bashTrue(RUNS * 5));
+  const run = [];
+  for (let i = 0; i < RUNS * 5 + 3; i++) {
+    const t = performance.now();
+    await s.commands.run('true');
+    if (i >= 3) run.push(performance.now() - t);
+  }
+  row("commands.run('true') on a live sandbox", stats(run), 'bash -c true on the host', host.median, '<= 3 x host spawn');
+  const pause = [], resume = [];
+  for (let i = 0; i < RUNS; i++) {
+    let t = performance.now();
+    await api('POST', `/sandboxes/${s.sandboxId}/pause`);
+    pause.push(performance.now() - t);
+    t = performance.now();
+    await api('POST', `/sandboxes/${s.sandboxId}/resume`, { timeout: 300 });
+    resume.push(performance.now() - t);
+  }
+  row('pause through the API (POST .../pause)', stats(pause), '', NaN, '<= 15 ms');
+  row('resume through the API (POST .../resume)', stats(resume), '', NaN, '<= 15 ms');
+  await s.commands.run('true');
+
+  const w = wrk(`${process.env.E2B_API_URL}/sandboxes/${s.sandboxId}`);
+  if (w) line('GET /sandboxes/{id}, wrk -t2 -c16 10 s', `${w.rps.toFixed(0)} req/s, p50 ${fmt(w.p50)} ms, p99 ${fmt(w.p99)} ms, ${w.non2xx} not 2xx  [target >= 5000 req/s, p99 < 10 ms]`);
+  else line('GET /sandboxes/{id}', 'wrk is not installed: skipped');
+
+  await files(s, 'random', (n) => randomBytes(n));
+  await files(s, 'constant', (n) => Buffer.alloc(n, 0x61));
+  await s.kill();
+} finally {
+  await down(u);
+}
+
+// 2. the warm pool on, deep enough for the bursts
+u = await up(['--rate-limit', '100000', '--pool-size', String(POOL)]);
+try {
+  const fill = await awaitPool(u, POOL, 600_000);
+  line(`warm pool of ${POOL} filled from empty`, `in ${(fill / 1000).toFixed(1)} s`);
+  row('create + first command, pool warm', stats(await createThenTrue(RUNS)), 'crun run /bin/true', CRUN, '<= 1.5 x crun run');
+  await awaitPool(u, POOL, 600_000);
+  let b = await burst(50);
+  line('50 concurrent creates, pool warm', `${b.ok} ok, ${b.limited} refused 429, ${b.other.length} failed in ${b.wall.toFixed(2)} s: ${(b.ok / b.wall).toFixed(1)} creates/s  [target 0 failed, >= 20 creates/s]`);
+  if (b.other.length) line('', `first failure: ${b.other[0]}`);
+  await awaitPool(u, POOL, 600_000);
+  b = await burst(100);
+  line('100 concurrent creates, pool warm', `${b.ok} ok, ${b.limited} refused 429, ${b.other.length} failed in ${b.wall.toFixed(2)} s  [target: none fails otherwise]`);
+  if (b.other.length) line('', `first failure: ${b.other[0]}`);
+} finally {
+  await down(u);
+}

@@ -46,7 +46,7 @@ public final class NodeBench {
         SandboxNetwork network = new SandboxNetwork(232);
         network.installRules(List.of());
         ContainerDriver driver = new ContainerDriver(state, new Crun(state.resolve("crun"), CgroupLayout.detect(), JSON), network,
-                new EnvdRuntime(runtime), new EnvdClient(JSON), JSON);
+                new EnvdRuntime(runtime), new EnvdClient(JSON), JSON, new dev.cella.node.runtime.DiskStock(state.resolve("disks"), 4).start());
         try {
             run(driver, rootfs, runs, state);
         } finally {
@@ -83,25 +83,28 @@ public final class NodeBench {
         Stats base = Stats.of(crunTrue);
         row("create to envd ready", Stats.of(ready), "ms", "crun run /bin/true", base);
         row("create to first command (true)", Stats.of(firstCommand), "ms", "crun run /bin/true", base);
-        row("pause (freeze, crun pause)", Stats.of(pause), "ms", null, null);
-        row("resume (thaw, crun resume)", Stats.of(resume), "ms", null, null);
+        row("pause (freeze: the cgroup freezer)", Stats.of(pause), "ms", null, null);
+        row("resume (thaw: the cgroup freezer)", Stats.of(resume), "ms", null, null);
 
-        // memory of idle sandboxes: start several, let them settle, measure the host's loss and the cgroups
+        // memory of idle sandboxes as the warm pool keeps them (started, then frozen): start several,
+        // let them settle, measure the host's loss and the cgroups
         int idle = Math.min(10, Math.max(3, runs / 2));
         long availBefore = memAvailableKb();
         List<Double> perCgroup = new ArrayList<>();
         for (int i = 0; i < idle; i++) driver.create(spec("idle" + i, rootfs));
-        Thread.sleep(3000);
+        Thread.sleep(2000);
+        for (int i = 0; i < idle; i++) driver.freeze("idle" + i);
+        Thread.sleep(1000);
         for (int i = 0; i < idle; i++) {
             driver.usage("idle" + i).ifPresent(u -> perCgroup.add(u.memoryBytes() / 1048576.0));
         }
         long availAfter = memAvailableKb();
         double perSandboxMb = (availBefore - availAfter) / 1024.0 / idle;
-        row("idle sandbox memory, its cgroup (no page cache)", Stats.of(perCgroup), "MiB", null, null);
-        System.out.printf("%-48s %.1f MiB each (%d idle sandboxes, MemAvailable before/after)%n", "host memory per idle sandbox", perSandboxMb, idle);
+        row("frozen idle sandbox memory, its cgroup (no page cache)", Stats.of(perCgroup), "MiB", null, null);
+        System.out.printf("%-48s %.1f MiB each (%d idle sandboxes, MemAvailable before/after)%n", "host memory per frozen idle (pooled) sandbox", perSandboxMb, idle);
         long fit = (long) (availAfter / 1024.0 / Math.max(1, perSandboxMb));
         System.out.printf("%-48s ~%d more (MemAvailable %d MiB / %.1f MiB); CPU and disk not counted%n",
-                "idle sandboxes that fit on this machine", fit, availAfter / 1024, perSandboxMb);
+                "frozen idle sandboxes that fit on this machine", fit, availAfter / 1024, perSandboxMb);
         for (int i = 0; i < idle; i++) driver.stop("idle" + i);
     }
 

@@ -11,8 +11,11 @@ import dev.cella.node.proxy.NodeRoutes;
 import dev.cella.node.proxy.SandboxProxy;
 import dev.cella.node.runtime.CgroupLayout;
 import dev.cella.node.runtime.ContainerDriver;
+import dev.cella.node.runtime.DiskStock;
 import dev.cella.node.runtime.Crun;
+import dev.cella.node.pool.WarmPool;
 import dev.cella.node.sandbox.SandboxStore;
+import dev.cella.node.sandbox.StartQueue;
 import dev.cella.node.sandbox.Sandboxes;
 import dev.cella.node.template.NodeTemplates;
 import dev.cella.node.image.ImagePuller;
@@ -38,23 +41,29 @@ public final class Node implements AutoCloseable {
     private final SandboxProxy proxy;
     private final NodeTemplates templates;
     private final ImagePuller images;
+    private final WarmPool pool;
+    private final DiskStock disks;
 
     public Node(NodeConfig c) throws IOException {
         ObjectMapper json = new ObjectMapper();
         Files.createDirectories(c.stateDir());
         SandboxNetwork network = new SandboxNetwork(c.subnetOctet());
         network.installRules(List.of());
+        disks = new DiskStock(c.stateDir().resolve("disks"), 4).start();
         ContainerDriver driver = new ContainerDriver(c.stateDir(), new Crun(c.stateDir().resolve("crun"), CgroupLayout.detect(), json),
-                network, new EnvdRuntime(c.envdRuntime()), new EnvdClient(json), json);
-        sandboxes = new Sandboxes(driver, new SandboxStore(c.stateDir()), Clock.systemUTC());
+                network, new EnvdRuntime(c.envdRuntime()), new EnvdClient(json), json, disks);
+        sandboxes = new Sandboxes(driver, new SandboxStore(c.stateDir()), Clock.systemUTC(), StartQueue.forHost());
         List<String> removed = sandboxes.recover();
         log.info("node state in {}: {} sandboxes re-adopted, {} orphaned objects removed", c.stateDir(), sandboxes.list().size(), removed.size());
         metrics = new MetricsSampler(sandboxes, driver).start();
         proxy = new SandboxProxy(new NodeRoutes(sandboxes)).start(c.proxyHost(), c.proxyPort());
         templates = new NodeTemplates(c.templates(), c.stateDir().resolve("templates"));
         templates.collect(sandboxes.templatesInUse());
+        pool = new WarmPool(driver, sandboxes.starts(), templates::rootfs, c.templates().keySet(), c.pool(), Clock.systemUTC());
+        sandboxes.usePool(pool);
+        pool.start();
         images = new ImagePuller(c.stateDir(), templates);
-        api = new NodeApi(sandboxes, templates, images, new NodeCapacity(c.id(), driver.kind(), c.stateDir(), proxy.port()),
+        api = new NodeApi(sandboxes, templates, images, pool, new NodeCapacity(c.id(), driver.kind(), c.stateDir(), proxy.port()),
                 metrics, c.token()).start(c.apiHost(), c.apiPort());
         log.info("node API on {}:{}, sandbox proxy on {}:{}", c.apiHost(), api.port(), c.proxyHost(), proxy.port());
     }
@@ -71,12 +80,22 @@ public final class Node implements AutoCloseable {
 
     public ImagePuller images() { return images; }
 
+    public WarmPool pool() { return pool; }
+
+    /** Deletes a layered template: its pooled sandboxes first (they stand on its files), then its files once nothing does. */
+    public boolean deleteTemplate(String templateId) throws IOException {
+        pool.drain(templateId);
+        return templates.delete(templateId, sandboxes.templatesInUse());
+    }
+
     /** Stops serving; the sandboxes keep running and are re-adopted by the next start. */
     @Override
     public void close() {
         api.stop();
         proxy.stop();
         metrics.close();
+        pool.close();
         sandboxes.close();
+        disks.close();
     }
 }

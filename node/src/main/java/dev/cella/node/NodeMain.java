@@ -21,6 +21,8 @@ import java.util.Map;
  * --envd-runtime DIR     the packaged envd runtime
  * --template ID=ROOTFS   a template's root filesystem (repeatable)
  * --subnet-octet N       231: sandboxes get 10.N.0.0/16
+ * --pool-size N          4: sandboxes kept ready (frozen) per template in demand; 0 turns the warm pool off
+ * --pool ID=N            a template's own pool size (repeatable)
  * </pre>
  */
 public final class NodeMain {
@@ -29,6 +31,7 @@ public final class NodeMain {
     public static void main(String[] args) throws Exception {
         Map<String, String> o = new HashMap<>();
         Map<String, Path> templates = new HashMap<>();
+        Map<String, Integer> poolSizes = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("--") || i + 1 >= args.length) usage("option " + a + " needs a value");
@@ -37,6 +40,10 @@ public final class NodeMain {
                 int eq = v.indexOf('=');
                 if (eq < 1) usage("--template takes ID=ROOTFS");
                 templates.put(v.substring(0, eq), Path.of(v.substring(eq + 1)));
+            } else if (a.equals("--pool")) {
+                int eq = v.indexOf('=');
+                if (eq < 1 || !v.substring(eq + 1).matches("\\d{1,4}")) usage("--pool takes ID=N");
+                poolSizes.put(v.substring(0, eq), Integer.parseInt(v.substring(eq + 1)));
             } else {
                 o.put(a.substring(2), v);
             }
@@ -48,10 +55,19 @@ public final class NodeMain {
         if (!o.containsKey("envd-runtime")) usage("--envd-runtime is required");
         NodeConfig config = new NodeConfig(o.getOrDefault("id", hostName()), state, api[0], Integer.parseInt(api[1]), proxy[0], Integer.parseInt(proxy[1]),
                 token(Path.of(o.getOrDefault("token-file", state.resolve("node-token").toString()))),
-                Path.of(o.get("envd-runtime")), Map.copyOf(templates), Integer.parseInt(o.getOrDefault("subnet-octet", "231")));
+                Path.of(o.get("envd-runtime")), Map.copyOf(templates), Integer.parseInt(o.getOrDefault("subnet-octet", "231")),
+                poolSettings(o.get("pool-size"), poolSizes, NodeMain::usage));
         Node node = new Node(config);
         Runtime.getRuntime().addShutdownHook(new Thread(node::close));
         Thread.currentThread().join();
+    }
+
+    /** The warm pool's settings from {@code --pool-size} (null: the default) and {@code --pool ID=N}. */
+    public static dev.cella.node.pool.WarmPool.Settings poolSettings(String size, Map<String, Integer> sizes,
+                                                                       java.util.function.Consumer<String> usage) {
+        var d = dev.cella.node.pool.WarmPool.Settings.defaults();
+        if (size != null && !size.matches("\\d{1,4}")) usage.accept("--pool-size takes a number of sandboxes (0 turns the pool off)");
+        return new dev.cella.node.pool.WarmPool.Settings(size == null ? d.size() : Integer.parseInt(size), sizes, d.idleAfter(), d.idleSize());
     }
 
     /** The node token: read, or made once (random, readable by root alone). */

@@ -48,7 +48,9 @@ class NodeApiTest {
         metrics = new dev.cella.node.metrics.MetricsSampler(sandboxes, node.driver).start();
         proxy = new SandboxProxy(new dev.cella.node.proxy.NodeRoutes(sandboxes)).start("127.0.0.1", 0);
         templates = new dev.cella.node.template.NodeTemplates(java.util.Map.of("base", node.rootfs), node.state.resolve("templates"));
-        api = new NodeApi(sandboxes, templates, null,
+        var pool = new dev.cella.node.pool.WarmPool(node.driver, sandboxes.starts(), templates::rootfs, java.util.Set.of("base"),
+                dev.cella.node.pool.WarmPool.Settings.off(), Clock.systemUTC());
+        api = new NodeApi(sandboxes, templates, null, pool,
                 new NodeCapacity("test-node", "container", node.state, proxy.port()), metrics, TOKEN).start("127.0.0.1", 0);
         apiBase = "http://127.0.0.1:" + api.port();
         proxyBase = "http://127.0.0.1:" + proxy.port();

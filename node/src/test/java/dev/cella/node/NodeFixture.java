@@ -93,6 +93,15 @@ final class NodeFixture implements AutoCloseable {
     }
 
     Result run(String envdUrl, String script, String user, Map<String, String> envs) throws Exception {
+        return run(envdUrl, script, user, envs, null);
+    }
+
+    /** As {@link #run}, with envd's access token (a sandbox made with one refuses calls without it: exit code MIN_VALUE). */
+    Result runWithToken(String envdUrl, String script, String token) throws Exception {
+        return run(envdUrl, script, null, Map.of(), token);
+    }
+
+    Result run(String envdUrl, String script, String user, Map<String, String> envs, String token) throws Exception {
         var req = JSON.createObjectNode();
         var p = req.putObject("process");
         p.put("cmd", "/bin/bash");
@@ -102,8 +111,13 @@ final class NodeFixture implements AutoCloseable {
         byte[] env = ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(body.length).put(body).array();
         var b = HttpRequest.newBuilder(URI.create(envdUrl + "/process.Process/Start")).timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/connect+json").POST(HttpRequest.BodyPublishers.ofByteArray(env));
+        if (token != null) b.header("X-Access-Token", token);
         if (user != null) b.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":").getBytes()));
         HttpResponse<InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        if (r.statusCode() != 200) {
+            r.body().close();
+            return new Result("", "envd answered " + r.statusCode(), Integer.MIN_VALUE);
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         int exit = Integer.MIN_VALUE;
         try (DataInputStream in = new DataInputStream(r.body())) {

@@ -47,13 +47,19 @@ import java.util.Optional;
  * POST   /v1/sandboxes/{id}/timeout       {timeoutSeconds}
  * GET    /v1/sandboxes/{id}/events        the lifecycle log
  * GET    /v1/sandboxes/{id}/metrics?range=10m   CPU, memory, disk points (5m 10m 1h 2h 6h 12h 24h)
+ * GET    /v1/pool                         the warm pool: per template {templateId, target, ready, starting, taken,
+ *                                          missed, made, discarded, failed, lastAsked}, and the start queue
+ * PUT    /v1/pool/{templateId}            {size}: how many of it to keep ready (size null: the default again)
+ * DELETE /v1/pool/{templateId}            drain: stop its pooled sandboxes (it refills on demand)
  * </pre>
- * Errors are {@code {"code": status, "message": ...}}: 400 bad input, 401 token, 404, 409 state.
+ * Errors are {@code {"code": status, "message": ...}}: 400 bad input, 401 token, 404, 409 state, 429 (with
+ * {@code Retry-After}) when the node's start queue is full.
  */
 public final class NodeApi {
     private final Sandboxes sandboxes;
     private final NodeTemplates templates;
     private final dev.cella.node.image.ImagePuller images;
+    private final dev.cella.node.pool.WarmPool pool;
     private final NodeCapacity capacity;
     private final MetricsSampler metrics;
     private final byte[] token;
@@ -61,12 +67,13 @@ public final class NodeApi {
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     private Javalin app;
 
-    public NodeApi(Sandboxes sandboxes, NodeTemplates templates, dev.cella.node.image.ImagePuller images, NodeCapacity capacity, MetricsSampler metrics,
-                   String nodeToken) {
+    public NodeApi(Sandboxes sandboxes, NodeTemplates templates, dev.cella.node.image.ImagePuller images, dev.cella.node.pool.WarmPool pool,
+                   NodeCapacity capacity, MetricsSampler metrics, String nodeToken) {
         if (nodeToken == null || nodeToken.length() < 16) throw new IllegalArgumentException("the node token must have at least 16 characters");
         this.sandboxes = sandboxes;
         this.templates = templates;
         this.images = images;
+        this.pool = pool;
         this.capacity = capacity;
         this.metrics = metrics;
         this.token = nodeToken.getBytes(StandardCharsets.UTF_8);
@@ -76,11 +83,33 @@ public final class NodeApi {
         app = JsonHttp.start(host, port, json, config -> {
             config.routes.before("/v1/*", this::authorize);
             config.routes.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
-            config.routes.get("/v1/node", ctx -> ctx.json(capacity.report(sandboxes.list())));
+            config.routes.get("/v1/node", ctx -> {
+                Map<String, Object> report = new LinkedHashMap<>(capacity.report(sandboxes.list()));
+                report.put("pool", pool.totals());
+                report.put("starts", Map.of("running", sandboxes.starts().running(), "waiting", sandboxes.starts().waiting(),
+                        "concurrent", sandboxes.starts().concurrent()));
+                ctx.json(report);
+            });
+            config.routes.get("/v1/pool", ctx -> ctx.json(Map.of("templates", pool.report(),
+                    "starts", Map.of("running", sandboxes.starts().running(), "waiting", sandboxes.starts().waiting(),
+                            "concurrent", sandboxes.starts().concurrent()))));
+            config.routes.put("/v1/pool/{templateId}", ctx -> {
+                JsonNode size = body(ctx).get("size");
+                if (size != null && !size.isNull() && (!size.canConvertToInt() || size.asInt() < 0 || size.asInt() > 1000)) {
+                    throw new BadRequest("size must be a whole number from 0 to 1000, or null");
+                }
+                pool.size(ctx.pathParam("templateId"), size == null || size.isNull() ? null : size.asInt());
+                ctx.json(Map.of("templateId", ctx.pathParam("templateId")));
+            });
+            config.routes.delete("/v1/pool/{templateId}", ctx -> {
+                pool.drain(ctx.pathParam("templateId"));
+                ctx.status(204);
+            });
             config.routes.get("/v1/templates", ctx -> ctx.json(templates.all().entrySet().stream()
                     .map(e -> Map.of("templateId", e.getKey(), "rootfs", e.getValue().toString(), "builtIn", templates.isBuiltIn(e.getKey())))
                     .toList()));
             config.routes.delete("/v1/templates/{id}", ctx -> {
+                pool.drain(ctx.pathParam("id"));
                 if (!templates.delete(ctx.pathParam("id"), sandboxes.templatesInUse())) {
                     error(ctx, 404, "template " + ctx.pathParam("id") + " not found");
                     return;

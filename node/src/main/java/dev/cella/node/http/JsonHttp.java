@@ -61,6 +61,10 @@ public final class JsonHttp {
                 config.routes.exception(BadRequest.class, (e, ctx) -> errors.write(ctx, 400, "invalid_request", e.getMessage()));
                 config.routes.exception(IllegalArgumentException.class, (e, ctx) -> errors.write(ctx, 400, "invalid_request", e.getMessage()));
                 config.routes.exception(SandboxException.NotFound.class, (e, ctx) -> errors.write(ctx, 404, "not_found", e.getMessage()));
+                config.routes.exception(SandboxException.Busy.class, (e, ctx) -> {
+                    ctx.header("Retry-After", Long.toString(e.retryAfterSeconds()));
+                    errors.write(ctx, 429, "busy", e.getMessage());
+                });
                 config.routes.exception(SandboxException.Conflict.class, (e, ctx) -> errors.write(ctx, 409, "conflict", e.getMessage()));
                 config.routes.exception(io.javalin.http.HttpResponseException.class,
                         (e, ctx) -> errors.write(ctx, e.getStatus(), e.getStatus() == 413 ? "too_large" : "invalid_request", e.getMessage()));

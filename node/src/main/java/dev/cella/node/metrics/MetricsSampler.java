@@ -63,7 +63,7 @@ public final class MetricsSampler implements AutoCloseable {
 
     private void sample(SandboxRecord r) {
         String id = r.spec().id();
-        Optional<SandboxUsage> u = driver.usage(id);
+        Optional<SandboxUsage> u = driver.usage(r.name());
         if (u.isEmpty()) return;
         long wall = System.nanoTime();
         long[] prev = previous.put(id, new long[] {u.get().cpuNanos(), wall});

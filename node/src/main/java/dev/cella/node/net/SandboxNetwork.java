@@ -90,17 +90,23 @@ public final class SandboxNetwork {
         slots.clear(address.slot());
     }
 
-    /** Creates the namespace, the veth pair and the routes; undoes what it did when a step fails. */
+    /**
+     * Creates the namespace, the veth pair and the routes; undoes what it did when a step
+     * fails. Two {@code ip -batch} runs (the host's side, then the sandbox's) instead of eight
+     * {@code ip} processes: a start spends its time on work, not on spawning tools.
+     */
     public void create(SandboxAddress a, boolean internet) throws IOException {
         try {
-            Command.run("ip", "netns", "add", a.netns());
-            Command.run("ip", "link", "add", a.hostInterface(), "type", "veth", "peer", "name", "eth0", "netns", a.netns());
-            Command.run("ip", "addr", "add", a.hostIp() + "/30", "dev", a.hostInterface());
-            Command.run("ip", "link", "set", a.hostInterface(), "up");
-            Command.run("ip", "-n", a.netns(), "addr", "add", a.sandboxIp() + "/30", "dev", "eth0");
-            Command.run("ip", "-n", a.netns(), "link", "set", "lo", "up");
-            Command.run("ip", "-n", a.netns(), "link", "set", "eth0", "up");
-            Command.run("ip", "-n", a.netns(), "route", "add", "default", "via", a.hostIp());
+            Command.run(List.of("ip", "-batch", "-"), String.join("\n",
+                    "netns add " + a.netns(),
+                    "link add " + a.hostInterface() + " type veth peer name eth0 netns " + a.netns(),
+                    "addr add " + a.hostIp() + "/30 dev " + a.hostInterface(),
+                    "link set " + a.hostInterface() + " up") + "\n");
+            Command.run(List.of("ip", "-n", a.netns(), "-batch", "-"), String.join("\n",
+                    "addr add " + a.sandboxIp() + "/30 dev eth0",
+                    "link set lo up",
+                    "link set eth0 up",
+                    "route add default via " + a.hostIp()) + "\n");
             if (internet) allowInternet(a);
         } catch (IOException e) {
             destroy(a);
@@ -117,8 +123,8 @@ public final class SandboxNetwork {
         Command.Result r;
         try {
             Command.result(List.of("nft", "delete", "element", "inet", TABLE, "internet", "{ " + a.sandboxIp() + " }"), null);
-            r = Command.result(List.of("ip", "link", "del", a.hostInterface()), null);
-            r = Command.result(List.of("ip", "netns", "del", a.netns()), null);
+            // one ip run; -force goes on past a part that is gone already
+            r = Command.result(List.of("ip", "-force", "-batch", "-"), "link del " + a.hostInterface() + "\nnetns del " + a.netns() + "\n");
             if (!r.ok() && Files.exists(Path.of("/run/netns", a.netns()))) log.warn("could not delete netns {}: {}", a.netns(), r.stderr());
         } catch (IOException e) {
             log.warn("network cleanup of {}: {}", a.netns(), e.toString());

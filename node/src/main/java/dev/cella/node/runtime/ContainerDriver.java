@@ -47,9 +47,17 @@ public final class ContainerDriver implements RuntimeDriver {
     private final EnvdClient envdClient;
     private final ObjectMapper json;
     private final Map<String, SandboxAddress> addresses = new ConcurrentHashMap<>();
+    private final DiskStock disks;
 
+    /** A driver that formats each new sandbox's disk when it starts (no stock of ready disks). */
     public ContainerDriver(Path stateDir, Crun crun, SandboxNetwork network, EnvdRuntime envd, EnvdClient envdClient, ObjectMapper json)
             throws IOException {
+        this(stateDir, crun, network, envd, envdClient, json, new DiskStock(stateDir.resolve("disks"), 0));
+    }
+
+    public ContainerDriver(Path stateDir, Crun crun, SandboxNetwork network, EnvdRuntime envd, EnvdClient envdClient, ObjectMapper json,
+                           DiskStock disks) throws IOException {
+        this.disks = disks;
         this.sandboxes = Files.createDirectories(stateDir.resolve("sandboxes"));
         this.crun = crun;
         this.network = network;
@@ -75,7 +83,41 @@ public final class ContainerDriver implements RuntimeDriver {
     public RunningSandbox create(SandboxSpec spec) throws IOException {
         Path dir = dir(spec.id());
         if (Files.exists(dir)) throw new IllegalStateException("sandbox " + spec.id() + " already exists on this node");
-        return start(spec, true);
+        return start(spec.id(), spec, true);
+    }
+
+    /**
+     * Gives a pooled sandbox (made by {@link #create} with a pool spec, then frozen) what a
+     * create asked for: its limits, hostname and internet access, then thaws it and tells
+     * envd its variables, token, user and directory. Everything else it had already: the
+     * container, its disk, mounts and network, envd up. Its disk size is the pool's.
+     */
+    @Override
+    public RunningSandbox assign(String name, SandboxSpec spec) throws IOException {
+        long t0 = System.nanoTime();
+        SandboxAddress address = addresses.get(name);
+        if (address == null) throw new IOException("pooled sandbox " + name + " is not on this node");
+        SandboxCgroup cgroup = new SandboxCgroup(crun.layout(), name);
+        try {
+            cgroup.limit(spec.vcpus(), spec.memoryMb() * 1024L * 1024L, spec.maxProcesses());
+            setHostname(name, spec.id());
+            if (spec.internet()) network.allowInternet(address);
+            cgroup.thaw();
+            long thawed = System.nanoTime();
+            envdClient.init(address.sandboxIp(), spec.envVars(), spec.envdAccessToken(), spec.defaultUser(), spec.defaultWorkdir(), null);
+            log.debug("sandbox {} from pooled {}: limits, hostname, network and thaw {} ms, init {} ms", spec.id(), name,
+                    (thawed - t0) / 1_000_000, (System.nanoTime() - thawed) / 1_000_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while assigning " + name, e);
+        }
+        return new RunningSandbox(spec.id(), address, EnvdClient.base(address.sandboxIp()), (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** The UTS namespace is the container's: the host enters it to rename the sandbox (its users see their sandbox's id). */
+    private void setHostname(String name, String hostname) throws IOException {
+        String pid = Files.readString(dir(name).resolve("pid")).strip();
+        Command.run("nsenter", "--target", pid, "--uts", "hostname", hostname);
     }
 
     /**
@@ -84,21 +126,18 @@ public final class ContainerDriver implements RuntimeDriver {
      * inside the sandbox and never fills the host's disk. A sandbox restored from
      * hibernation mounts the layer it had.
      */
-    private RunningSandbox start(SandboxSpec spec, boolean fresh) throws IOException {
+    private RunningSandbox start(String name, SandboxSpec spec, boolean fresh) throws IOException {
         long t0 = System.nanoTime();
-        Path dir = dir(spec.id());
+        Path dir = dir(name);
         if (!Files.isDirectory(spec.templateRootfs())) throw new IOException("template root filesystem " + spec.templateRootfs() + " is missing");
         Files.createDirectories(dir);
         Path image = dir.resolve(DISK_IMAGE);
         Path layer = Files.createDirectories(dir.resolve("layer"));
         Path rootfs = Files.createDirectories(dir.resolve("rootfs"));
-        SandboxAddress address = network.allocate(spec.id());
-        addresses.put(spec.id(), address);
+        SandboxAddress address = network.allocate(name);
+        addresses.put(name, address);
         try {
-            if (fresh) {
-                Command.run("truncate", "-s", spec.diskMb() + "M", image.toString());
-                Command.run("mkfs.ext4", "-q", "-F", "-m", "0", "-E", "nodiscard,lazy_itable_init=1,lazy_journal_init=1", image.toString());
-            }
+            if (fresh) disks.take(spec.diskMb(), image);
             Command.run("mount", "-o", "loop,nodev,nosuid", image.toString(), layer.toString());
             Files.createDirectories(layer.resolve("upper"));
             Files.createDirectories(layer.resolve("work"));
@@ -108,25 +147,25 @@ public final class ContainerDriver implements RuntimeDriver {
             network.create(address, spec.internet());
             json.writeValue(dir.resolve("address.json").toFile(), address);
             json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(),
-                    OciConfig.build(json, spec, address, rootfs, envd, "/cella/" + spec.id()));
+                    OciConfig.build(json, spec, address, rootfs, envd, "/cella/" + name));
             Files.deleteIfExists(dir.resolve(HIBERNATED));
             long prepared = System.nanoTime();
-            crun.runDetached(containerName(spec.id()), dir, dir.resolve("envd.log"));
+            crun.runDetached(containerName(name), dir, dir.resolve("envd.log"));
             long launched = System.nanoTime();
             envdClient.awaitHealthy(address.sandboxIp(), Duration.ofSeconds(20));
             long healthy = System.nanoTime();
             envdClient.init(address.sandboxIp(), spec.envVars(), spec.envdAccessToken(), spec.defaultUser(), spec.defaultWorkdir(), null);
-            log.debug("sandbox {}: disk, mounts and network {} ms, crun {} ms, envd up {} ms, init {} ms", spec.id(),
+            log.debug("sandbox {}: disk, mounts and network {} ms, crun {} ms, envd up {} ms, init {} ms", name,
                     (prepared - t0) / 1_000_000, (launched - prepared) / 1_000_000, (healthy - launched) / 1_000_000,
                     (System.nanoTime() - healthy) / 1_000_000);
         } catch (IOException | RuntimeException e) {
             String envdLog = readQuietly(dir.resolve("envd.log"));
-            if (fresh) stop(spec.id()); else release(spec.id());
+            if (fresh) stop(name); else release(name);
             throw new IOException("cannot start sandbox " + spec.id() + ": " + e.getMessage()
                     + (envdLog.isBlank() ? "" : "\nenvd said: " + envdLog.strip()), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            if (fresh) stop(spec.id()); else release(spec.id());
+            if (fresh) stop(name); else release(name);
             throw new IOException("interrupted while starting " + spec.id(), e);
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -162,9 +201,9 @@ public final class ContainerDriver implements RuntimeDriver {
 
     /** Starts a hibernated sandbox again: its files as they were, new processes. */
     @Override
-    public RunningSandbox restore(SandboxSpec spec) throws IOException {
-        if (!Files.exists(dir(spec.id()).resolve(HIBERNATED))) throw new IOException("sandbox " + spec.id() + " is not hibernated on this node");
-        return start(spec, false);
+    public RunningSandbox restore(String name, SandboxSpec spec) throws IOException {
+        if (!Files.exists(dir(name).resolve(HIBERNATED))) throw new IOException("sandbox " + spec.id() + " is not hibernated on this node");
+        return start(name, spec, false);
     }
 
     private static String readQuietly(Path p) {
@@ -185,6 +224,11 @@ public final class ContainerDriver implements RuntimeDriver {
     /** Kills the container and undoes mounts and network, leaving the sandbox's files. */
     private void release(String id) throws IOException {
         Path dir = dir(id);
+        try {
+            new SandboxCgroup(crun.layout(), id).thaw(); // a frozen container takes its SIGKILL only once thawed
+        } catch (IOException | RuntimeException notThere) {
+            // never started, or gone already
+        }
         try {
             crun.delete(containerName(id));
         } catch (IOException e) {
@@ -208,12 +252,12 @@ public final class ContainerDriver implements RuntimeDriver {
 
     @Override
     public void freeze(String id) throws IOException {
-        crun.pause(containerName(id));
+        new SandboxCgroup(crun.layout(), id).freeze();
     }
 
     @Override
     public void thaw(String id) throws IOException {
-        crun.resume(containerName(id));
+        new SandboxCgroup(crun.layout(), id).thaw();
     }
 
     /**
@@ -261,8 +305,7 @@ public final class ContainerDriver implements RuntimeDriver {
     }
 
     @Override
-    public Optional<RunningSandbox> reattach(SandboxSpec spec) throws IOException {
-        String id = spec.id();
+    public Optional<RunningSandbox> reattach(String id, SandboxSpec spec) throws IOException {
         Path addressFile = dir(id).resolve("address.json");
         if (!Files.exists(addressFile)) return Optional.empty();
         Optional<String> status = crun.state(containerName(id)).map(s -> s.path("status").asText());

@@ -27,6 +27,10 @@ public final class Crun {
         this.json = json;
     }
 
+    public CgroupLayout layout() {
+        return cgroups;
+    }
+
     /** How to call crun on a host of this layout: through the hybrid workaround when needed, then {@code crun}. */
     public static List<String> command(CgroupLayout cgroups) {
         List<String> argv = new ArrayList<>();

@@ -14,8 +14,19 @@ public interface RuntimeDriver {
     /** The driver's name as nodes report it: {@code container} or {@code microvm}. */
     String kind();
 
-    /** Prepares and starts a sandbox; returns once its envd answers and knows its variables and token. */
+    /**
+     * Prepares and starts a sandbox; returns once its envd answers and knows its variables
+     * and token. Everything the driver makes for it is named after {@code spec.id()}: that
+     * is its name in every other call.
+     */
     RunningSandbox create(SandboxSpec spec) throws IOException;
+
+    /**
+     * Gives the frozen, ready sandbox {@code name} (made by {@link #create} for the warm
+     * pool) the spec a create asked for: limits, network policy, hostname, envd's
+     * variables, token and user; it runs when this returns. It keeps its name.
+     */
+    RunningSandbox assign(String name, SandboxSpec spec) throws IOException;
 
     /** Kills the sandbox and releases everything it held (processes, mounts, network, cgroups, files). */
     void stop(String id) throws IOException;
@@ -32,8 +43,8 @@ public interface RuntimeDriver {
     /** Whether a persisted sandbox's filesystem is here to be restored. */
     boolean persisted(String id);
 
-    /** Starts a persisted sandbox again with the filesystem it had. */
-    RunningSandbox restore(SandboxSpec spec) throws IOException;
+    /** Starts the persisted sandbox {@code name} again with the filesystem it had. */
+    RunningSandbox restore(String name, SandboxSpec spec) throws IOException;
 
     /**
      * Copies what the sandbox changed in its root filesystem (its writable layer, deletions
@@ -48,8 +59,8 @@ public interface RuntimeDriver {
     /** The ids of the sandboxes this driver really has running (or frozen) on the host. */
     List<String> running() throws IOException;
 
-    /** Takes back a sandbox found running after the node restarted; empty when it is not (fully) there. */
-    java.util.Optional<RunningSandbox> reattach(SandboxSpec spec) throws IOException;
+    /** Takes back the sandbox {@code name} found running after the node restarted; empty when it is not (fully) there. */
+    java.util.Optional<RunningSandbox> reattach(String name, SandboxSpec spec) throws IOException;
 
     /**
      * Removes every kernel object and file of this driver that none of the {@code owned}

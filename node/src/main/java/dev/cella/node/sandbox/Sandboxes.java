@@ -30,26 +30,43 @@ public final class Sandboxes implements AutoCloseable {
     private final RuntimeDriver driver;
     private final SandboxStore store;
     private final Clock clock;
+    private final StartQueue starts;
+    /** Where creates find ready sandboxes; null when the node has no pool. */
+    private volatile dev.cella.node.pool.WarmPool pool;
     private final Map<String, SandboxRecord> live = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private volatile boolean closed;
     private Thread reaper;
 
     public Sandboxes(RuntimeDriver driver, SandboxStore store, Clock clock) {
+        this(driver, store, clock, StartQueue.forHost());
+    }
+
+    public Sandboxes(RuntimeDriver driver, SandboxStore store, Clock clock, StartQueue starts) {
         this.driver = driver;
         this.store = store;
         this.clock = clock;
+        this.starts = starts;
+    }
+
+    /** Creates take ready sandboxes from this pool when it has one for them. */
+    public void usePool(dev.cella.node.pool.WarmPool pool) {
+        this.pool = pool;
+    }
+
+    public StartQueue starts() {
+        return starts;
     }
 
     /** Re-adopts the sandboxes on record that are really running, forgets the rest, cleans up orphans, starts the reaper. */
     public List<String> recover() throws IOException {
         for (SandboxRecord r : store.all()) {
             String id = r.spec().id();
-            if (r.state() == SandboxState.HIBERNATED && driver.persisted(id)) {
+            if (r.state() == SandboxState.HIBERNATED && driver.persisted(r.name())) {
                 live.put(id, r);
                 continue;
             }
-            Optional<RunningSandbox> found = driver.reattach(r.spec());
+            Optional<RunningSandbox> found = driver.reattach(r.name(), r.spec());
             if (found.isPresent()) {
                 live.put(id, r);
                 event(id, "readopted", "after a node restart, " + r.state().name().toLowerCase());
@@ -58,7 +75,7 @@ public final class Sandboxes implements AutoCloseable {
                 store.delete(id);
             }
         }
-        List<String> removed = driver.reconcile(live.keySet());
+        List<String> removed = driver.reconcile(names());
         removed.forEach(what -> log.info("reconciler removed {}", what));
         startReaper();
         return removed;
@@ -110,19 +127,53 @@ public final class Sandboxes implements AutoCloseable {
     }
 
     /** @param autoResume whether traffic to it wakes it when paused (only with {@link TimeoutAction#PAUSE}) */
+    /**
+     * Creates a sandbox: from the warm pool when it has one ready for this spec (thaw and
+     * assign, a few milliseconds), else a cold start when the start queue gives it a turn
+     * ({@link StartQueue}: a full queue answers {@link SandboxException.Busy}).
+     */
     public SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout, boolean autoResume) throws IOException {
         if (autoResume && onTimeout != TimeoutAction.PAUSE) throw new IllegalArgumentException("autoResume needs the pause action at timeout");
         synchronized (lock(spec.id())) {
             if (live.containsKey(spec.id())) throw new SandboxException.Conflict("sandbox " + spec.id() + " already exists");
-            RunningSandbox running = driver.create(spec);
+            String name = spec.id();
+            String how = "cold";
+            RunningSandbox running = null;
+            var p = pool;
+            var pooled = p == null ? Optional.<dev.cella.node.pool.WarmPool.Pooled>empty() : p.take(spec);
+            if (pooled.isPresent()) {
+                try {
+                    running = driver.assign(pooled.get().name(), spec);
+                    name = pooled.get().name();
+                    how = "from the warm pool";
+                } catch (IOException | RuntimeException e) {
+                    log.warn("pooled sandbox {} could not be assigned ({}); starting {} cold", pooled.get().name(), e.getMessage(), spec.id());
+                    p.discard(pooled.get(), "its assignment failed");
+                }
+            }
+            if (running == null) running = starts.run(() -> driver.create(spec));
             Instant now = clock.instant();
             SandboxRecord r = new SandboxRecord(spec, SandboxState.RUNNING, running.envdUrl(), now,
-                    timeout == null ? null : now.plus(timeout), onTimeout, autoResume);
-            store.save(r);
+                    timeout == null ? null : now.plus(timeout), onTimeout, autoResume, name.equals(spec.id()) ? null : name);
+            try {
+                store.save(r);
+            } catch (IOException e) {
+                driver.stop(name);
+                throw e;
+            }
             live.put(spec.id(), r);
-            event(spec.id(), "created", "in " + running.startMillis() + " ms on " + driver.kind());
+            event(spec.id(), "created", "in " + running.startMillis() + " ms on " + driver.kind() + ", " + how);
             return r;
         }
+    }
+
+    /** The driver's names of every sandbox this node owns: its live ones and its pool's. */
+    private java.util.Set<String> names() {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        live.values().forEach(r -> out.add(r.name()));
+        var p = pool;
+        if (p != null) out.addAll(p.names());
+        return out;
     }
 
     public Optional<SandboxRecord> get(String id) {
@@ -139,8 +190,8 @@ public final class Sandboxes implements AutoCloseable {
 
     public void kill(String id) throws IOException {
         synchronized (lock(id)) {
-            require(id);
-            driver.stop(id);
+            SandboxRecord r = require(id);
+            driver.stop(r.name());
             live.remove(id);
             store.delete(id);
         }
@@ -159,14 +210,14 @@ public final class Sandboxes implements AutoCloseable {
             boolean wasRunning = r.state() == SandboxState.RUNNING;
             Path target = templates.prepare(templateId);
             try {
-                if (wasRunning) driver.freeze(id);
-                driver.snapshot(id, target.resolve(dev.cella.node.template.NodeTemplates.LAYER));
+                if (wasRunning) driver.freeze(r.name());
+                driver.snapshot(r.name(), target.resolve(dev.cella.node.template.NodeTemplates.LAYER));
                 templates.commit(templateId, dev.cella.node.template.NodeTemplates.lowerDirs(r.spec().templateRootfs()));
             } catch (IOException | RuntimeException e) {
                 dev.cella.node.sys.Paths.deleteTree(target);
                 throw e;
             } finally {
-                if (wasRunning) driver.thaw(id);
+                if (wasRunning) driver.thaw(r.name());
             }
             event(id, "snapshot", "template " + templateId);
         }
@@ -184,7 +235,7 @@ public final class Sandboxes implements AutoCloseable {
             SandboxRecord r = require(id);
             if (r.state() != SandboxState.RUNNING) throw new SandboxException.Conflict("sandbox " + id + " is " + r.state().name().toLowerCase() + ", not running");
             try {
-                driver.freeze(id);
+                driver.freeze(r.name());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -198,8 +249,8 @@ public final class Sandboxes implements AutoCloseable {
             SandboxRecord r = require(id);
             if (r.state() == SandboxState.HIBERNATED) throw new SandboxException.Conflict("sandbox " + id + " is already hibernated");
             try {
-                if (r.state() == SandboxState.PAUSED) driver.thaw(id);
-                driver.persist(id);
+                if (r.state() == SandboxState.PAUSED) driver.thaw(r.name());
+                driver.persist(r.name());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -217,9 +268,10 @@ public final class Sandboxes implements AutoCloseable {
             if (r.state() == SandboxState.RUNNING) throw new SandboxException.Conflict("sandbox " + id + " is not paused");
             try {
                 if (r.state() == SandboxState.HIBERNATED) {
-                    r = r.withEnvdUrl(driver.restore(r.spec()).envdUrl());
+                    SandboxRecord hibernated = r;
+                    r = r.withEnvdUrl(starts.run(() -> driver.restore(hibernated.name(), hibernated.spec())).envdUrl());
                 } else {
-                    driver.thaw(id);
+                    driver.thaw(r.name());
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

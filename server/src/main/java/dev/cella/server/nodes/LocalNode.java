@@ -46,7 +46,7 @@ public final class LocalNode implements NodeClient {
 
     @Override
     public boolean deleteTemplate(String templateId) throws IOException {
-        return node.templates().delete(templateId, node.sandboxes().templatesInUse());
+        return node.deleteTemplate(templateId);
     }
 
     @Override public List<SandboxRecord> list() { return node.sandboxes().list(); }
@@ -74,6 +74,8 @@ public final class LocalNode implements NodeClient {
     public dev.cella.node.image.ImagePuller.Image pullImage(String reference, String username, String password) throws IOException {
         return node.images().pull(reference, username, password);
     }
+
+    @Override public void drainPool(String templateId) { node.pool().drain(templateId); }
 
     @Override public Optional<SandboxRoutes.Route> route(String sandboxId, int port) { return routes.route(sandboxId, port); }
 }

@@ -65,6 +65,9 @@ public interface NodeClient {
     /** Pulls an image (registry v2) into a template on this node. */
     dev.cella.node.image.ImagePuller.Image pullImage(String reference, String username, String password) throws IOException;
 
+    /** Stops the sandboxes the node keeps ready for this template (it was replaced); the pool refills on demand. */
+    void drainPool(String templateId);
+
     /** Where the server's proxy sends traffic for a port of one of this node's sandboxes. */
     Optional<SandboxRoutes.Route> route(String sandboxId, int port);
 }

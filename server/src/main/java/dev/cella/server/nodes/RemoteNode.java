@@ -133,6 +133,15 @@ public final class RemoteNode implements NodeClient {
         }
     }
 
+    @Override
+    public void drainPool(String templateId) {
+        try {
+            call("DELETE", "/v1/pool/" + templateId, null, SLOW);
+        } catch (NodeUnavailable e) {
+            // not asked for any more, that pool shrinks away on the node by itself once idle
+        }
+    }
+
     @Override public void kill(String sandboxId) { call("DELETE", "/v1/sandboxes/" + sandboxId, null, SLOW); }
 
     @Override public SandboxRecord pause(String sandboxId) { return record(call("POST", "/v1/sandboxes/" + sandboxId + "/pause", null, SLOW)); }
@@ -230,6 +239,7 @@ public final class RemoteNode implements NodeClient {
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.toString()));
         if (body != null) req.header("Content-Type", "application/json");
         HttpResponse<String> res;
+        // a create may wait its turn in the node's start queue (up to its own limit) before starting
         try {
             res = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
@@ -252,6 +262,8 @@ public final class RemoteNode implements NodeClient {
             case 200, 201, 204 -> answer;
             case 404 -> throw new SandboxException.NotFound(path.replaceAll("^/v1/sandboxes/([^/?]+).*", "$1"));
             case 409 -> throw new SandboxException.Conflict(message);
+            case 429 -> throw new SandboxException.Busy(message, res.headers().firstValue("Retry-After")
+                    .filter(v -> v.matches("\\d{1,6}")).map(Long::parseLong).orElse(1L));
             case 400 -> throw new IllegalArgumentException(message);
             default -> throw new NodeUnavailable("node " + api + " answered " + res.statusCode() + " to " + method + " " + path + ": " + message, null);
         };

@@ -290,7 +290,10 @@ public final class Builder implements AutoCloseable {
         }
         if (dirLayer != null) base = dirLayer;
         if (me.cancelled) throw new Cancelled();
+        String before = templates.byId(req.templateId()).map(Templates.TeamTemplate::nodeTemplate).orElse(null);
         templates.built(req.templateId(), node.id(), base, written, result);
+        // sandboxes kept ready from the build it replaces would start the old files: drain them
+        if (before != null && !before.equals(base)) node.drainPool(before);
         builds.step(buildId, total, base);
         logs.append(buildId, "info", "template layer " + base);
     }
