@@ -39,7 +39,10 @@ class NodeProcessTest {
             Process last = startNode();
             String token = Files.readString(state.resolve("node-token")).trim();
             for (JsonNode s : call("GET", "/v1/sandboxes", null, token).body()) call("DELETE", "/v1/sandboxes/" + s.path("sandboxId").asText(), null, token);
-            last.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            // stopped as an operator stops it (SIGTERM): it stops its warm pool's sandboxes on the way out
+            last.destroy();
+            if (!last.waitFor(60, TimeUnit.SECONDS)) last.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            fixture.driver.reconcile(java.util.Set.of()); // whatever a failed test left
             dev.cella.node.sys.Paths.deleteTree(state);
         }
         if (fixture != null) fixture.close();
@@ -62,6 +65,22 @@ class NodeProcessTest {
             Thread.sleep(100);
         }
         throw new AssertionError("node did not start: " + Files.readString(state.resolve("node.log")));
+    }
+
+    /** Whether the node's pool of base has all it should have, none being started. */
+    static boolean poolFull(String token) throws Exception {
+        for (JsonNode t : call("GET", "/v1/pool", null, token).body().path("templates")) {
+            if (t.path("templateId").asText().equals("base")) {
+                return t.path("target").asInt() > 0 && t.path("ready").asInt() == t.path("target").asInt() && t.path("starting").asInt() == 0;
+            }
+        }
+        return false;
+    }
+
+    /** The warm pool's containers under the node's crun root. */
+    static List<String> pooledContainers() throws Exception {
+        return new dev.cella.node.runtime.Crun(state.resolve("crun"), dev.cella.node.runtime.CgroupLayout.detect(), NodeFixture.JSON).list()
+                .stream().filter(n -> n.startsWith("cella-pool")).toList();
     }
 
     record Res(int status, JsonNode body) {}
@@ -87,12 +106,22 @@ class NodeProcessTest {
         String envd = created.body().path("envdUrl").asText();
         fixture.run(envd, "nohup bash -c 'while true; do date +%s%N > /tmp/beat; sleep 0.05; done' >/dev/null 2>&1 &", null);
 
+        // its warm pool is full: a dying node leaves the pooled sandboxes to its next start to remove
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        while (!poolFull(token) && System.nanoTime() < deadline) Thread.sleep(100);
+        List<String> pooledBefore = new java.util.ArrayList<>(pooledContainers());
+        for (String id : List.of("proc1", "proc2")) { // created from the pool: theirs are not pooled any more
+            pooledBefore.remove("cella-" + call("GET", "/v1/sandboxes/" + id, null, token).body().path("runtimeName").asText());
+        }
+        assertThat(pooledBefore).as("pooled sandboxes of the first node").isNotEmpty();
+
         node.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // kill -9
         String beat = fixture.run(envd, "cat /tmp/beat", null).stdout();
         Thread.sleep(200);
         assertThat(fixture.run(envd, "cat /tmp/beat", null).stdout()).as("the sandbox runs on without its node").isNotEqualTo(beat);
 
         node = startNode();
+        assertThat(pooledContainers()).as("the dead node's pooled sandboxes are removed at the next start").doesNotContainAnyElementsOf(pooledBefore);
         JsonNode list = call("GET", "/v1/sandboxes", null, token).body();
         assertThat(list).hasSize(2);
         JsonNode proc1 = call("GET", "/v1/sandboxes/proc1", null, token).body();

@@ -253,6 +253,7 @@ public final class NodeApi {
         Map<String, Object> v = new LinkedHashMap<>();
         SandboxSpec s = r.spec();
         v.put("sandboxId", s.id());
+        v.put("runtimeName", r.name()); // its container is cella-<runtimeName>: its own id, or its name in the warm pool
         v.put("templateId", s.templateId());
         v.put("state", r.state().name().toLowerCase(java.util.Locale.ROOT));
         v.put("envdUrl", r.envdUrl());

@@ -91,6 +91,8 @@ public final class WarmPool implements AutoCloseable {
 
     private final Map<String, Deque<Pooled>> ready = new HashMap<>();
     private final Map<String, Integer> starting = new HashMap<>();
+    /** Names of sandboxes being made for the pool: owned, though not ready yet. */
+    private final Set<String> making = ConcurrentHashMap.newKeySet();
     private final Map<String, Integer> ownSizes = new ConcurrentHashMap<>();
     private final Map<String, Instant> lastAsked = new ConcurrentHashMap<>();
     private final Map<String, Instant> failedAt = new ConcurrentHashMap<>();
@@ -261,6 +263,15 @@ public final class WarmPool implements AutoCloseable {
         String name = PREFIX + randomSuffix();
         SandboxSpec spec = new SandboxSpec(name, templateId, rootfs, VCPUS, MEMORY_MB, DISK_MB, MAX_PROCESSES, false,
                 Map.of(), Map.of(), null, "user", null, null);
+        making.add(name);
+        try {
+            return makeNamed(name, spec, templateId, rootfs);
+        } finally {
+            making.remove(name);
+        }
+    }
+
+    private Pooled makeNamed(String name, SandboxSpec spec, String templateId, Path rootfs) throws Exception {
         driver.create(spec);
         try {
             driver.freeze(name);
@@ -299,7 +310,7 @@ public final class WarmPool implements AutoCloseable {
 
     /** The names of the pooled sandboxes: the reconciler must leave them alone. */
     public synchronized Set<String> names() {
-        Set<String> out = new java.util.HashSet<>();
+        Set<String> out = new java.util.HashSet<>(making);
         ready.values().forEach(q -> q.forEach(p -> out.add(p.name())));
         return out;
     }

@@ -48,6 +48,8 @@ public final class ContainerDriver implements RuntimeDriver {
     private final ObjectMapper json;
     private final Map<String, SandboxAddress> addresses = new ConcurrentHashMap<>();
     private final DiskStock disks;
+    /** Starts hold it shared, a reconcile alone: see {@link #start}. */
+    private final java.util.concurrent.locks.ReadWriteLock starting = new java.util.concurrent.locks.ReentrantReadWriteLock();
 
     /** A driver that formats each new sandbox's disk when it starts (no stock of ready disks). */
     public ContainerDriver(Path stateDir, Crun crun, SandboxNetwork network, EnvdRuntime envd, EnvdClient envdClient, ObjectMapper json)
@@ -127,6 +129,16 @@ public final class ContainerDriver implements RuntimeDriver {
      * hibernation mounts the layer it had.
      */
     private RunningSandbox start(String name, SandboxSpec spec, boolean fresh) throws IOException {
+        // a reconcile never runs while a start makes kernel objects it could take for orphans
+        starting.readLock().lock();
+        try {
+            return startLocked(name, spec, fresh);
+        } finally {
+            starting.readLock().unlock();
+        }
+    }
+
+    private RunningSandbox startLocked(String name, SandboxSpec spec, boolean fresh) throws IOException {
         long t0 = System.nanoTime();
         Path dir = dir(name);
         if (!Files.isDirectory(spec.templateRootfs())) throw new IOException("template root filesystem " + spec.templateRootfs() + " is missing");
@@ -319,6 +331,15 @@ public final class ContainerDriver implements RuntimeDriver {
 
     @Override
     public List<String> reconcile(Set<String> owned) throws IOException {
+        starting.writeLock().lock();
+        try {
+            return reconcileLocked(owned);
+        } finally {
+            starting.writeLock().unlock();
+        }
+    }
+
+    private List<String> reconcileLocked(Set<String> owned) throws IOException {
         List<String> removed = new ArrayList<>();
         for (String id : running()) {
             if (!owned.contains(id)) {

@@ -65,7 +65,9 @@ public interface RuntimeDriver {
     /**
      * Removes every kernel object and file of this driver that none of the {@code owned}
      * sandboxes holds: what a crash in the middle of a create or a kill left behind.
-     * Returns a description of each thing removed.
+     * Returns a description of each thing removed. It waits for starts under way and
+     * holds new ones back while it runs; the caller names as owned every sandbox whose
+     * start has returned, even if not yet on its books.
      */
     List<String> reconcile(java.util.Set<String> owned) throws IOException;
 }

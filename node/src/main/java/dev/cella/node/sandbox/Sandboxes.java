@@ -26,6 +26,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Sandboxes implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Sandboxes.class);
     private static final Duration REAPER_TICK = Duration.ofMillis(200);
+    /**
+     * How often the node removes what nothing owns, besides at its start: a create that a
+     * dying node had begun can finish after the next node's first reconcile (its crun
+     * outlives the node), and must not stay an orphan for good.
+     */
+    private static final Duration RECONCILE_EVERY = Duration.ofSeconds(30);
 
     private final RuntimeDriver driver;
     private final SandboxStore store;
@@ -35,6 +41,8 @@ public final class Sandboxes implements AutoCloseable {
     private volatile dev.cella.node.pool.WarmPool pool;
     private final Map<String, SandboxRecord> live = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    /** Driver names of sandboxes whose start returned but which are not in {@link #live} yet. */
+    private final java.util.Set<String> arriving = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private Thread reaper;
 
@@ -84,10 +92,17 @@ public final class Sandboxes implements AutoCloseable {
     private void startReaper() {
         if (reaper != null) return;
         reaper = Thread.ofVirtual().name("sandbox-reaper").start(() -> {
+            long lastReconcile = System.nanoTime();
             while (!closed) {
                 try {
                     Thread.sleep(REAPER_TICK);
                     reapExpired();
+                    if (System.nanoTime() - lastReconcile > RECONCILE_EVERY.toNanos()) {
+                        lastReconcile = System.nanoTime();
+                        driver.reconcile(names()).forEach(what -> log.info("reconciler removed {}", what));
+                    }
+                } catch (IOException e) {
+                    log.warn("reconcile: {}", e.toString());
                 } catch (InterruptedException e) {
                     return;
                 } catch (RuntimeException e) {
@@ -142,6 +157,7 @@ public final class Sandboxes implements AutoCloseable {
             var p = pool;
             var pooled = p == null ? Optional.<dev.cella.node.pool.WarmPool.Pooled>empty() : p.take(spec);
             if (pooled.isPresent()) {
+                arriving.add(pooled.get().name());
                 try {
                     running = driver.assign(pooled.get().name(), spec);
                     name = pooled.get().name();
@@ -149,19 +165,30 @@ public final class Sandboxes implements AutoCloseable {
                 } catch (IOException | RuntimeException e) {
                     log.warn("pooled sandbox {} could not be assigned ({}); starting {} cold", pooled.get().name(), e.getMessage(), spec.id());
                     p.discard(pooled.get(), "its assignment failed");
+                    arriving.remove(pooled.get().name());
                 }
             }
-            if (running == null) running = starts.run(() -> driver.create(spec));
+            if (running == null) {
+                arriving.add(spec.id());
+                try {
+                    running = starts.run(() -> driver.create(spec));
+                } catch (IOException | RuntimeException e) {
+                    arriving.remove(spec.id());
+                    throw e;
+                }
+            }
             Instant now = clock.instant();
             SandboxRecord r = new SandboxRecord(spec, SandboxState.RUNNING, running.envdUrl(), now,
                     timeout == null ? null : now.plus(timeout), onTimeout, autoResume, name.equals(spec.id()) ? null : name);
             try {
                 store.save(r);
             } catch (IOException e) {
+                arriving.remove(name);
                 driver.stop(name);
                 throw e;
             }
             live.put(spec.id(), r);
+            arriving.remove(name);
             event(spec.id(), "created", "in " + running.startMillis() + " ms on " + driver.kind() + ", " + how);
             return r;
         }
@@ -170,6 +197,7 @@ public final class Sandboxes implements AutoCloseable {
     /** The driver's names of every sandbox this node owns: its live ones and its pool's. */
     private java.util.Set<String> names() {
         java.util.Set<String> out = new java.util.HashSet<>();
+        out.addAll(arriving); // before live: a sandbox moving from one to the other is always in one of the two
         live.values().forEach(r -> out.add(r.name()));
         var p = pool;
         if (p != null) out.addAll(p.names());
