@@ -53,6 +53,13 @@ async function up(extra) {
 }
 
 async function down({ server, data }) {
+  // sandboxes outlive the server by design: the bench kills its own first, and SIGTERM drains the pool
+  try {
+    const r = await fetch(`${process.env.E2B_API_URL}/sandboxes`, { headers: { 'X-API-KEY': process.env.E2B_API_KEY } });
+    for (const s of await r.json()) await api('DELETE', `/sandboxes/${s.sandboxID}`).catch(() => {});
+  } catch (e) {
+    console.log(`could not list sandboxes to kill: ${e.message}`);
+  }
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
   rmSync(data, { recursive: true, force: true });
@@ -128,6 +135,14 @@ function wrk(url) {
 }
 
 async function files(s, label, make) {
+  try {
+    await filesOnce(s, label, make);
+  } catch (e) {
+    line(`256 MiB files, ${label} data`, `FAILED: ${e.message}`);
+  }
+}
+
+async function filesOnce(s, label, make) {
   const size = 256 * 1024 * 1024;
   const data = make(size);
   const up = [], down = [];

@@ -48,20 +48,25 @@ public final class StartQueue {
 
     /** Runs a start when its turn comes; refuses it (Busy) when the queue is full or the turn does not come in time. */
     public <T, E extends Exception> T run(Start<T, E> start) throws E {
-        if (waiting.incrementAndGet() > maxWaiting + concurrent) {
-            waiting.decrementAndGet();
-            throw busy("the node has " + maxWaiting + " creates waiting already");
-        }
-        boolean admitted = false;
         try {
-            admitted = slots.tryAcquire(maxWait.toMillis(), TimeUnit.MILLISECONDS);
+            // a free slot is taken at once (a fair semaphore: never ahead of those already waiting)
+            if (!slots.tryAcquire(0, TimeUnit.MILLISECONDS)) {
+                if (waiting.incrementAndGet() > maxWaiting) {
+                    waiting.decrementAndGet();
+                    throw busy("the node has " + maxWaiting + " creates waiting already");
+                }
+                boolean admitted;
+                try {
+                    admitted = slots.tryAcquire(maxWait.toMillis(), TimeUnit.MILLISECONDS);
+                } finally {
+                    waiting.decrementAndGet();
+                }
+                if (!admitted) throw busy("no start slot came free within " + maxWait.toSeconds() + " s");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SandboxException.Busy("interrupted while waiting to start", 1);
-        } finally {
-            waiting.decrementAndGet();
         }
-        if (!admitted) throw busy("no start slot came free within " + maxWait.toSeconds() + " s");
         try {
             return timed(start);
         } finally {
