@@ -11,14 +11,19 @@ import dev.cella.envd.http.HttpError;
 import dev.cella.envd.connect.ConnectException;
 import dev.cella.envd.user.UserAccount;
 import dev.cella.envd.user.UserResolver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -30,22 +35,27 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
-import java.util.zip.GZIPOutputStream;
 
 /**
  * {@code GET /files} (download) and {@code POST /files} (upload: multipart with one or
  * more files, or a raw octet-stream body), gzip both ways, signed URLs.
  *
- * <p>Uploads stream straight to the destination, so their size is bounded by the disk,
- * never by the heap. Downloads honour a single byte range and negotiate gzip.
+ * <p>Uploads stream straight to the destination, so their size is bounded
+ * by the disk, never by the heap. Downloads honour a single byte range and go as stored,
+ * with a Content-Length, unless gzip is asked for explicitly and pays
+ * ({@link ContentCoding}, {@link GzipBody}).
  */
 public final class FileTransfer {
+    private static final Logger log = LoggerFactory.getLogger(FileTransfer.class);
     private static final int MAX_PART_HEADER = 16 * 1024;
+    /** The block of a copy between a file and a socket. */
+    static final int COPY_BLOCK = 256 * 1024;
 
     private final ObjectMapper json;
     private final EnvdState state;
     private final Ownership ownership;
     private final UserResolver users;
+    private final Path spillDir = Path.of(System.getProperty("java.io.tmpdir"));
 
     public FileTransfer(ObjectMapper json, EnvdState state, Ownership ownership, UserResolver users) {
         this.json = json;
@@ -118,16 +128,17 @@ public final class FileTransfer {
         Path file = resolve(raw, user);
         if (!Files.exists(file)) throw HttpError.notFound("path '" + file + "' does not exist");
         if (Files.isDirectory(file)) throw HttpError.badRequest("path '" + file + "' is a directory");
-        InputStream in;
+        FileChannel channel;
         try {
-            in = Files.newInputStream(file);
+            channel = FileChannel.open(file, StandardOpenOption.READ);
         } catch (java.nio.file.AccessDeniedException e) {
             throw new HttpError(403, "permission denied: " + file);
         }
-        try (in) {
+        try (channel) {
+            InputStream in = Channels.newInputStream(channel);
             var req = ex.getRequestHeaders();
             var h = ex.getResponseHeaders();
-            long size = Files.size(file);
+            long size = channel.size();
             long modified = Files.getLastModifiedTime(file).toMillis() / 1000 * 1000;
             h.set("Content-Type", "application/octet-stream");
             h.set("Content-Disposition", contentDisposition(file.getFileName().toString()));
@@ -148,7 +159,7 @@ public final class FileTransfer {
                 if (range != null) {
                     h.set("Content-Range", "bytes " + range.start() + "-" + range.end() + "/" + size);
                     ex.sendResponseHeaders(206, range.length());
-                    in.skipNBytes(range.start());
+                    channel.position(range.start());
                     try (OutputStream out = ex.getResponseBody()) {
                         copy(in, out, range.length());
                     }
@@ -157,26 +168,40 @@ public final class FileTransfer {
             }
             ContentCoding coding = ContentCoding.negotiate(req.getFirst("Accept-Encoding"));
             if (coding == null) throw new HttpError(406, "no acceptable encoding found, supported: [gzip identity]");
-            if (coding == ContentCoding.GZIP) {
-                h.set("Content-Encoding", "gzip");
-                ex.sendResponseHeaders(200, 0);
-                try (OutputStream out = new GZIPOutputStream(ex.getResponseBody(), 64 * 1024)) {
-                    in.transferTo(out);
+            if (coding != ContentCoding.IDENTITY) {
+                GzipBody made;
+                try {
+                    made = GzipBody.compress(in, coding == ContentCoding.GZIP, spillDir);
+                } catch (IOException e) {
+                    if (coding == ContentCoding.GZIP) throw e;
+                    log.debug("gzip of {} not made, sent as stored: {}", file, e.toString());
+                    made = null;
                 }
-            } else {
-                ex.sendResponseHeaders(200, size == 0 ? -1 : size);
-                try (OutputStream out = ex.getResponseBody()) {
-                    in.transferTo(out);
+                if (made != null) {
+                    try (GzipBody gzip = made) {
+                        h.set("Content-Encoding", "gzip");
+                        ex.sendResponseHeaders(200, gzip.length());
+                        try (OutputStream out = ex.getResponseBody()) {
+                            gzip.writeTo(out);
+                        }
+                    }
+                    return;
                 }
+                channel.position(0); // gzip would not pay: the file as it is
+            }
+            ex.sendResponseHeaders(200, size == 0 ? -1 : size);
+            try (OutputStream out = ex.getResponseBody()) {
+                copy(in, out, size);
             }
         }
     }
 
+    /** Copies {@code length} bytes in large blocks: one read of the file and one write to the socket each. */
     private static void copy(InputStream in, OutputStream out, long length) throws IOException {
-        byte[] buf = new byte[64 * 1024];
+        byte[] buf = new byte[COPY_BLOCK];
         while (length > 0) {
-            int n = in.read(buf, 0, (int) Math.min(buf.length, length));
-            if (n < 0) break;
+            int n = in.readNBytes(buf, 0, (int) Math.min(buf.length, length));
+            if (n <= 0) break;
             out.write(buf, 0, n);
             length -= n;
         }

@@ -6,14 +6,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class DownloadNegotiationTest {
     @Test
-    void gzipWhenAcceptableIdentityOtherwiseNothingWhenRefused() {
+    void gzipOnlyWhenAskedForExplicitlyIdentityOtherwiseNothingWhenRefused() {
         assertThat(ContentCoding.negotiate(null)).isEqualTo(ContentCoding.IDENTITY);
-        assertThat(ContentCoding.negotiate("gzip, deflate")).isEqualTo(ContentCoding.GZIP);
+        assertThat(ContentCoding.negotiate("")).isEqualTo(ContentCoding.IDENTITY);
+        // asked for: the E2B SDKs' gzip option sends exactly this
+        assertThat(ContentCoding.negotiate("gzip")).isEqualTo(ContentCoding.GZIP_IF_SMALLER);
+        assertThat(ContentCoding.negotiate("GZIP;q=0.5")).isEqualTo(ContentCoding.GZIP_IF_SMALLER);
+        assertThat(ContentCoding.negotiate("x-gzip")).isEqualTo(ContentCoding.GZIP_IF_SMALLER);
+        assertThat(ContentCoding.negotiate("gzip, identity")).isEqualTo(ContentCoding.GZIP_IF_SMALLER);
+        assertThat(ContentCoding.negotiate("gzip, br, identity;q=0.5")).isEqualTo(ContentCoding.GZIP_IF_SMALLER);
+        // what HTTP clients send by themselves only says what they can decode: identity stays acceptable
+        assertThat(ContentCoding.negotiate("gzip, deflate")).isEqualTo(ContentCoding.IDENTITY);
+        assertThat(ContentCoding.negotiate("gzip, deflate, br, zstd")).isEqualTo(ContentCoding.IDENTITY);
+        assertThat(ContentCoding.negotiate("*")).isEqualTo(ContentCoding.IDENTITY);
+        assertThat(ContentCoding.negotiate("gzip;q=0.5, identity")).isEqualTo(ContentCoding.IDENTITY);
         assertThat(ContentCoding.negotiate("br")).isEqualTo(ContentCoding.IDENTITY);
         assertThat(ContentCoding.negotiate("gzip;q=0, identity")).isEqualTo(ContentCoding.IDENTITY);
+        // identity refused: gzip whatever the data, or nothing (406)
+        assertThat(ContentCoding.negotiate("gzip, identity;q=0")).isEqualTo(ContentCoding.GZIP);
+        assertThat(ContentCoding.negotiate("*, identity;q=0")).isEqualTo(ContentCoding.GZIP);
+        assertThat(ContentCoding.negotiate("gzip, *;q=0")).isEqualTo(ContentCoding.GZIP);
         assertThat(ContentCoding.negotiate("br, identity;q=0")).isNull();
         assertThat(ContentCoding.negotiate("*;q=0")).isNull();
-        assertThat(ContentCoding.negotiate("*")).isEqualTo(ContentCoding.GZIP);
+        assertThat(ContentCoding.negotiate("*;q=0, identity;q=0.1")).isEqualTo(ContentCoding.IDENTITY);
     }
 
     @Test

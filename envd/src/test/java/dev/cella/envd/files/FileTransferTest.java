@@ -85,6 +85,39 @@ class FileTransferTest {
     }
 
     @Test
+    void downloadsGoAsStoredUnlessGzipIsAskedForAndPays() throws Exception {
+        byte[] random = new byte[3 << 20];
+        new java.util.Random(7).nextBytes(random);
+        Files.write(home.resolve("random.bin"), random);
+        byte[] text = "a line of a log, again and again\n".repeat(100_000).getBytes();
+        Files.write(home.resolve("log.txt"), text);
+        // asked for explicitly, but random data does not shrink: as stored, with its length
+        var asked = send(files("path=random.bin").header("X-Access-Token", TOKEN).header("Accept-Encoding", "gzip").GET());
+        assertThat(asked.statusCode()).isEqualTo(200);
+        assertThat(asked.headers().firstValue("Content-Encoding")).isEmpty();
+        assertThat(asked.headers().firstValue("Content-Length")).contains(String.valueOf(random.length));
+        assertThat(asked.body()).isEqualTo(random);
+        // what fetch and httpx send by themselves is not a request for gzip
+        var implicit = send(files("path=log.txt").header("X-Access-Token", TOKEN).header("Accept-Encoding", "gzip, deflate").GET());
+        assertThat(implicit.headers().firstValue("Content-Encoding")).isEmpty();
+        assertThat(implicit.headers().firstValue("Content-Length")).contains(String.valueOf(text.length));
+        assertThat(implicit.body()).isEqualTo(text);
+        // compressible and asked for: gzip, with a Content-Length (no 4 KiB chunks)
+        var gz = send(files("path=log.txt").header("X-Access-Token", TOKEN).header("Accept-Encoding", "gzip").GET());
+        assertThat(gz.headers().firstValue("Content-Encoding")).contains("gzip");
+        assertThat(gz.headers().firstValue("Transfer-Encoding")).isEmpty();
+        assertThat(gz.headers().firstValue("Content-Length")).contains(String.valueOf(gz.body().length));
+        assertThat(gz.body().length).isLessThan(text.length / 10);
+        assertThat(new GZIPInputStream(new java.io.ByteArrayInputStream(gz.body())).readAllBytes()).isEqualTo(text);
+        // identity refused: gzip even for random data
+        var forced = send(files("path=random.bin").header("X-Access-Token", TOKEN).header("Accept-Encoding", "gzip, identity;q=0").GET());
+        assertThat(forced.headers().firstValue("Content-Encoding")).contains("gzip");
+        assertThat(new GZIPInputStream(new java.io.ByteArrayInputStream(forced.body())).readAllBytes()).isEqualTo(random);
+        assertThat(send(files("path=random.bin").header("X-Access-Token", TOKEN).header("Accept-Encoding", "br, identity;q=0").GET())
+                .statusCode()).isEqualTo(406);
+    }
+
+    @Test
     void multipartWritesEveryFilePartToItsFilename() throws Exception {
         String boundary = "----cella" + System.nanoTime();
         String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"multi/one.txt\"\r\n"
