@@ -118,6 +118,38 @@ class FileTransferTest {
     }
 
     @Test
+    void largeUploadsAndDownloadsArriveIntact() throws Exception {
+        byte[] data = new byte[40 << 20];
+        new java.util.Random(11).nextBytes(data);
+        String boundary = "----cella" + System.nanoTime();
+        byte[] nearMiss = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
+        for (int at = 1000; at + nearMiss.length < data.length; at += 300_001) { // prefixes of the delimiter, never all of it
+            System.arraycopy(nearMiss, 0, data, at, 1 + at % (nearMiss.length - 1));
+        }
+        ByteArrayOutputStream multipart = new ByteArrayOutputStream();
+        multipart.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n"
+                + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        multipart.writeBytes(data);
+        multipart.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        var up = send(files("path=big/multipart.bin").header("X-Access-Token", TOKEN)
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(multipart.toByteArray())));
+        assertThat(up.statusCode()).isEqualTo(200);
+        assertThat(Files.readAllBytes(home.resolve("big/multipart.bin"))).isEqualTo(data);
+        // a body of unknown length comes chunked
+        var octet = send(files("path=big/octet.bin").header("X-Access-Token", TOKEN).header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(data))));
+        assertThat(octet.statusCode()).isEqualTo(200);
+        assertThat(Files.readAllBytes(home.resolve("big/octet.bin"))).isEqualTo(data);
+        var down = send(files("path=big/octet.bin").header("X-Access-Token", TOKEN).header("Accept-Encoding", "gzip").GET());
+        assertThat(down.headers().firstValue("Content-Length")).contains(String.valueOf(data.length));
+        assertThat(MessageDigest.getInstance("SHA-256").digest(down.body())).isEqualTo(MessageDigest.getInstance("SHA-256").digest(data));
+        var range = send(files("path=big/octet.bin").header("X-Access-Token", TOKEN).header("Range", "bytes=1000000-21000000").GET());
+        assertThat(range.statusCode()).isEqualTo(206);
+        assertThat(range.body()).isEqualTo(java.util.Arrays.copyOfRange(data, 1_000_000, 21_000_001));
+    }
+
+    @Test
     void multipartWritesEveryFilePartToItsFilename() throws Exception {
         String boundary = "----cella" + System.nanoTime();
         String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"multi/one.txt\"\r\n"
