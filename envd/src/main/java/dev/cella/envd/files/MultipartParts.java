@@ -101,8 +101,8 @@ public final class MultipartParts {
                 for (int i = pos + checked; i + 3 < lim; i++) {
                     if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n') {
                         if (i - pos > maxPartHeader) break;
-                        // no headers at all is CRLF CRLF right here
-                        String text = i > pos ? new String(buf, pos + 2, i - pos - 2, StandardCharsets.ISO_8859_1) : "";
+                        // no headers at all is CRLF CRLF right here; browsers and fetch send file names in UTF-8
+                        String text = i > pos ? new String(buf, pos + 2, i - pos - 2, StandardCharsets.UTF_8) : "";
                         pos = i + 4;
                         scanned = pos;
                         return text;

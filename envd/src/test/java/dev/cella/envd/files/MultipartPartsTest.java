@@ -104,6 +104,14 @@ class MultipartPartsTest {
     }
 
     @Test
+    void fileNamesAreUtf8() throws Exception {
+        String name = "\u00fcn\u00ef\uD83D\uDE00 a&b.txt";
+        byte[] body = ("--" + B + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name + "\"\r\n\r\nx\r\n--" + B + "--\r\n")
+                .getBytes(StandardCharsets.UTF_8);
+        assertThat(parse(new ByteArrayInputStream(body), true)).extracting(Part::filename).containsExactly(name);
+    }
+
+    @Test
     void malformedBodiesThrowFileUploadExceptions() {
         assertThatThrownBy(() -> parse(new ByteArrayInputStream("no boundary at all".getBytes()), true))
                 .isInstanceOf(FileUploadException.class);
