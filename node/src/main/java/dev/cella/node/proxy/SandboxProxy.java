@@ -50,6 +50,8 @@ public final class SandboxProxy {
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect",
             "e2b-sandbox-id", "e2b-sandbox-port");
     private static final Set<String> INTERNAL_ENVD_PATHS = Set.of("/init");
+    /** The largest write of a relayed response body. */
+    static final int RELAY_BLOCK = 256 * 1024;
     /** The header carrying a non-public sandbox's traffic token (E2B's name). */
     public static final String TRAFFIC_TOKEN_HEADER = "e2b-traffic-access-token";
 
@@ -154,7 +156,7 @@ public final class SandboxProxy {
         boolean hasBody = ctx.header("Transfer-Encoding") != null
                 || (ctx.header("Content-Length") != null && !"0".equals(ctx.header("Content-Length")));
         HttpRequest.Builder req = HttpRequest.newBuilder(uri).method(ctx.method().name(), hasBody
-                ? HttpRequest.BodyPublishers.ofInputStream(ctx::bodyInputStream) : HttpRequest.BodyPublishers.noBody());
+                ? body(ctx) : HttpRequest.BodyPublishers.noBody());
         for (String name : ctx.headerMap().keySet()) {
             if (NOT_FORWARDED.contains(name.toLowerCase(Locale.ROOT))) continue;
             for (var values = ctx.req().getHeaders(name); values.hasMoreElements(); ) req.header(name, values.nextElement());
@@ -177,16 +179,41 @@ public final class SandboxProxy {
         res.headers().firstValue("Content-Length").ifPresent(len -> ctx.res().setHeader("Content-Length", len));
         try (InputStream in = res.body()) {
             // the servlet's own stream, not Javalin's (which may hold output back to compress it)
-            OutputStream out = ctx.res().getOutputStream();
-            byte[] buf = new byte[16 * 1024];
-            int n;
-            // pass each piece on as it comes: Connect streams and SSE must not wait for a full buffer
-            while ((n = in.read(buf)) >= 0) {
-                out.write(buf, 0, n);
-                out.flush();
-            }
+            relay(in, ctx.res().getOutputStream());
         } catch (IOException e) {
             log.debug("proxy stream to {} ended: {}", uri, e.toString());
+        }
+    }
+
+    /**
+     * The request body for the sandbox: with the client's Content-Length when it sent one
+     * (the sandbox then reads a plain body, not chunks), chunked otherwise.
+     */
+    private static HttpRequest.BodyPublisher body(Context ctx) {
+        HttpRequest.BodyPublisher stream = HttpRequest.BodyPublishers.ofInputStream(ctx::bodyInputStream);
+        long length = ctx.req().getContentLengthLong();
+        return length > 0 && ctx.header("Transfer-Encoding") == null ? HttpRequest.BodyPublishers.fromPublisher(stream, length) : stream;
+    }
+
+    /**
+     * Copies a response body in writes of up to {@value #RELAY_BLOCK} bytes: what has
+     * already arrived is gathered into one write, and the client's stream is flushed
+     * whenever nothing more is waiting, so Connect streams and SSE pass each piece on as
+     * it comes while a file goes in large writes (it went in pieces of 16 KiB or less,
+     * each flushed: as many chunks when the answer has no length).
+     */
+    static void relay(InputStream in, OutputStream out) throws IOException {
+        byte[] buf = new byte[RELAY_BLOCK];
+        while (true) {
+            int n = in.read(buf, 0, buf.length);
+            if (n < 0) return;
+            while (n < buf.length && in.available() > 0) {
+                int more = in.read(buf, n, buf.length - n);
+                if (more < 0) break;
+                n += more;
+            }
+            out.write(buf, 0, n);
+            if (in.available() == 0) out.flush();
         }
     }
 
