@@ -20,8 +20,8 @@ function sha256(data) {
 /**
  * `size` bytes of 32-byte records `<salt><index>\n`: every offset holds
  * distinct content (so lost, duplicated or shifted chunks change the hash),
- * yet it compresses well, so the gzip that every SDK read negotiates stays
- * cheap.
+ * yet it compresses well (a read with `gzip: true` stays cheap; a plain read,
+ * whose fetch offers gzip by default, gets it as stored).
  */
 function recordData(size) {
   const data = Buffer.alloc(size);
