@@ -87,6 +87,41 @@ class E2bApiTest {
         return new Res(r.statusCode(), r.body().isBlank() ? null : JSON.readTree(r.body()), r);
     }
 
+    /**
+     * Fifty creates at once on a 2-core machine all end in a sandbox: the node's start queue
+     * admits them in turn (its warm pool serves the first), and a create it cannot admit in
+     * time is answered 429 with Retry-After — which this client, like the E2B SDK, honours —
+     * never a 5xx.
+     */
+    @Test
+    void fiftyConcurrentCreatesAllSucceedAndNoneAnswers5xx() throws Exception {
+        int n = Integer.getInteger("cella.concurrentCreates", 50);
+        java.util.List<java.util.concurrent.Future<String>> creates = new java.util.ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+        try (var exec = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < n; i++) {
+                creates.add(exec.submit(() -> {
+                    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+                    while (true) {
+                        Res r = call("POST", "/v2/sandboxes", "{\"templateID\":\"base\",\"timeout\":300}", keyA);
+                        if (r.status() == 201) return r.body().path("sandboxID").asText();
+                        assertThat(r.status()).as("create answered %s", r.raw().body()).isEqualTo(429);
+                        long wait = Long.parseLong(r.raw().headers().firstValue("Retry-After").orElseThrow());
+                        assertThat(wait).isBetween(1L, 60L);
+                        refused.incrementAndGet();
+                        if (System.nanoTime() > deadline) throw new AssertionError("still refused after 5 minutes");
+                        Thread.sleep(wait * 1000);
+                    }
+                }));
+            }
+        }
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (var f : creates) ids.add(f.get());
+        System.out.printf("%d concurrent creates: all made, %d answers were 429 first%n", n, refused.get());
+        assertThat(ids).hasSize(n);
+        for (String id : ids) assertThat(call("DELETE", "/sandboxes/" + id, null, keyA).status()).isEqualTo(204);
+    }
+
     @Test
     void oneTeamCannotSeeOrTouchAnothersSandboxes() throws Exception {
         Res created = call("POST", "/v2/sandboxes", "{\"templateID\":\"base\",\"metadata\":{\"owner\":\"a\"},\"someFutureField\":1}", keyA);
