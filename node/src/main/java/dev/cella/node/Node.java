@@ -59,7 +59,8 @@ public final class Node implements AutoCloseable {
         proxy = new SandboxProxy(new NodeRoutes(sandboxes)).start(c.proxyHost(), c.proxyPort());
         templates = new NodeTemplates(c.templates(), c.stateDir().resolve("templates"));
         templates.collect(sandboxes.templatesInUse());
-        pool = new WarmPool(driver, sandboxes.starts(), templates::rootfs, c.templates().keySet(), c.pool(), Clock.systemUTC());
+        EnvdClient warmUps = new EnvdClient(json);
+        pool = new WarmPool(driver, s -> warmUps.warmUp(s.envdUrl()), sandboxes.starts(), templates::rootfs, c.templates().keySet(), c.pool(), Clock.systemUTC());
         sandboxes.usePool(pool);
         pool.start();
         images = new ImagePuller(c.stateDir(), templates);

@@ -118,6 +118,10 @@ public final class SandboxNetwork {
         Command.run("nft", "add", "element", "inet", TABLE, "internet", "{ " + a.sandboxIp() + " }");
     }
 
+    public void denyInternet(SandboxAddress a) throws IOException {
+        Command.run("nft", "delete", "element", "inet", TABLE, "internet", "{ " + a.sandboxIp() + " }");
+    }
+
     /** Removes the namespace (which takes the veth pair with it) and the internet permission. */
     public void destroy(SandboxAddress a) {
         Command.Result r;

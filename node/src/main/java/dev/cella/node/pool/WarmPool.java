@@ -80,6 +80,7 @@ public final class WarmPool implements AutoCloseable {
                                long discarded, long failed, Instant lastAsked) {}
 
     private final RuntimeDriver driver;
+    private final Warmer warmer;
     private final StartQueue starts;
     /** The current root filesystem of a template, empty when the node no longer has it. */
     private final Function<String, Optional<Path>> templates;
@@ -98,12 +99,26 @@ public final class WarmPool implements AutoCloseable {
     private final Map<String, Instant> failedAt = new ConcurrentHashMap<>();
     private final Map<String, long[]> counts = new ConcurrentHashMap<>(); // taken, missed, made, discarded, failed
     private final Semaphore wake = new Semaphore(0);
-    private volatile boolean closed;
+    private volatile boolean closed, detached;
     private Thread filler;
+
+    /** Exercises a new pooled sandbox's envd before it is frozen (see {@link dev.cella.node.envd.EnvdClient#warmUp}). */
+    @FunctionalInterface
+    public interface Warmer {
+        void warm(dev.cella.node.runtime.RunningSandbox sandbox) throws Exception;
+
+        Warmer NONE = s -> {};
+    }
 
     public WarmPool(RuntimeDriver driver, StartQueue starts, Function<String, Optional<Path>> templates, Set<String> builtIn,
                     Settings settings, Clock clock) {
+        this(driver, Warmer.NONE, starts, templates, builtIn, settings, clock);
+    }
+
+    public WarmPool(RuntimeDriver driver, Warmer warmer, StartQueue starts, Function<String, Optional<Path>> templates, Set<String> builtIn,
+                    Settings settings, Clock clock) {
         this.driver = driver;
+        this.warmer = warmer;
         this.starts = starts;
         this.templates = templates;
         this.builtIn = Set.copyOf(builtIn);
@@ -261,7 +276,8 @@ public final class WarmPool implements AutoCloseable {
 
     private Pooled make(String templateId, Path rootfs) throws Exception {
         String name = PREFIX + randomSuffix();
-        SandboxSpec spec = new SandboxSpec(name, templateId, rootfs, VCPUS, MEMORY_MB, DISK_MB, MAX_PROCESSES, false,
+        // with internet access, as most creates ask (one nft call fewer when taken); frozen, it sends nothing
+        SandboxSpec spec = new SandboxSpec(name, templateId, rootfs, VCPUS, MEMORY_MB, DISK_MB, MAX_PROCESSES, true,
                 Map.of(), Map.of(), null, "user", null, null);
         making.add(name);
         try {
@@ -272,8 +288,9 @@ public final class WarmPool implements AutoCloseable {
     }
 
     private Pooled makeNamed(String name, SandboxSpec spec, String templateId, Path rootfs) throws Exception {
-        driver.create(spec);
+        var running = driver.create(spec);
         try {
+            warmer.warm(running);
             driver.freeze(name);
         } catch (Exception e) {
             driver.stop(name);
@@ -286,7 +303,7 @@ public final class WarmPool implements AutoCloseable {
             if (keep) ready.computeIfAbsent(templateId, k -> new ArrayDeque<>()).addLast(p);
         }
         if (!keep) {
-            driver.stop(name);
+            if (!detached) driver.stop(name); // a detached pool leaves it as a dying node would
             return p;
         }
         failedAt.remove(templateId);
@@ -353,10 +370,25 @@ public final class WarmPool implements AutoCloseable {
      * recovery.
      */
     public void detach() {
+        detached = true;
         closed = true;
         if (filler != null) filler.interrupt();
+        awaitStarts();
         synchronized (this) {
             ready.clear();
+        }
+    }
+
+    /** Waits (up to a minute) for the starts under way to end. */
+    private void awaitStarts() {
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (starting() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
@@ -365,15 +397,7 @@ public final class WarmPool implements AutoCloseable {
     public void close() {
         closed = true;
         if (filler != null) filler.interrupt();
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (starting() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        awaitStarts();
         List<Pooled> all = new ArrayList<>();
         synchronized (this) {
             ready.values().forEach(all::addAll);

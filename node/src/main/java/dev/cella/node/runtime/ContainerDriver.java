@@ -102,8 +102,9 @@ public final class ContainerDriver implements RuntimeDriver {
         SandboxCgroup cgroup = new SandboxCgroup(crun.layout(), name);
         try {
             cgroup.limit(spec.vcpus(), spec.memoryMb() * 1024L * 1024L, spec.maxProcesses());
-            setHostname(name, spec.id());
-            if (spec.internet()) network.allowInternet(address);
+            UtsNamespace.setHostname(Long.parseLong(Files.readString(dir(name).resolve("pid")).strip()), spec.id());
+            // pooled sandboxes are made with internet access, what most creates ask for
+            if (!spec.internet()) network.denyInternet(address);
             cgroup.thaw();
             long thawed = System.nanoTime();
             envdClient.init(address.sandboxIp(), spec.envVars(), spec.envdAccessToken(), spec.defaultUser(), spec.defaultWorkdir(), null);
@@ -116,11 +117,6 @@ public final class ContainerDriver implements RuntimeDriver {
         return new RunningSandbox(spec.id(), address, EnvdClient.base(address.sandboxIp()), (System.nanoTime() - t0) / 1_000_000);
     }
 
-    /** The UTS namespace is the container's: the host enters it to rename the sandbox (its users see their sandbox's id). */
-    private void setHostname(String name, String hostname) throws IOException {
-        String pid = Files.readString(dir(name).resolve("pid")).strip();
-        Command.run("nsenter", "--target", pid, "--uts", "hostname", hostname);
-    }
 
     /**
      * Starts a sandbox from its directory. A new sandbox gets a fresh writable layer: an
