@@ -138,6 +138,7 @@ final class Server implements AutoCloseable {
                 accounts,
                 new OAuthRoutes(github, publicUrl, o.get("frontend-url", null), tokens.derivedKey("oauth-state"), jdbc, users, teams, accounts),
                 new TeamRoutes(teams, users, t -> {
+                    keys.forgetTeam(t.id()); // its keys stop working now, not when the key cache expires
                     sandboxes.destroyAll(Teams.team(t));
                     snapshots.deleteAll(t.id());
                 }),

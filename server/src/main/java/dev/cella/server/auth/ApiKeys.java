@@ -2,19 +2,50 @@ package dev.cella.server.auth;
 
 import dev.cella.server.db.Jdbc;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
 
 /**
  * Teams and their API keys. A key is {@code e2b_} + 40 hex digits (the form the E2B SDK
  * accepts), shown once when made; the database keeps only its SHA-256.
+ *
+ * <p>A key that authenticated is remembered (by its hash) for {@link #CACHE_FOR}, so a
+ * busy client costs no SQL per request. A key deleted here, or a team deleted through
+ * {@link #forgetTeam}, is forgotten at once; one revoked any other way (another server
+ * on the same database, a hand-made UPDATE) stops working within {@link #CACHE_FOR}.
+ * Only keys that authenticated are remembered: a key just made works at once.
  */
 public final class ApiKeys {
+    /** How long an authenticated key is believed without asking the database again. */
+    public static final Duration CACHE_FOR = Duration.ofSeconds(1);
+    private static final Pattern FORM = Pattern.compile("e2b_[0-9a-f]{40}");
+
     private final Jdbc db;
+    private final LongSupplier nanoClock;
+    private final long cacheForNanos;
+    /** Key hash to its team, until a time of {@link #nanoClock}. */
+    private final Map<String, Known> known = new ConcurrentHashMap<>();
+
+    /** Moved on by every {@link #forgetTeam}: a lookup that raced with one does not keep what it found. */
+    private final java.util.concurrent.atomic.AtomicLong forgets = new java.util.concurrent.atomic.AtomicLong();
+
+    private record Known(Team team, long until) {}
 
     public ApiKeys(Jdbc db) {
+        this(db, System::nanoTime);
+    }
+
+    /** With the clock the cache's expiry is read from (tests move it). */
+    public ApiKeys(Jdbc db, LongSupplier nanoClock) {
         this.db = db;
+        this.nanoClock = nanoClock;
+        this.cacheForNanos = CACHE_FOR.toNanos();
     }
 
     public boolean anyTeam() {
@@ -50,16 +81,37 @@ public final class ApiKeys {
 
     /** Deletes one of the team's keys; false when the team has no such key. */
     public boolean delete(String teamId, String keyId) {
-        return db.update("DELETE FROM api_keys WHERE team_id = ? AND id = ?", teamId, keyId) > 0;
+        boolean deleted = db.update("DELETE FROM api_keys WHERE team_id = ? AND id = ?", teamId, keyId) > 0;
+        forgetTeam(teamId); // the cache knows hashes, not key ids: the team's other keys are simply looked up again
+        return deleted;
+    }
+
+    /** Forgets what the cache knows of a team's keys (the team was deleted, or one of its keys). */
+    public void forgetTeam(String teamId) {
+        forgets.incrementAndGet();
+        known.values().removeIf(k -> k.team().id().equals(teamId));
     }
 
     /** The team of a presented key, if it is one of ours and its team was not deleted. */
     public Optional<Team> authenticate(String key) {
-        if (key == null || !key.matches("e2b_[0-9a-f]{40}")) return Optional.empty();
+        if (key == null || !FORM.matcher(key).matches()) return Optional.empty();
         String h = hash(key);
+        long now = nanoClock.getAsLong();
+        Known k = known.get(h);
+        if (k != null && now - k.until() < 0) {
+            touch(h);
+            return Optional.of(k.team());
+        }
+        long forgetsBefore = forgets.get();
         Optional<Team> team = db.one("SELECT t.id, t.name FROM api_keys k JOIN teams t ON t.id = k.team_id WHERE k.key_hash = ?"
                 + " AND t.deleted_at IS NULL", rs -> new Team(rs.getString(1), rs.getString(2)), h);
-        if (team.isPresent()) touch(h);
+        if (team.isPresent()) {
+            known.put(h, new Known(team.get(), now + cacheForNanos));
+            if (forgets.get() != forgetsBefore) known.remove(h); // read before a revocation: not to be remembered
+            touch(h);
+        } else {
+            known.remove(h);
+        }
         return team;
     }
 
