@@ -18,9 +18,20 @@ import java.util.Optional;
 public final class SandboxRepository {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Jdbc db;
+    /** Told the id of every row deleted or whose state changed (the proxy's route cache). */
+    private final List<java.util.function.Consumer<String>> changed = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public SandboxRepository(Jdbc db) {
         this.db = db;
+    }
+
+    /** Calls {@code listener} with the id of every row deleted (killed, ended, forgotten) or paused or resumed, after the write. */
+    public void onChange(java.util.function.Consumer<String> listener) {
+        changed.add(listener);
+    }
+
+    private void changed(String id) {
+        for (var l : changed) l.accept(id);
     }
 
     public void insert(SandboxRow r) {
@@ -34,6 +45,7 @@ public final class SandboxRepository {
 
     public void updateState(String id, String state, Long endAt) {
         db.update("UPDATE sandboxes SET state = ?, end_at = ? WHERE id = ?", state, endAt, id);
+        changed(id);
     }
 
     /** The sandbox of a row inserted before it now runs, since then and until then. */
@@ -44,6 +56,7 @@ public final class SandboxRepository {
 
     public void delete(String id) {
         db.update("DELETE FROM sandboxes WHERE id = ?", id);
+        changed(id);
     }
 
     public Optional<SandboxRow> find(String teamId, String id) {
