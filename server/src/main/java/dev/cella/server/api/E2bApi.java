@@ -43,6 +43,7 @@ public final class E2bApi implements ApiServer.Dialect {
     private final ObjectMapper json = new ObjectMapper();
     /** Seed 002: 200 requests per second for the API, 3 per second for authentication (here: failed attempts). */
     private final RateLimiter perTeam;
+    private final int requestsPerSecond;
     private final RateLimiter failedAuthPerClient = new RateLimiter(3);
     private final String domain;
     private Javalin app;
@@ -63,6 +64,7 @@ public final class E2bApi implements ApiServer.Dialect {
         this.keys = keys;
         this.sandboxes = sandboxes;
         this.perTeam = new RateLimiter(requestsPerSecond);
+        this.requestsPerSecond = requestsPerSecond;
         this.domain = domain;
     }
 
@@ -166,7 +168,7 @@ public final class E2bApi implements ApiServer.Dialect {
         }
         long wait = perTeam.acquire(team.get().id());
         if (wait > 0) {
-            tooMany(ctx, wait, "rate limit exceeded: 200 requests per second");
+            tooMany(ctx, wait, "rate limit exceeded: " + requestsPerSecond + " requests per second");
             ctx.skipRemainingHandlers();
             return;
         }
