@@ -17,6 +17,8 @@ import java.util.Optional;
  */
 public final class SandboxRepository {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Every read of a row parses its metadata: one reader for them all. */
+    private static final com.fasterxml.jackson.databind.ObjectReader METADATA = JSON.readerFor(new TypeReference<Map<String, String>>() {});
     private final Jdbc db;
     /** Told the id of every row deleted or whose state changed (the proxy's route cache). */
     private final List<java.util.function.Consumer<String>> changed = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -121,7 +123,7 @@ public final class SandboxRepository {
 
     private static Map<String, String> metadata(String s) {
         try {
-            return JSON.readValue(s, new TypeReference<Map<String, String>>() {});
+            return s == null || s.equals("{}") ? Map.of() : METADATA.readValue(s);
         } catch (Exception e) {
             return Map.of();
         }
