@@ -37,7 +37,8 @@ class E2bApiTest {
     static Node node;
     static E2bApi api;
     static SandboxService service;
-    static String base, keyA, keyB;
+    static String base, keyA, keyB, proxyBase;
+    static dev.cella.node.proxy.SandboxProxy proxy;
     static Path rootfs;
 
     @BeforeAll
@@ -55,7 +56,10 @@ class E2bApiTest {
         node = new Node(new NodeConfig("local", data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
                 TestRepo.envdRuntime(), templates, 233));
         var fleet = new dev.cella.server.nodes.Fleet(java.util.List.of(new LocalNode("local", node)));
-        service = new SandboxService(new SandboxRepository(jdbc), fleet);
+        SandboxRepository repo = new SandboxRepository(jdbc);
+        service = new SandboxService(repo, fleet);
+        proxy = new dev.cella.node.proxy.SandboxProxy(new dev.cella.server.proxy.ServerRoutes(repo, fleet)).start("127.0.0.1", 0);
+        proxyBase = "http://127.0.0.1:" + proxy.port();
         var teamTemplates = new dev.cella.server.template.Templates(jdbc, fleet);
         var builds = new dev.cella.server.template.Builds(jdbc);
         var logs = new dev.cella.server.template.BuildLogs(jdbc);
@@ -73,6 +77,7 @@ class E2bApiTest {
             node.close();
         }
         if (api != null) api.stop();
+        if (proxy != null) proxy.stop();
         if (db != null) db.close();
     }
 
@@ -185,6 +190,53 @@ class E2bApiTest {
         Thread.sleep(1500); // longer than its first timeout: a connect gives it a new lifetime
         assertThat(call("GET", "/sandboxes/" + id, null, keyA).body().path("state").asText()).isEqualTo("running");
         assertThat(call("DELETE", "/sandboxes/" + id, null, keyA).status()).isEqualTo(204);
+    }
+
+    /** A call through the server's traffic proxy to envd's health check of a sandbox. */
+    static HttpResponse<String> health(String id) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(proxyBase + "/health")).header("E2b-Sandbox-Id", id)
+                .header("E2b-Sandbox-Port", "49983").build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static void assertNotRouted(String id) throws Exception {
+        HttpResponse<String> r = health(id);
+        assertThat(r.statusCode()).isEqualTo(502);
+        assertThat(JSON.readTree(r.body()).path("message").asText()).isEqualTo("The sandbox was not found");
+        assertThat(JSON.readTree(r.body()).path("sandboxId").asText()).isEqualTo(id);
+    }
+
+    @Test
+    void theProxyRoutesOnlySandboxesThatRunOrWakeOnTraffic() throws Exception {
+        // the proxy remembers rows: each change below must be seen by the very next call
+        String id = call("POST", "/sandboxes", "{\"templateID\":\"base\"}", keyA).body().path("sandboxID").asText();
+        assertThat(health(id).statusCode()).isEqualTo(204);
+        assertThat(call("POST", "/sandboxes/" + id + "/pause", null, keyA).status()).isEqualTo(204);
+        assertNotRouted(id);
+        assertThat(call("POST", "/sandboxes/" + id + "/connect", "{}", keyA).status()).isEqualTo(201);
+        assertThat(health(id).statusCode()).isEqualTo(204);
+        assertThat(call("DELETE", "/sandboxes/" + id, null, keyA).status()).isEqualTo(204);
+        assertNotRouted(id);
+
+        String waking = call("POST", "/sandboxes", "{\"templateID\":\"base\",\"autoPause\":true,\"autoResume\":{\"enabled\":true}}", keyA)
+                .body().path("sandboxID").asText();
+        assertThat(health(waking).statusCode()).isEqualTo(204);
+        assertThat(call("POST", "/sandboxes/" + waking + "/pause", null, keyA).status()).isEqualTo(204);
+        assertThat(health(waking).statusCode()).as("autoResume: traffic wakes it").isEqualTo(204);
+        assertThat(call("GET", "/sandboxes/" + waking, null, keyA).body().path("state").asText()).isEqualTo("running");
+        assertThat(call("DELETE", "/sandboxes/" + waking, null, keyA).status()).isEqualTo(204);
+        assertNotRouted(waking);
+
+        // a sandbox whose time ran out on its node: its row is still there until someone looks
+        String ending = call("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":1}", keyA).body().path("sandboxID").asText();
+        assertThat(health(ending).statusCode()).isEqualTo(204);
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (node.sandboxes().get(ending).isPresent()) {
+            assertThat(System.currentTimeMillis()).as("killed at its timeout").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        assertNotRouted(ending);
+        assertThat(call("GET", "/sandboxes/" + ending, null, keyA).status()).isEqualTo(404);
+        assertNotRouted(ending);
     }
 
     @Test
