@@ -197,6 +197,7 @@ class ServerRoutesTest {
         @Override public long snapshot(String sandboxId, String templateId) { throw new UnsupportedOperationException(); }
 
         @Override public boolean deleteTemplate(String templateId) { return false; }
+        @Override public void drainPool(String templateId) {}
 
         @Override
         public dev.cella.node.image.ImagePuller.Image pullImage(String reference, String username, String password) {
