@@ -122,6 +122,12 @@ class WarmPoolTest {
                 + " /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max");
         assertThat(out.lines().toList()).startsWith("warm1", "from-init", "user", Long.toString(256L << 20), "300");
         assertThat(node.runWithToken(r.envdUrl(), "true", "wrong").exitCode()).as("a wrong token is refused").isNotZero();
+        if (java.nio.file.Files.exists(Path.of("/sys/fs/cgroup/cpu/cella"))) { // cgroup v1: its CPU quota, and the normal weight again
+            assertThat(run(r, "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares").lines().toList())
+                    .containsExactly("100000", "1024");
+            String pooledShares = readQuietly(Path.of("/sys/fs/cgroup/cpu/cella", pool.names().iterator().next(), "cpu.shares"));
+            assertThat(pooledShares).as("a pooled sandbox waits at the least CPU weight").isEqualTo("2");
+        }
         // the internet permission the create asked for, and it is running, not frozen
         String ip = r.envdUrl().replaceAll("http://([0-9.]+):.*", "$1");
         assertThat(inInternetSet(ip)).isTrue();

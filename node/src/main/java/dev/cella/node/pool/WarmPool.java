@@ -288,7 +288,7 @@ public final class WarmPool implements AutoCloseable {
     }
 
     private Pooled makeNamed(String name, SandboxSpec spec, String templateId, Path rootfs) throws Exception {
-        var running = driver.create(spec);
+        var running = driver.create(spec, true);
         try {
             warmer.warm(running);
             driver.freeze(name);

@@ -83,9 +83,14 @@ public final class ContainerDriver implements RuntimeDriver {
 
     @Override
     public RunningSandbox create(SandboxSpec spec) throws IOException {
+        return create(spec, false);
+    }
+
+    @Override
+    public RunningSandbox create(SandboxSpec spec, boolean background) throws IOException {
         Path dir = dir(spec.id());
         if (Files.exists(dir)) throw new IllegalStateException("sandbox " + spec.id() + " already exists on this node");
-        return start(spec.id(), spec, true);
+        return start(spec.id(), spec, true, background);
     }
 
     /**
@@ -124,17 +129,17 @@ public final class ContainerDriver implements RuntimeDriver {
      * inside the sandbox and never fills the host's disk. A sandbox restored from
      * hibernation mounts the layer it had.
      */
-    private RunningSandbox start(String name, SandboxSpec spec, boolean fresh) throws IOException {
+    private RunningSandbox start(String name, SandboxSpec spec, boolean fresh, boolean background) throws IOException {
         // a reconcile never runs while a start makes kernel objects it could take for orphans
         starting.readLock().lock();
         try {
-            return startLocked(name, spec, fresh);
+            return startLocked(name, spec, fresh, background);
         } finally {
             starting.readLock().unlock();
         }
     }
 
-    private RunningSandbox startLocked(String name, SandboxSpec spec, boolean fresh) throws IOException {
+    private RunningSandbox startLocked(String name, SandboxSpec spec, boolean fresh, boolean background) throws IOException {
         long t0 = System.nanoTime();
         Path dir = dir(name);
         if (!Files.isDirectory(spec.templateRootfs())) throw new IOException("template root filesystem " + spec.templateRootfs() + " is missing");
@@ -155,7 +160,7 @@ public final class ContainerDriver implements RuntimeDriver {
             network.create(address, spec.internet());
             json.writeValue(dir.resolve("address.json").toFile(), address);
             json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(),
-                    OciConfig.build(json, spec, address, rootfs, envd, "/cella/" + name));
+                    OciConfig.build(json, spec, address, rootfs, envd, "/cella/" + name, background ? OciConfig.BACKGROUND_CPU_SHARES : OciConfig.CPU_SHARES));
             Files.deleteIfExists(dir.resolve(HIBERNATED));
             long prepared = System.nanoTime();
             crun.runDetached(containerName(name), dir, dir.resolve("envd.log"));
@@ -211,7 +216,7 @@ public final class ContainerDriver implements RuntimeDriver {
     @Override
     public RunningSandbox restore(String name, SandboxSpec spec) throws IOException {
         if (!Files.exists(dir(name).resolve(HIBERNATED))) throw new IOException("sandbox " + spec.id() + " is not hibernated on this node");
-        return start(name, spec, false);
+        return start(name, spec, false, false);
     }
 
     private static String readQuietly(Path p) {

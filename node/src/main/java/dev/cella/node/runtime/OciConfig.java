@@ -29,8 +29,22 @@ public final class OciConfig {
 
     private OciConfig() {}
 
+    /** The kernel's default CPU weight (cgroup v1 shares; crun maps it to v2's weight 100). */
+    public static final long CPU_SHARES = 1024;
+    /**
+     * A sandbox started ahead of demand (the warm pool) gets the least CPU weight: its JVM
+     * start yields to every sandbox in use and to the node's own work, and takes the CPU
+     * no one else wants. A create that takes it sets {@link #CPU_SHARES} again.
+     */
+    public static final long BACKGROUND_CPU_SHARES = 2;
+
     public static ObjectNode build(ObjectMapper json, SandboxSpec spec, SandboxAddress address, Path rootfs,
                                    EnvdRuntime envd, String cgroupsPath) {
+        return build(json, spec, address, rootfs, envd, cgroupsPath, CPU_SHARES);
+    }
+
+    public static ObjectNode build(ObjectMapper json, SandboxSpec spec, SandboxAddress address, Path rootfs,
+                                   EnvdRuntime envd, String cgroupsPath, long cpuShares) {
         ObjectNode c = json.createObjectNode();
         c.put("ociVersion", "1.0.2");
         ObjectNode process = c.putObject("process");
@@ -72,7 +86,7 @@ public final class OciConfig {
         ObjectNode res = linux.putObject("resources");
         long memory = spec.memoryMb() * 1024L * 1024L;
         res.putObject("memory").put("limit", memory).put("swap", memory);
-        res.putObject("cpu").put("quota", spec.vcpus() * 100_000L).put("period", 100_000L);
+        res.putObject("cpu").put("quota", spec.vcpus() * 100_000L).put("period", 100_000L).put("shares", cpuShares);
         res.putObject("pids").put("limit", spec.maxProcesses());
         res.putArray("devices").addObject().put("allow", false).put("access", "rwm");
         ArrayNode masked = linux.putArray("maskedPaths");

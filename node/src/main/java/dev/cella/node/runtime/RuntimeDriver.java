@@ -22,6 +22,15 @@ public interface RuntimeDriver {
     RunningSandbox create(SandboxSpec spec) throws IOException;
 
     /**
+     * As {@link #create(SandboxSpec)}; a {@code background} start (the warm pool's) runs at
+     * the least CPU weight, yielding to everything in use, until {@link #assign} gives it the
+     * normal weight.
+     */
+    default RunningSandbox create(SandboxSpec spec, boolean background) throws IOException {
+        return create(spec);
+    }
+
+    /**
      * Gives the frozen, ready sandbox {@code name} (made by {@link #create} for the warm
      * pool) the spec a create asked for: limits, network policy, hostname, envd's
      * variables, token and user; it runs when this returns. It keeps its name.

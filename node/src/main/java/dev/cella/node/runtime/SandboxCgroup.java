@@ -73,11 +73,13 @@ final class SandboxCgroup {
         if (layout == CgroupLayout.V2) {
             Path d = v2();
             Files.writeString(d.resolve("cpu.max"), (vcpus * 100_000L) + " 100000");
+            Files.writeString(d.resolve("cpu.weight"), "100"); // a pooled sandbox was started with the least weight
             Files.writeString(d.resolve("memory.max"), Long.toString(memoryBytes));
             Files.writeString(d.resolve("memory.swap.max"), "0");
             Files.writeString(d.resolve("pids.max"), Integer.toString(maxProcesses));
         } else {
             Files.writeString(v1("cpu").resolve("cpu.cfs_quota_us"), Long.toString(vcpus * 100_000L));
+            Files.writeString(v1("cpu").resolve("cpu.shares"), Long.toString(OciConfig.CPU_SHARES)); // a pooled one had the least
             Path mem = v1("memory");
             // memory+swap may never be below memory: raise in the order that keeps that true
             long current = Long.parseLong(Files.readString(mem.resolve("memory.limit_in_bytes")).strip());
