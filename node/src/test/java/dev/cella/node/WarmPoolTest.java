@@ -125,7 +125,8 @@ class WarmPoolTest {
         if (java.nio.file.Files.exists(Path.of("/sys/fs/cgroup/cpu/cella"))) { // cgroup v1: its CPU quota, and the normal weight again
             assertThat(run(r, "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares").lines().toList())
                     .containsExactly("100000", "1024");
-            String pooledShares = readQuietly(Path.of("/sys/fs/cgroup/cpu/cella", pool.names().iterator().next(), "cpu.shares"));
+            String other = pooled.stream().filter(n -> !n.equals(r.name())).findFirst().orElseThrow(); // ready, not taken
+            String pooledShares = readQuietly(Path.of("/sys/fs/cgroup/cpu/cella", other, "cpu.shares"));
             assertThat(pooledShares).as("a pooled sandbox waits at the least CPU weight").isEqualTo("2");
         }
         // the internet permission the create asked for, and it is running, not frozen
