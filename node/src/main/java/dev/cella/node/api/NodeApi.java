@@ -86,13 +86,10 @@ public final class NodeApi {
             config.routes.get("/v1/node", ctx -> {
                 Map<String, Object> report = new LinkedHashMap<>(capacity.report(sandboxes.list()));
                 report.put("pool", pool.totals());
-                report.put("starts", Map.of("running", sandboxes.starts().running(), "waiting", sandboxes.starts().waiting(),
-                        "concurrent", sandboxes.starts().concurrent()));
+                report.put("starts", startQueue());
                 ctx.json(report);
             });
-            config.routes.get("/v1/pool", ctx -> ctx.json(Map.of("templates", pool.report(),
-                    "starts", Map.of("running", sandboxes.starts().running(), "waiting", sandboxes.starts().waiting(),
-                            "concurrent", sandboxes.starts().concurrent()))));
+            config.routes.get("/v1/pool", ctx -> ctx.json(Map.of("templates", pool.report(), "starts", startQueue())));
             config.routes.put("/v1/pool/{templateId}", ctx -> {
                 JsonNode size = body(ctx).get("size");
                 if (size != null && !size.isNull() && (!size.canConvertToInt() || size.asInt() < 0 || size.asInt() > 1000)) {
@@ -161,6 +158,12 @@ public final class NodeApi {
 
     public void stop() {
         if (app != null) app.stop();
+    }
+
+    /** The start queue now: starts running, creates waiting, and how many may run at once. */
+    private Map<String, Integer> startQueue() {
+        var q = sandboxes.starts();
+        return Map.of("running", q.running(), "waiting", q.waiting(), "concurrent", q.concurrent());
     }
 
     private void authorize(Context ctx) {

@@ -73,7 +73,7 @@ public final class WarmPool implements AutoCloseable {
     }
 
     /** A ready, frozen sandbox: the driver's name for it, its template and the root it was made on. */
-    public record Pooled(String name, String templateId, Path rootfs, Instant readyAt) {}
+    public record Pooled(String name, String templateId, Path rootfs) {}
 
     /** What the pool of one template is doing, for the node API and metrics. */
     public record TemplatePool(String templateId, int target, int ready, int starting, long taken, long missed, long made,
@@ -88,7 +88,7 @@ public final class WarmPool implements AutoCloseable {
     private final Clock clock;
     private final Instant startedAt;
     private final SecureRandom random = new SecureRandom();
-    private volatile Settings settings;
+    private final Settings settings;
 
     private final Map<String, Deque<Pooled>> ready = new HashMap<>();
     private final Map<String, Integer> starting = new HashMap<>();
@@ -97,7 +97,18 @@ public final class WarmPool implements AutoCloseable {
     private final Map<String, Integer> ownSizes = new ConcurrentHashMap<>();
     private final Map<String, Instant> lastAsked = new ConcurrentHashMap<>();
     private final Map<String, Instant> failedAt = new ConcurrentHashMap<>();
-    private final Map<String, long[]> counts = new ConcurrentHashMap<>(); // taken, missed, made, discarded, failed
+    private final Map<String, Counts> counts = new ConcurrentHashMap<>();
+
+    /** What happened in one template's pool since the node started. */
+    private static final class Counts {
+        final java.util.concurrent.atomic.LongAdder taken = new java.util.concurrent.atomic.LongAdder(),
+                missed = new java.util.concurrent.atomic.LongAdder(), made = new java.util.concurrent.atomic.LongAdder(),
+                discarded = new java.util.concurrent.atomic.LongAdder(), failed = new java.util.concurrent.atomic.LongAdder();
+    }
+
+    private Counts counts(String templateId) {
+        return counts.computeIfAbsent(templateId, k -> new Counts());
+    }
     private final Semaphore wake = new Semaphore(0);
     private volatile boolean closed, detached;
     private Thread filler;
@@ -154,15 +165,16 @@ public final class WarmPool implements AutoCloseable {
                 }
             }
         }
-        count(spec.templateId(), out.isPresent() ? 0 : 1, 1);
-        stale.forEach(p -> discard(p, "its template changed"));
+        (out.isPresent() ? counts(spec.templateId()).taken : counts(spec.templateId()).missed).increment();
+        // stopping them is not the create's work
+        if (!stale.isEmpty()) Thread.ofVirtual().name("warm-pool-discard").start(() -> stale.forEach(p -> discard(p, "its template changed")));
         wake.release();
         return out;
     }
 
     /** A pooled sandbox that failed to be assigned: it is stopped, never offered again. */
     public void discard(Pooled p, String why) {
-        count(p.templateId(), 3, 1);
+        counts(p.templateId()).discarded.increment();
         log.info("pooled sandbox {} of {} stopped: {}", p.name(), p.templateId(), why);
         try {
             driver.stop(p.name());
@@ -219,13 +231,7 @@ public final class WarmPool implements AutoCloseable {
 
     /** One pass: stale and surplus sandboxes go, one missing sandbox per template starts (as a background start). */
     void fillOnce() {
-        Set<String> names = new java.util.TreeSet<>(ownSizes.keySet());
-        names.addAll(lastAsked.keySet());
-        names.addAll(builtIn);
-        synchronized (this) {
-            names.addAll(ready.keySet());
-        }
-        for (String templateId : names) {
+        for (String templateId : templateIds()) {
             if (closed) return;
             Optional<Path> rootfs = templates.apply(templateId);
             List<Pooled> surplus = new ArrayList<>();
@@ -258,7 +264,7 @@ public final class WarmPool implements AutoCloseable {
                     if (!starts.runIfIdle(() -> make(templateId, root))) return;
                 } catch (Exception e) {
                     failedAt.put(templateId, clock.instant());
-                    count(templateId, 4, 1);
+                    counts(templateId).failed.increment();
                     log.warn("warm pool could not start a sandbox of {}: {}", templateId, e.getMessage());
                 } finally {
                     synchronized (this) {
@@ -296,7 +302,7 @@ public final class WarmPool implements AutoCloseable {
             driver.stop(name);
             throw e;
         }
-        Pooled p = new Pooled(name, templateId, rootfs, clock.instant());
+        Pooled p = new Pooled(name, templateId, rootfs);
         boolean keep;
         synchronized (this) {
             keep = !closed && templates.apply(templateId).map(rootfs::equals).orElse(false);
@@ -307,7 +313,7 @@ public final class WarmPool implements AutoCloseable {
             return p;
         }
         failedAt.remove(templateId);
-        count(templateId, 2, 1);
+        counts(templateId).made.increment();
         return p;
     }
 
@@ -316,13 +322,6 @@ public final class WarmPool implements AutoCloseable {
         StringBuilder b = new StringBuilder(16);
         for (int i = 0; i < 16; i++) b.append(alphabet.charAt(random.nextInt(alphabet.length())));
         return b.toString();
-    }
-
-    private void count(String templateId, int which, long n) {
-        long[] c = counts.computeIfAbsent(templateId, k -> new long[5]);
-        synchronized (c) {
-            c[which] += n;
-        }
     }
 
     /** The names of the pooled sandboxes: the reconciler must leave them alone. */
@@ -339,21 +338,30 @@ public final class WarmPool implements AutoCloseable {
 
     /** Each template's pool as it is now. */
     public List<TemplatePool> report() {
-        Set<String> names = new java.util.TreeSet<>(ownSizes.keySet());
-        names.addAll(lastAsked.keySet());
-        names.addAll(builtIn);
+        Set<String> names = templateIds();
         names.addAll(counts.keySet());
         List<TemplatePool> out = new ArrayList<>();
         synchronized (this) {
-            names.addAll(ready.keySet());
             for (String t : names) {
-                long[] c = counts.getOrDefault(t, new long[5]);
+                Counts c = counts.getOrDefault(t, new Counts());
                 Deque<Pooled> q = ready.get(t);
                 out.add(new TemplatePool(t, templates.apply(t).isPresent() ? target(t) : 0, q == null ? 0 : q.size(),
-                        starting.getOrDefault(t, 0), c[0], c[1], c[2], c[3], c[4], lastAsked.get(t)));
+                        starting.getOrDefault(t, 0), c.taken.sum(), c.missed.sum(), c.made.sum(), c.discarded.sum(), c.failed.sum(),
+                        lastAsked.get(t)));
             }
         }
         return out;
+    }
+
+    /** The templates the pool has to look at: sized, asked for, built in, or holding sandboxes. */
+    private Set<String> templateIds() {
+        Set<String> names = new java.util.TreeSet<>(ownSizes.keySet());
+        names.addAll(lastAsked.keySet());
+        names.addAll(builtIn);
+        synchronized (this) {
+            names.addAll(ready.keySet());
+        }
+        return names;
     }
 
     /** Totals over templates: {ready, starting}. */

@@ -122,7 +122,6 @@ public final class ContainerDriver implements RuntimeDriver {
         return new RunningSandbox(spec.id(), address, EnvdClient.base(address.sandboxIp()), (System.nanoTime() - t0) / 1_000_000);
     }
 
-
     /**
      * Starts a sandbox from its directory. A new sandbox gets a fresh writable layer: an
      * ext4 image of the sandbox's disk size on a loop device, so filling it gives ENOSPC

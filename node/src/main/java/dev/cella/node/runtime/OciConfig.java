@@ -39,11 +39,6 @@ public final class OciConfig {
     public static final long BACKGROUND_CPU_SHARES = 2;
 
     public static ObjectNode build(ObjectMapper json, SandboxSpec spec, SandboxAddress address, Path rootfs,
-                                   EnvdRuntime envd, String cgroupsPath) {
-        return build(json, spec, address, rootfs, envd, cgroupsPath, CPU_SHARES);
-    }
-
-    public static ObjectNode build(ObjectMapper json, SandboxSpec spec, SandboxAddress address, Path rootfs,
                                    EnvdRuntime envd, String cgroupsPath, long cpuShares) {
         ObjectNode c = json.createObjectNode();
         c.put("ociVersion", "1.0.2");

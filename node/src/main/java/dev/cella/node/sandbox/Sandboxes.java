@@ -153,22 +153,12 @@ public final class Sandboxes implements AutoCloseable {
             if (live.containsKey(spec.id())) throw new SandboxException.Conflict("sandbox " + spec.id() + " already exists");
             String name = spec.id();
             String how = "cold";
-            RunningSandbox running = null;
-            var p = pool;
-            var pooled = p == null ? Optional.<dev.cella.node.pool.WarmPool.Pooled>empty() : p.take(spec);
+            Optional<Started> pooled = fromPool(spec);
+            RunningSandbox running = pooled.map(Started::running).orElse(null);
             if (pooled.isPresent()) {
-                arriving.add(pooled.get().name());
-                try {
-                    running = driver.assign(pooled.get().name(), spec);
-                    name = pooled.get().name();
-                    how = "from the warm pool";
-                } catch (IOException | RuntimeException e) {
-                    log.warn("pooled sandbox {} could not be assigned ({}); starting {} cold", pooled.get().name(), e.getMessage(), spec.id());
-                    p.discard(pooled.get(), "its assignment failed");
-                    arriving.remove(pooled.get().name());
-                }
-            }
-            if (running == null) {
+                name = pooled.get().name();
+                how = "from the warm pool";
+            } else {
                 arriving.add(spec.id());
                 try {
                     running = starts.run(() -> driver.create(spec));
@@ -191,6 +181,25 @@ public final class Sandboxes implements AutoCloseable {
             arriving.remove(name);
             event(spec.id(), "created", "in " + running.startMillis() + " ms on " + driver.kind() + ", " + how);
             return r;
+        }
+    }
+
+    private record Started(String name, RunningSandbox running) {}
+
+    /** A pooled sandbox given this spec, or empty (no pool, none ready, or its assignment failed: the create goes cold). */
+    private Optional<Started> fromPool(SandboxSpec spec) {
+        var p = pool;
+        var pooled = p == null ? Optional.<dev.cella.node.pool.WarmPool.Pooled>empty() : p.take(spec);
+        if (pooled.isEmpty()) return Optional.empty();
+        String name = pooled.get().name();
+        arriving.add(name);
+        try {
+            return Optional.of(new Started(name, driver.assign(name, spec)));
+        } catch (IOException | RuntimeException e) {
+            log.warn("pooled sandbox {} could not be assigned ({}); starting {} cold", name, e.getMessage(), spec.id());
+            p.discard(pooled.get(), "its assignment failed");
+            arriving.remove(name);
+            return Optional.empty();
         }
     }
 
