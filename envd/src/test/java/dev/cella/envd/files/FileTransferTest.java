@@ -124,7 +124,10 @@ class FileTransferTest {
         String boundary = "----cella" + System.nanoTime();
         byte[] nearMiss = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
         for (int at = 1000; at + nearMiss.length < data.length; at += 300_001) { // prefixes of the delimiter, never all of it
-            System.arraycopy(nearMiss, 0, data, at, 1 + at % (nearMiss.length - 1));
+            int length = 1 + at % (nearMiss.length - 1);
+            System.arraycopy(nearMiss, 0, data, at, length);
+            // the byte after a prefix must not go on with the delimiter: random data completed it 1 time in 256
+            data[at + length] = (byte) ~nearMiss[length];
         }
         ByteArrayOutputStream multipart = new ByteArrayOutputStream();
         multipart.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n"
