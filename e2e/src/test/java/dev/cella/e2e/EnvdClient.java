@@ -25,7 +25,8 @@ final class EnvdClient {
     }
 
     /** What a command printed (the first MiB of it), how much in all, and how it ended. */
-    record Result(String output, long bytes, int exitCode, JsonNode trailer) {}
+    /** {@code output}: the first MiB of stdout, stderr and terminal output as they came; {@code stdout}: the first MiB of stdout alone. */
+    record Result(String output, long bytes, int exitCode, JsonNode trailer, String stdout) {}
 
     /** Runs {@code /bin/sh -c script} (as the default user, or root) and collects stdout, stderr or terminal output. */
     Result run(String script, boolean pty, String user) throws Exception {
@@ -40,7 +41,7 @@ final class EnvdClient {
                 .header("Content-Type", "application/connect+json").POST(HttpRequest.BodyPublishers.ofByteArray(env));
         if (user != null) b.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":").getBytes()));
         HttpResponse<InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), stdout = new ByteArrayOutputStream();
         long bytes = 0;
         int exit = Integer.MIN_VALUE;
         JsonNode trailer = null;
@@ -55,6 +56,7 @@ final class EnvdClient {
                         byte[] chunk = ev.path("data").get(k).binaryValue();
                         bytes += chunk.length;
                         if (out.size() < (1 << 20)) out.write(chunk);
+                        if (k.equals("stdout") && stdout.size() < (1 << 20)) stdout.write(chunk);
                     }
                 }
                 if (ev.has("end")) exit = ev.path("end").path("exitCode").asInt(0);
@@ -62,6 +64,6 @@ final class EnvdClient {
         } catch (EOFException ignored) {
             // the stream ended
         }
-        return new Result(out.toString(), bytes, exit, trailer);
+        return new Result(out.toString(), bytes, exit, trailer, stdout.toString());
     }
 }
