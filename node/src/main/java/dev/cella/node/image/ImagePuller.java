@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -98,7 +99,7 @@ public final class ImagePuller {
                 if (Files.exists(tmp)) Paths.deleteTree(tmp);
                 Files.createDirectories(tmp);
                 // GNU tar knows gzip by itself; as root it keeps owners, modes and device files
-                Command.run("tar", "-xf", blob.toString(), "-C", tmp.toString(), "--numeric-owner");
+                Command.run(List.of("tar", "-xf", blob.toString(), "-C", tmp.toString(), "--numeric-owner"), null, Duration.ofMinutes(30));
                 whiteouts(tmp);
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
                 log.info("layer {} of {} unpacked in {} ms", digest.substring(0, 19), ref, (System.nanoTime() - t0) / 1_000_000);

@@ -195,7 +195,8 @@ public final class ContainerDriver implements RuntimeDriver {
         Path upper = dir(id).resolve("layer").resolve("upper");
         if (!Files.isDirectory(upper)) throw new IOException("sandbox " + id + " has no mounted writable layer (hibernated?)");
         Files.createDirectories(target);
-        Command.run("cp", "-a", upper + "/.", target.toString());
+        // a sandbox may have written gigabytes: a copy gets far longer than a tool of a start
+        Command.run(List.of("cp", "-a", upper + "/.", target.toString()), null, Duration.ofMinutes(30));
     }
 
     /** Ends the processes and frees every resource, keeping only the writable layer's image on disk. */

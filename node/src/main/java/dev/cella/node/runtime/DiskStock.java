@@ -87,7 +87,7 @@ public final class DiskStock implements AutoCloseable {
             niced.addAll(mkfs);
             mkfs = niced;
         }
-        Command.run(mkfs);
+        Command.run(mkfs, null, Duration.ofMinutes(5)); // niced, on a busy machine it waits its turn
     }
 
     private void fillLoop() {
