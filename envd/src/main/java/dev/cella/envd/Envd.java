@@ -7,6 +7,7 @@ import dev.cella.envd.fs.FileEntries;
 import dev.cella.envd.fs.FilesystemService;
 import dev.cella.envd.fs.Ownership;
 import dev.cella.envd.http.EnvdHttp;
+import dev.cella.envd.linux.Arch;
 import dev.cella.envd.linux.LibC;
 import dev.cella.envd.metrics.SandboxMetrics;
 import dev.cella.envd.process.Launcher;
@@ -98,8 +99,9 @@ public final class Envd {
     public static void main(String[] args) throws Exception {
         Options options;
         try {
+            Arch.current(); // refuses a machine whose syscall numbers envd does not know, before anything starts
             options = Options.parse(args);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
             System.err.println("envd: " + e.getMessage());
             System.exit(2);
             return;

@@ -33,7 +33,7 @@ public final class LibC {
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
-    // --- constants (x86_64 / aarch64 Linux, glibc) ---
+    // --- constants (glibc on x86_64 and aarch64 Linux: the same on both) ---
     public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2;
     public static final int O_NOCTTY = 0x100, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
     public static final int EINTR = 4, EIO = 5, ECHILD = 10, EAGAIN = 11, ESRCH = 3;
@@ -41,7 +41,8 @@ public final class LibC {
     public static final int POLLIN = 0x1, POLLHUP = 0x10, POLLERR = 0x8;
     public static final int POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
     public static final long TIOCSWINSZ = 0x5414;
-    public static final long SYS_SETGROUPS = 116, SYS_SETRESUID = 117, SYS_SETRESGID = 119;
+    /** The raw syscall numbers of this machine (they differ between x86_64 and aarch64). */
+    private static final Arch ARCH = Arch.current();
 
     // --- handles ---
 
@@ -221,17 +222,17 @@ public final class LibC {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment list = arena.allocate(JAVA_INT, Math.max(1, groups.length));
             for (int i = 0; i < groups.length; i++) list.setAtIndex(JAVA_INT, i, groups[i]);
-            syscall(arena, "setgroups", SYS_SETGROUPS, groups.length, list.address(), 0);
-            syscall(arena, "setresgid", SYS_SETRESGID, gid, gid, 0);
-            syscall(arena, "setresuid", SYS_SETRESUID, uid, uid, 0);
+            syscall(arena, "setgroups", ARCH.sysSetgroups, groups.length, list.address(), 0);
+            syscall(arena, "setresgid", ARCH.sysSetresgid, gid, gid, 0);
+            syscall(arena, "setresuid", ARCH.sysSetresuid, uid, uid, 0);
         }
     }
 
     public static void threadCredentialsRoot() throws Errno {
         try (Arena arena = Arena.ofConfined()) {
-            syscall(arena, "setresuid", SYS_SETRESUID, 0, 0, 0);
-            syscall(arena, "setresgid", SYS_SETRESGID, 0, 0, 0);
-            syscall(arena, "setgroups", SYS_SETGROUPS, 0, 0, 0);
+            syscall(arena, "setresuid", ARCH.sysSetresuid, 0, 0, 0);
+            syscall(arena, "setresgid", ARCH.sysSetresgid, 0, 0, 0);
+            syscall(arena, "setgroups", ARCH.sysSetgroups, 0, 0, 0);
         }
     }
 
