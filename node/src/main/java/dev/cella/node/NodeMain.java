@@ -1,5 +1,8 @@
 package dev.cella.node;
 
+import dev.cella.node.cli.Options;
+import dev.cella.node.pool.WarmPool;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +11,9 @@ import java.security.SecureRandom;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * {@code cella node}: runs a node in the foreground.
@@ -26,48 +32,56 @@ import java.util.Map;
  * </pre>
  */
 public final class NodeMain {
+    /** What every process that runs a node takes ({@code cella node}, {@code cella up}), read by {@link #sandboxSettings}. */
+    public static final Set<String> SANDBOX_OPTIONS = Set.of("envd-runtime", "template", "subnet-octet", "pool-size", "pool");
+    /** The options of {@code cella node}. */
+    public static final Set<String> OPTIONS = Stream.concat(SANDBOX_OPTIONS.stream(),
+            Stream.of("id", "state-dir", "api", "proxy", "token-file")).collect(Collectors.toUnmodifiableSet());
+    /** The largest warm pool of one template an option may ask for. */
+    static final int MAX_POOL = 1000;
+
     private NodeMain() {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> o = new HashMap<>();
-        Map<String, Path> templates = new HashMap<>();
-        Map<String, Integer> poolSizes = new HashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (!a.startsWith("--") || i + 1 >= args.length) usage("option " + a + " needs a value");
-            String v = args[++i];
-            if (a.equals("--template")) {
-                int eq = v.indexOf('=');
-                if (eq < 1) usage("--template takes ID=ROOTFS");
-                templates.put(v.substring(0, eq), Path.of(v.substring(eq + 1)));
-            } else if (a.equals("--pool")) {
-                int eq = v.indexOf('=');
-                if (eq < 1 || !v.substring(eq + 1).matches("\\d{1,4}")) usage("--pool takes ID=N");
-                poolSizes.put(v.substring(0, eq), Integer.parseInt(v.substring(eq + 1)));
-            } else {
-                o.put(a.substring(2), v);
-            }
+        NodeConfig config;
+        try {
+            config = config(Options.parse("cella node", args, OPTIONS));
+        } catch (Options.Invalid e) {
+            Options.exitWith(e);
+            return;
         }
-        Path state = Path.of(o.getOrDefault("state-dir", "/var/lib/cella/node"));
-        Files.createDirectories(state);
-        String[] api = o.getOrDefault("api", "127.0.0.1:7301").split(":");
-        String[] proxy = o.getOrDefault("proxy", "127.0.0.1:7302").split(":");
-        if (!o.containsKey("envd-runtime")) usage("--envd-runtime is required");
-        NodeConfig config = new NodeConfig(o.getOrDefault("id", hostName()), state, api[0], Integer.parseInt(api[1]), proxy[0], Integer.parseInt(proxy[1]),
-                token(Path.of(o.getOrDefault("token-file", state.resolve("node-token").toString()))),
-                Path.of(o.get("envd-runtime")), Map.copyOf(templates), Integer.parseInt(o.getOrDefault("subnet-octet", "231")),
-                poolSettings(o.get("pool-size"), poolSizes, NodeMain::usage));
         Node node = new Node(config);
         Runtime.getRuntime().addShutdownHook(new Thread(node::close));
         Thread.currentThread().join();
     }
 
-    /** The warm pool's settings from {@code --pool-size} (null: the default) and {@code --pool ID=N}. */
-    public static dev.cella.node.pool.WarmPool.Settings poolSettings(String size, Map<String, Integer> sizes,
-                                                                       java.util.function.Consumer<String> usage) {
-        var d = dev.cella.node.pool.WarmPool.Settings.defaults();
-        if (size != null && !size.matches("\\d{1,4}")) usage.accept("--pool-size takes a number of sandboxes (0 turns the pool off)");
-        return new dev.cella.node.pool.WarmPool.Settings(size == null ? d.size() : Integer.parseInt(size), sizes, d.idleAfter(), d.idleSize());
+    /** The node's settings from its command line, defaults filled in; makes the state directory and the token. */
+    public static NodeConfig config(Options o) throws IOException {
+        Path state = o.path("state-dir", Path.of("/var/lib/cella/node"));
+        Options.HostPort api = o.hostPort("api", new Options.HostPort("127.0.0.1", 7301));
+        Options.HostPort proxy = o.hostPort("proxy", new Options.HostPort("127.0.0.1", 7302));
+        Sandboxing s = sandboxSettings(o);
+        Files.createDirectories(state);
+        return new NodeConfig(o.get("id", hostName()), state, api.host(), api.port(), proxy.host(), proxy.port(),
+                token(o.path("token-file", state.resolve("node-token"))), s.envdRuntime(), s.templates(), s.subnetOctet(), s.pool());
+    }
+
+    /** How a node makes sandboxes: its envd runtime, its templates, its subnet and its warm pool. */
+    public record Sandboxing(Path envdRuntime, Map<String, Path> templates, int subnetOctet, WarmPool.Settings pool) {}
+
+    /**
+     * {@code --envd-runtime DIR} (required), {@code --template ID=ROOTFS} (repeatable),
+     * {@code --subnet-octet N} (231: sandboxes get 10.N.0.0/16), {@code --pool-size N} and
+     * {@code --pool ID=N} (repeatable).
+     */
+    public static Sandboxing sandboxSettings(Options o) {
+        Map<String, Path> templates = new HashMap<>();
+        o.assignments("template", "ROOTFS").forEach((id, rootfs) -> templates.put(id, Path.of(rootfs)));
+        WarmPool.Settings d = WarmPool.Settings.defaults();
+        WarmPool.Settings pool = new WarmPool.Settings(o.integer("pool-size", d.size(), 0, MAX_POOL),
+                o.numberedAssignments("pool", 0, MAX_POOL), d.idleAfter(), d.idleSize());
+        return new Sandboxing(Path.of(o.require("envd-runtime")),
+                Map.copyOf(templates), o.integer("subnet-octet", 231, 0, 255), pool);
     }
 
     /** The node token: read, or made once (random, readable by root alone). */
@@ -90,8 +104,4 @@ public final class NodeMain {
         }
     }
 
-    private static void usage(String problem) {
-        System.err.println("cella node: " + problem);
-        System.exit(2);
-    }
 }

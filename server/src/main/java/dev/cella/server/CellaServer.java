@@ -1,5 +1,6 @@
 package dev.cella.server;
 
+import dev.cella.node.cli.Options;
 import dev.cella.server.nodes.Fleet;
 import dev.cella.server.nodes.NodeUnavailable;
 import dev.cella.server.nodes.RemoteNode;
@@ -29,15 +30,36 @@ public final class CellaServer {
     private CellaServer() {}
 
     public static void main(String[] args) throws Exception {
-        Set<String> known = new HashSet<>(Server.OPTIONS);
+        Set<String> known = new HashSet<>(ServerSettings.OPTIONS);
         known.addAll(List.of("node", "node-token-file"));
-        Options o = Options.parse("cella server", args, known);
-        if (o.all("node").isEmpty()) Options.usage(o.command(), "name at least one node: --node http://HOST:PORT");
-        Path tokenFile = Path.of(o.require("node-token-file"));
-        if (!Files.isReadable(tokenFile)) Options.usage(o.command(), "cannot read the node token " + tokenFile + " (copy it from a node's state directory)");
-        String token = Files.readString(tokenFile).trim();
+        ServerSettings settings;
+        List<String> urls;
+        String token;
+        try {
+            Options o = Options.parse("cella server", args, known);
+            settings = ServerSettings.from(o);
+            urls = o.all("node");
+            if (urls.isEmpty()) throw o.invalid("name at least one node: --node http://HOST:PORT");
+            for (String url : urls) {
+                URI u;
+                try {
+                    u = URI.create(url);
+                } catch (IllegalArgumentException e) {
+                    throw o.invalid("--node takes a node's API URL such as http://10.0.0.5:7301, not '" + url + "'");
+                }
+                if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
+                    throw o.invalid("--node takes a node's API URL such as http://10.0.0.5:7301, not '" + url + "'");
+                }
+            }
+            Path tokenFile = Path.of(o.require("node-token-file"));
+            if (!Files.isReadable(tokenFile)) throw o.invalid("cannot read the node token " + tokenFile + " (copy it from a node's state directory)");
+            token = Files.readString(tokenFile).trim();
+        } catch (Options.Invalid e) {
+            Options.exitWith(e);
+            return;
+        }
         List<RemoteNode> nodes = new ArrayList<>();
-        for (String url : o.all("node")) {
+        for (String url : urls) {
             RemoteNode n = new RemoteNode(URI.create(url), token);
             try {
                 log.info("node {} at {} with templates {}", n.refresh().id(), url, n.templates());
@@ -46,7 +68,7 @@ public final class CellaServer {
             }
             nodes.add(n);
         }
-        Server server = new Server(o, new Fleet(nodes));
+        Server server = new Server(settings, new Fleet(nodes));
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         server.printWelcome();
         Thread.currentThread().join();

@@ -39,7 +39,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Set;
 
 /**
  * The control plane, wired by hand, here: the database, teams and keys, sandboxes on the
@@ -49,10 +48,6 @@ import java.util.Set;
  */
 final class Server implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Server.class);
-    /** The options every server takes. */
-    static final Set<String> OPTIONS = Set.of("data-dir", "port", "host", "db-url", "db-user", "db-password", "domain", "rate-limit", "max-upload-mb",
-            "pty-idle-seconds", "github-client-id", "github-client-secret", "github-url", "github-api-url", "public-url", "frontend-url",
-            "concurrent-builds", "ready-timeout-seconds");
 
     private final Database db;
     private final Javalin app;
@@ -67,12 +62,12 @@ final class Server implements AutoCloseable {
     final String host;
     final Path data;
 
-    Server(Options o, Fleet fleet) throws IOException {
-        data = Path.of(o.get("data-dir", "/var/lib/cella"));
+    Server(ServerSettings o, Fleet fleet) throws IOException {
+        data = o.dataDir();
         Files.createDirectories(data);
-        int port = o.integer("port", 3000);
-        host = o.get("host", "127.0.0.1");
-        db = o.get("db-url", null) != null ? Database.postgres(o.get("db-url", null), o.get("db-user", null), o.get("db-password", null))
+        int port = o.port();
+        host = o.host();
+        db = o.dbUrl() != null ? Database.postgres(o.dbUrl(), o.dbUser(), o.dbPassword())
                 : Database.sqlite(data.resolve("cella.db"));
         Jdbc jdbc = new Jdbc(db.dataSource());
         ApiKeys keys = new ApiKeys(jdbc);
@@ -98,7 +93,7 @@ final class Server implements AutoCloseable {
                 }
             }
         });
-        int rate = o.integer("rate-limit", 200);
+        int rate = o.rateLimit();
         Teams teams = new Teams(jdbc);
         Users users = new Users(jdbc);
         Tokens tokens = new Tokens(jdbc, Clock.systemUTC());
@@ -119,24 +114,21 @@ final class Server implements AutoCloseable {
         Builds builds = new Builds(jdbc);
         BuildLogs buildLogs = new BuildLogs(jdbc);
         TemplateFiles templateFiles = new TemplateFiles(data.resolve("template-files"));
-        builder = new Builder(templates, builds, buildLogs, fleet, templateFiles, o.integer("concurrent-builds", 2),
-                java.time.Duration.ofSeconds(o.integer("ready-timeout-seconds", 120)));
+        builder = new Builder(templates, builds, buildLogs, fleet, templateFiles, o.concurrentBuilds(), o.readyTimeout());
         sandboxes.ownedElsewhere(builder::isBuildSandbox);
         sandboxes.onSpawn(templates::spawned);
         e2b = new E2bApi(keys, sandboxes, templates,
-                new TemplateRoutes(templates, builder, builds, buildLogs, templateFiles, tokens.derivedKey("template-files")), rate, o.get("domain", null));
+                new TemplateRoutes(templates, builder, builds, buildLogs, templateFiles, tokens.derivedKey("template-files")), rate, o.domain());
         CapsuleRoutes capsules = new CapsuleRoutes(sandboxes, templates, usage);
-        sockets = new ProcessSockets(sandboxes, java.time.Duration.ofSeconds(o.integer("pty-idle-seconds", 120)));
+        sockets = new ProcessSockets(sandboxes, o.ptyIdle());
         SnapshotRoutes snapshots = new SnapshotRoutes(sandboxes, templates, fleet);
         AccountRoutes accounts = new AccountRoutes(jdbc, users, teams, tokens, keys);
-        String githubId = o.get("github-client-id", null);
-        String githubSecret = o.get("github-client-secret", System.getenv("CELLA_GITHUB_CLIENT_SECRET"));
-        GithubOAuth github = githubId == null || githubSecret == null ? null
-                : new GithubOAuth(githubId, githubSecret, o.get("github-url", "https://github.com"), o.get("github-api-url", "https://api.github.com"));
-        java.util.function.Supplier<String> publicUrl = () -> o.get("public-url", "http://" + host + ":" + apiPort());
+        ServerSettings.Github gh = o.github();
+        GithubOAuth github = gh == null ? null : new GithubOAuth(gh.clientId(), gh.clientSecret(), gh.url(), gh.apiUrl());
+        java.util.function.Supplier<String> publicUrl = () -> o.publicUrl() != null ? o.publicUrl() : "http://" + host + ":" + apiPort();
         v1 = new V1Api(keys, tokens, teams, rate, List.of(
                 accounts,
-                new OAuthRoutes(github, publicUrl, o.get("frontend-url", null), tokens.derivedKey("oauth-state"), jdbc, users, teams, accounts),
+                new OAuthRoutes(github, publicUrl, o.frontendUrl(), tokens.derivedKey("oauth-state"), jdbc, users, teams, accounts),
                 new TeamRoutes(teams, users, t -> {
                     keys.forgetTeam(t.id()); // its keys stop working now, not when the key cache expires
                     sandboxes.destroyAll(Teams.team(t));
@@ -144,7 +136,7 @@ final class Server implements AutoCloseable {
                 }),
                 snapshots,
                 capsules,
-                new FileRoutes(capsules, (long) o.integer("max-upload-mb", 10240) << 20, data.resolve("tmp/uploads")),
+                new FileRoutes(capsules, o.maxUploadBytes(), data.resolve("tmp/uploads")),
                 sockets));
         app = ApiServer.start(host, port, List.of(e2b, v1));
         proxy = new SandboxProxy(new ServerRoutes(repo, fleet)).start(host, port == 0 ? 0 : port + 1);

@@ -1,5 +1,6 @@
 package dev.cella.server;
 
+import dev.cella.node.cli.Options;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -33,8 +34,8 @@ class OpenApiTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = new Server(Options.parse("test", new String[] {"--data-dir", Files.createTempDirectory("cella-openapi").toString(),
-                "--port", "0"}, Server.OPTIONS), new Fleet(List.of()));
+        server = new Server(ServerSettings.from(Options.parse("test", new String[] {"--data-dir", Files.createTempDirectory("cella-openapi").toString(),
+                "--port", "0"}, ServerSettings.OPTIONS)), new Fleet(List.of()));
         base = "http://127.0.0.1:" + server.apiPort();
     }
 

@@ -1,5 +1,6 @@
 package dev.cella.server;
 
+import dev.cella.node.cli.Options;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.Node;
@@ -49,8 +50,8 @@ class TemplateBuildTest {
         node = new Node(new NodeConfig("local", data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
                 TestRepo.envdRuntime(), templates, 235));
         // a template that never becomes ready fails after 20 s here (120 s by default; a loaded machine needs some)
-        server = new Server(Options.parse("test", new String[] {"--data-dir", data.toString(), "--port", "0", "--ready-timeout-seconds", "20"},
-                Server.OPTIONS),
+        server = new Server(ServerSettings.from(Options.parse("test", new String[] {"--data-dir", data.toString(), "--port", "0", "--ready-timeout-seconds", "20"},
+                ServerSettings.OPTIONS)),
                 new Fleet(List.of(new LocalNode("local", node))));
         base = "http://127.0.0.1:" + server.apiPort();
         key = V1Key.make(base, "builder");
@@ -312,7 +313,7 @@ class TemplateBuildTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (node.sandboxes().list().stream().noneMatch(r -> r.spec().id().startsWith("bldsbx")) && System.nanoTime() < deadline) Thread.sleep(100);
         assertThat(node.sandboxes().list()).anyMatch(r -> r.spec().id().startsWith("bldsbx"));
-        Server restarted = new Server(Options.parse("test", new String[] {"--data-dir", data.toString(), "--port", "0"}, Server.OPTIONS),
+        Server restarted = new Server(ServerSettings.from(Options.parse("test", new String[] {"--data-dir", data.toString(), "--port", "0"}, ServerSettings.OPTIONS)),
                 new Fleet(List.of(new LocalNode("local", node))));
         try {
             assertThat(node.sandboxes().list()).as("the build sandbox nobody owns now").noneMatch(r -> r.spec().id().startsWith("bldsbx"));

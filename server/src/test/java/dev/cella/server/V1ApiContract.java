@@ -1,5 +1,6 @@
 package dev.cella.server;
 
+import dev.cella.node.cli.Options;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.Node;
@@ -51,7 +52,7 @@ abstract class V1ApiContract {
                 "--pty-idle-seconds", "8", "--github-client-id", FakeGithub.CLIENT_ID, "--github-client-secret", FakeGithub.CLIENT_SECRET,
                 "--github-url", github.url(), "--github-api-url", github.url(), "--frontend-url", "http://frontend.test"));
         args.addAll(List.of(extra));
-        server = new Server(Options.parse("test", args.toArray(String[]::new), Server.OPTIONS),
+        server = new Server(ServerSettings.from(Options.parse("test", args.toArray(String[]::new), ServerSettings.OPTIONS)),
                 new Fleet(List.of(new LocalNode("local", node))));
         base = "http://127.0.0.1:" + server.apiPort();
     }
