@@ -2,8 +2,8 @@ package dev.cella.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cella.node.envd.EnvdClient;
 import dev.cella.node.envd.EnvdRuntime;
+import dev.cella.node.envd.EnvdSetup;
 import dev.cella.node.net.SandboxNetwork;
 import dev.cella.node.runtime.CgroupLayout;
 import dev.cella.node.runtime.ContainerDriver;
@@ -12,6 +12,7 @@ import dev.cella.node.runtime.RunningSandbox;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sys.Command;
 import dev.cella.node.sys.Paths;
+import dev.cella.protocol.envd.EnvdClient;
 
 import java.io.DataInputStream;
 import java.io.InputStream;
@@ -36,7 +37,7 @@ import java.util.Set;
  */
 public final class NodeBench {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final HttpClient HTTP = EnvdClient.newHttpClient(java.time.Duration.ofSeconds(5));
 
     public static void main(String[] args) throws Exception {
         Path rootfs = Path.of(args[0]);
@@ -46,7 +47,7 @@ public final class NodeBench {
         SandboxNetwork network = new SandboxNetwork(232);
         network.installRules(List.of());
         ContainerDriver driver = new ContainerDriver(state, new Crun(state.resolve("crun"), CgroupLayout.detect(), JSON), network,
-                new EnvdRuntime(runtime), new EnvdClient(JSON), JSON, new dev.cella.node.runtime.DiskStock(state.resolve("disks"), 4).start());
+                new EnvdRuntime(runtime), new EnvdSetup(JSON), JSON, new dev.cella.node.runtime.DiskStock(state.resolve("disks"), 4).start());
         try {
             run(driver, rootfs, runs, state);
         } finally {
@@ -131,18 +132,7 @@ public final class NodeBench {
     }
 
     static void runTrue(String envdUrl) throws Exception {
-        byte[] body = "{\"process\":{\"cmd\":\"/bin/true\"}}".getBytes();
-        byte[] env = ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(body.length).put(body).array();
-        HttpResponse<InputStream> r = HTTP.send(HttpRequest.newBuilder(URI.create(envdUrl + "/process.Process/Start"))
-                .header("Content-Type", "application/connect+json").POST(HttpRequest.BodyPublishers.ofByteArray(env)).build(),
-                HttpResponse.BodyHandlers.ofInputStream());
-        try (DataInputStream in = new DataInputStream(r.body())) {
-            while (true) {
-                int flags = in.readUnsignedByte();
-                JsonNode m = JSON.readTree(in.readNBytes(in.readInt()));
-                if ((flags & 2) != 0 || m.path("event").has("end")) return;
-            }
-        }
+        new EnvdClient(HTTP, URI.create(envdUrl)).run(EnvdClient.Start.of("/bin/true"), null);
     }
 
     static long memAvailableKb() throws Exception {

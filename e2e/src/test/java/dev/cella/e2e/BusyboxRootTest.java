@@ -1,15 +1,18 @@
 package dev.cella.e2e;
 
+import dev.cella.protocol.envd.EnvdClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Comparator;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,6 +25,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class BusyboxRootTest {
     static Path root;
     static SandboxedEnvd envd;
+    static final HttpClient http = EnvdClient.newHttpClient(Duration.ofSeconds(5));
     static EnvdClient client;
 
     @BeforeAll
@@ -47,7 +51,7 @@ class BusyboxRootTest {
             assertThat(libs.filter(p -> p.getFileName().toString().contains(".so")).toList()).as("no shared library").isEmpty();
         }
         envd = new SandboxedEnvd(root, 49402, true);
-        client = new EnvdClient(envd.base);
+        client = new EnvdClient(http, URI.create(envd.base));
     }
 
     @AfterAll
@@ -62,25 +66,25 @@ class BusyboxRootTest {
 
     @Test
     void runsCommandsAsTheUser() throws Exception {
-        var r = client.run("id; echo $HOME", false, null);
+        var r = client.run(EnvdClient.Start.of("/bin/sh", "-c", "id; echo $HOME"), null);
         assertThat(r.output()).startsWith("uid=1000(user) gid=1000(user)").endsWith("/home/user\n");
         assertThat(r.exitCode()).isZero();
-        assertThat(client.run("id -u", false, "root").output()).isEqualTo("0\n");
+        assertThat(client.as("root").run(EnvdClient.Start.of("/bin/sh", "-c", "id -u"), null).output()).isEqualTo("0\n");
     }
 
     @Test
     void givesATerminal() throws Exception {
-        var r = client.run("tty; stty size", true, null);
+        var r = client.run(EnvdClient.Start.of("/bin/sh", "-c", "tty; stty size").pty(80, 24), null);
         assertThat(r.output()).containsPattern("/dev/pts/\\d+\r\n24 80");
     }
 
     @Test
     void movesFilesInAndOut() throws Exception {
-        var up = client.http.send(HttpRequest.newBuilder(URI.create(envd.base + "/files?path=note.txt"))
+        var up = http.send(HttpRequest.newBuilder(URI.create(envd.base + "/files?path=note.txt"))
                 .header("Content-Type", "application/octet-stream").POST(HttpRequest.BodyPublishers.ofString("from the host")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(up.statusCode()).isEqualTo(200);
-        assertThat(client.run("cat /home/user/note.txt; ls -ln /home/user/note.txt", false, null).output())
+        assertThat(client.run(EnvdClient.Start.of("/bin/sh", "-c", "cat /home/user/note.txt; ls -ln /home/user/note.txt"), null).output())
                 .startsWith("from the host").contains(" 1000 ");
     }
 }

@@ -110,7 +110,7 @@ class CellaUpTest {
                 var driver = new dev.cella.node.runtime.ContainerDriver(data.resolve("node"),
                         new dev.cella.node.runtime.Crun(data.resolve("node/crun"), dev.cella.node.runtime.CgroupLayout.detect(), json),
                         new dev.cella.node.net.SandboxNetwork(231), new dev.cella.node.envd.EnvdRuntime(Repo.envdRuntime()),
-                        new dev.cella.node.envd.EnvdClient(json), json);
+                        new dev.cella.node.envd.EnvdSetup(json), json);
                 driver.reconcile(java.util.Set.of()).forEach(what -> System.out.println("cleaned up " + what));
             }
             try (var walk = Files.walk(data)) {

@@ -1,16 +1,19 @@
 package dev.cella.e2e;
 
+import dev.cella.protocol.envd.EnvdClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.InputStream;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.HexFormat;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -19,13 +22,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /** The packaged envd (heap capped at 512 MiB by envd.args) under loads bigger than its heap. */
 class EnvdLimitsTest {
     static SandboxedEnvd envd;
+    static final HttpClient http = EnvdClient.newHttpClient(Duration.ofSeconds(5));
     static EnvdClient client;
 
     @BeforeAll
     static void start() throws Exception {
         assumeTrue(Repo.isRoot(), "envd runs in namespaces; this needs root (CI is root)");
         envd = new SandboxedEnvd(Repo.baseRootfs(), 49403, true);
-        client = new EnvdClient(envd.base);
+        client = new EnvdClient(http, URI.create(envd.base));
     }
 
     @AfterAll
@@ -65,13 +69,13 @@ class EnvdLimitsTest {
         assertThat(Files.readString(Repo.envdRuntime().resolve("envd.args"))).contains("-Xmx512m");
         long size = 700L << 20;
         Generated data = new Generated(size);
-        var up = client.http.send(HttpRequest.newBuilder(URI.create(envd.base + "/files?path=big.bin"))
+        var up = http.send(HttpRequest.newBuilder(URI.create(envd.base + "/files?path=big.bin"))
                 .header("Content-Type", "application/octet-stream")
                 .POST(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> data), size)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(up.statusCode()).as(up.body()).isEqualTo(200);
         String expected = HexFormat.of().formatHex(data.sha.digest());
-        var r = client.run("stat -c %s big.bin; sha256sum big.bin | cut -d' ' -f1; rm big.bin", false, null);
+        var r = client.run(EnvdClient.Start.of("/bin/sh", "-c", "stat -c %s big.bin; sha256sum big.bin | cut -d' ' -f1; rm big.bin"), null);
         assertThat(r.output()).isEqualTo(size + "\n" + expected + "\n");
         long rssKb = envd.envdPid().map(EnvdLimitsTest::rssKb).orElseThrow();
         assertThat(rssKb).as("envd's resident memory after the upload, KiB").isLessThan(400 * 1024);
@@ -90,7 +94,7 @@ class EnvdLimitsTest {
 
     @Test
     void aCommandThatPrintsGigabytesIsStreamedNotBuffered() throws Exception {
-        var r = client.run("head -c 1000000000 /dev/zero | wc -c; head -c 300000000 /dev/zero >&2; echo done", false, null);
+        var r = client.run(EnvdClient.Start.of("/bin/sh", "-c", "head -c 1000000000 /dev/zero | wc -c; head -c 300000000 /dev/zero >&2; echo done"), null);
         // stdout and stderr are two pipes: envd keeps each in order, not their order against each other
         assertThat(r.stdout()).isEqualTo("1000000000\ndone\n");
         assertThat(r.bytes()).isEqualTo("1000000000\n".length() + 300_000_000L + "done\n".length());

@@ -3,7 +3,7 @@ package dev.cella.node;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.api.NodeApi;
 import dev.cella.node.api.NodeCapacity;
-import dev.cella.node.envd.EnvdClient;
+import dev.cella.node.envd.EnvdSetup;
 import dev.cella.node.envd.EnvdRuntime;
 import dev.cella.node.metrics.MetricsSampler;
 import dev.cella.node.net.SandboxNetwork;
@@ -51,7 +51,7 @@ public final class Node implements AutoCloseable {
         network.installRules(List.of());
         disks = new DiskStock(c.stateDir().resolve("disks"), 4).start();
         ContainerDriver driver = new ContainerDriver(c.stateDir(), new Crun(c.stateDir().resolve("crun"), CgroupLayout.detect(), json),
-                network, new EnvdRuntime(c.envdRuntime()), new EnvdClient(json), json, disks);
+                network, new EnvdRuntime(c.envdRuntime()), new EnvdSetup(json), json, disks);
         sandboxes = new Sandboxes(driver, new SandboxStore(c.stateDir()), Clock.systemUTC(), StartQueue.forHost());
         List<String> removed = sandboxes.recover();
         log.info("node state in {}: {} sandboxes re-adopted, {} orphaned objects removed", c.stateDir(), sandboxes.list().size(), removed.size());
@@ -59,7 +59,7 @@ public final class Node implements AutoCloseable {
         proxy = new SandboxProxy(new NodeRoutes(sandboxes)).start(c.proxyHost(), c.proxyPort());
         templates = new NodeTemplates(c.templates(), c.stateDir().resolve("templates"));
         templates.collect(sandboxes.templatesInUse());
-        EnvdClient warmUps = new EnvdClient(json);
+        EnvdSetup warmUps = new EnvdSetup(json);
         pool = new WarmPool(driver, s -> warmUps.warmUp(s.envdUrl()), sandboxes.starts(), templates::rootfs, c.templates().keySet(), c.pool(), Clock.systemUTC());
         sandboxes.usePool(pool);
         pool.start();

@@ -6,6 +6,7 @@ import dev.cella.node.api.NodeCapacity;
 import dev.cella.node.proxy.SandboxProxy;
 import dev.cella.node.sandbox.SandboxStore;
 import dev.cella.node.sandbox.Sandboxes;
+import dev.cella.protocol.envd.EnvdClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -140,22 +142,13 @@ class NodeApiTest {
     void theProxyStreamsToEnvdAndGuardsItsInternalRoutes() throws Exception {
         call("POST", "/v1/sandboxes", "{\"sandboxId\":\"px1\",\"templateId\":\"base\",\"memoryMb\":256,\"internet\":false}", true);
         // a streaming command through the proxy: its first line arrives long before it ends
-        String req = "{\"process\":{\"cmd\":\"/bin/bash\",\"args\":[\"-c\",\"echo first; sleep 1.5; echo second\"]}}";
-        byte[] body = req.getBytes();
-        byte[] env = ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(body.length).put(body).array();
+        EnvdClient viaProxy = new EnvdClient(node.http, URI.create(proxyBase)).withHeaders(Map.of("E2b-Sandbox-Id", "px1", "E2b-Sandbox-Port", "49983"));
         long t0 = System.nanoTime();
-        HttpResponse<InputStream> r = node.http.send(HttpRequest.newBuilder(URI.create(proxyBase + "/process.Process/Start"))
-                .header("Content-Type", "application/connect+json").header("E2b-Sandbox-Id", "px1").header("E2b-Sandbox-Port", "49983")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(env)).build(), HttpResponse.BodyHandlers.ofInputStream());
-        assertThat(r.statusCode()).isEqualTo(200);
         long firstAt = -1;
         StringBuilder out = new StringBuilder();
-        try (DataInputStream in = new DataInputStream(r.body())) {
-            while (true) {
-                int flags = in.readUnsignedByte();
-                JsonNode m = NodeFixture.JSON.readTree(in.readNBytes(in.readInt()));
-                if ((flags & 2) != 0) break;
-                JsonNode data = m.path("event").path("data");
+        try (EnvdClient.Stream stream = viaProxy.start(EnvdClient.Start.bash("echo first; sleep 1.5; echo second"), null)) {
+            for (EnvdClient.Stream.Message m; (m = stream.next()) != null && !m.end(); ) {
+                JsonNode data = m.body().path("event").path("data");
                 if (data.has("stdout")) {
                     if (firstAt < 0) firstAt = System.nanoTime();
                     out.append(new String(data.get("stdout").binaryValue()));

@@ -2,24 +2,22 @@ package dev.cella.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cella.node.envd.EnvdClient;
 import dev.cella.node.envd.EnvdRuntime;
+import dev.cella.node.envd.EnvdSetup;
 import dev.cella.node.net.SandboxNetwork;
 import dev.cella.node.runtime.CgroupLayout;
 import dev.cella.node.runtime.ContainerDriver;
 import dev.cella.node.runtime.Crun;
 import dev.cella.node.sandbox.SandboxSpec;
+import dev.cella.protocol.envd.EnvdClient;
+import dev.cella.protocol.envd.EnvdException;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +48,7 @@ final class NodeFixture implements AutoCloseable {
     ContainerDriver newDriver() throws IOException {
         network = new SandboxNetwork(231);
         driver = new ContainerDriver(state, new Crun(state.resolve("crun"), CgroupLayout.detect(), JSON), network,
-                new EnvdRuntime(repo.resolve("envd/target/envd-runtime")), new EnvdClient(JSON), JSON);
+                new EnvdRuntime(repo.resolve("envd/target/envd-runtime")), new EnvdSetup(JSON), JSON);
         return driver;
     }
 
@@ -101,42 +99,20 @@ final class NodeFixture implements AutoCloseable {
         return run(envdUrl, script, null, Map.of(), token);
     }
 
+    /** The one envd client for the envd at this URL. */
+    EnvdClient envd(String envdUrl) {
+        return new EnvdClient(http, URI.create(envdUrl));
+    }
+
     Result run(String envdUrl, String script, String user, Map<String, String> envs, String token) throws Exception {
-        var req = JSON.createObjectNode();
-        var p = req.putObject("process");
-        p.put("cmd", "/bin/bash");
-        p.putArray("args").add("-c").add(script);
-        p.set("envs", JSON.valueToTree(envs));
-        byte[] body = JSON.writeValueAsBytes(req);
-        byte[] env = ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(body.length).put(body).array();
-        var b = HttpRequest.newBuilder(URI.create(envdUrl + "/process.Process/Start")).timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/connect+json").POST(HttpRequest.BodyPublishers.ofByteArray(env));
-        if (token != null) b.header("X-Access-Token", token);
-        if (user != null) b.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":").getBytes()));
-        HttpResponse<InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
-        if (r.statusCode() != 200) {
-            r.body().close();
-            return new Result("", "envd answered " + r.statusCode(), Integer.MIN_VALUE);
+        EnvdClient.Run r;
+        try {
+            r = envd(envdUrl).withAccessToken(token).as(user).run(EnvdClient.Start.bash(script).envs(envs), Duration.ofSeconds(60));
+        } catch (EnvdException e) {
+            return new Result("", "envd answered " + e.status(), Integer.MIN_VALUE);
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int exit = Integer.MIN_VALUE;
-        try (DataInputStream in = new DataInputStream(r.body())) {
-            while (true) {
-                int flags = in.readUnsignedByte();
-                JsonNode m = JSON.readTree(in.readNBytes(in.readInt()));
-                if ((flags & 2) != 0) {
-                    if (m.has("error")) throw new AssertionError("envd: " + m);
-                    break;
-                }
-                JsonNode ev = m.path("event");
-                if (ev.path("data").has("stdout")) out.write(ev.path("data").get("stdout").binaryValue());
-                if (ev.path("data").has("stderr")) err.write(ev.path("data").get("stderr").binaryValue());
-                if (ev.has("end")) exit = ev.path("end").path("exitCode").asInt(0);
-            }
-        } catch (EOFException ignored) {
-            // stream over
-        }
-        return new Result(out.toString(), err.toString(), exit);
+        if (r.trailer() != null && r.trailer().has("error")) throw new AssertionError("envd: " + r.trailer());
+        return new Result(r.stdout(), r.stderr(), r.exitCode());
     }
 
     @Override

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.runtime.RunningSandbox;
 import dev.cella.node.runtime.SeccompProfile;
+import dev.cella.protocol.envd.EnvdClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -82,33 +83,9 @@ class SeccompTest {
 
     /** Runs {@code bash -c script} on a pseudo-terminal of envd's, as the default user; answers the terminal's output. */
     String runOnPty(String script) throws Exception {
-        var req = NodeFixture.JSON.createObjectNode();
-        var p = req.putObject("process");
-        p.put("cmd", "/bin/bash");
-        p.putArray("args").add("-c").add(script);
-        req.putObject("pty").putObject("size").put("cols", 80).put("rows", 24);
-        byte[] body = NodeFixture.JSON.writeValueAsBytes(req);
-        byte[] env = java.nio.ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(body.length).put(body).array();
-        var http = java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.envdUrl() + "/process.Process/Start"))
-                .timeout(java.time.Duration.ofSeconds(30)).header("Content-Type", "application/connect+json")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(env)).build();
-        var r = node.http.send(http, java.net.http.HttpResponse.BodyHandlers.ofInputStream());
-        var out = new java.io.ByteArrayOutputStream();
-        try (var in = new java.io.DataInputStream(r.body())) {
-            while (true) {
-                int flags = in.readUnsignedByte();
-                JsonNode m = NodeFixture.JSON.readTree(in.readNBytes(in.readInt()));
-                if ((flags & 2) != 0) {
-                    if (m.has("error")) throw new AssertionError("envd: " + m);
-                    break;
-                }
-                JsonNode data = m.path("event").path("data");
-                if (data.has("pty")) out.write(data.get("pty").binaryValue());
-            }
-        } catch (java.io.EOFException ignored) {
-            // stream over
-        }
-        return out.toString();
+        EnvdClient.Run r = node.envd(s.envdUrl()).run(EnvdClient.Start.bash(script).pty(80, 24), java.time.Duration.ofSeconds(30));
+        if (r.trailer() != null && r.trailer().has("error")) throw new AssertionError("envd: " + r.trailer());
+        return r.pty();
     }
 
     // ---- the profile itself --------------------------------------------------------

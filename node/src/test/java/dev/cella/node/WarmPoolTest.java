@@ -55,7 +55,7 @@ class WarmPoolTest {
         sandboxes = new Sandboxes(node.newDriver(), new SandboxStore(node.state), Clock.systemUTC(),
                 new StartQueue(4, 256, Duration.ofMinutes(5))); // a slow, busy CI machine: a create may wait long, never fail
         sandboxes.recover();
-        var envd = new dev.cella.node.envd.EnvdClient(NodeFixture.JSON);
+        var envd = new dev.cella.node.envd.EnvdSetup(NodeFixture.JSON);
         pool = new WarmPool(node.driver, s -> envd.warmUp(s.envdUrl()), sandboxes.starts(), id -> id.equals("base") ? Optional.ofNullable(baseRoot.get()) : Optional.empty(),
                 Set.of("base"), new WarmPool.Settings(2, Map.of(), Duration.ofMinutes(10), 1), Clock.systemUTC());
         sandboxes.usePool(pool);

@@ -1,9 +1,9 @@
 package dev.cella.server;
 
-import dev.cella.node.cli.Options;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.cella.node.cli.Options;
 import dev.cella.server.api.ApiServer;
 import dev.cella.server.nodes.Fleet;
 import org.junit.jupiter.api.AfterAll;

@@ -1,10 +1,10 @@
 package dev.cella.server;
 
-import dev.cella.node.cli.Options;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.Node;
 import dev.cella.node.NodeConfig;
+import dev.cella.node.cli.Options;
 import dev.cella.server.nodes.Fleet;
 import dev.cella.server.nodes.LocalNode;
 import org.junit.jupiter.api.AfterAll;

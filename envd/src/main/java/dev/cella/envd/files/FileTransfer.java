@@ -3,14 +3,16 @@ package dev.cella.envd.files;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import dev.cella.envd.EnvdState;
+import dev.cella.envd.connect.ConnectException;
 import dev.cella.envd.fs.FileMetadata;
 import dev.cella.envd.fs.Ownership;
 import dev.cella.envd.fs.SandboxPaths;
 import dev.cella.envd.http.Exchanges;
 import dev.cella.envd.http.HttpError;
-import dev.cella.envd.connect.ConnectException;
 import dev.cella.envd.user.UserAccount;
 import dev.cella.envd.user.UserResolver;
+import dev.cella.protocol.envd.FileSignature;
+import dev.cella.protocol.http.MultipartParts;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -275,7 +277,7 @@ public final class FileTransfer {
                     if (dest == null || dest.isEmpty()) throw HttpError.badRequest("a file part needs a filename or the path parameter");
                     written.add(store(resolve(dest, user), part, user, metadata));
                 });
-            } catch (org.apache.commons.fileupload2.core.FileUploadException e) {
+            } catch (MultipartParts.Malformed e) {
                 throw HttpError.badRequest("malformed multipart body: " + e.getMessage());
             }
             if (written.isEmpty()) throw HttpError.badRequest("the multipart body has no file part");

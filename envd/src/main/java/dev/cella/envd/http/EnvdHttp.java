@@ -8,7 +8,7 @@ import dev.cella.envd.EnvdState;
 import dev.cella.envd.connect.ConnectCode;
 import dev.cella.envd.connect.ConnectException;
 import dev.cella.envd.connect.ConnectRouter;
-import dev.cella.envd.files.FileSignature;
+import dev.cella.protocol.envd.FileSignature;
 import dev.cella.envd.files.FileTransfer;
 import dev.cella.envd.metrics.SandboxMetrics;
 import dev.cella.envd.user.UserAccount;
@@ -34,7 +34,7 @@ import java.util.concurrent.Executors;
 public final class EnvdHttp {
     private static final Logger log = LoggerFactory.getLogger(EnvdHttp.class);
     /** The version of E2B's envd protocol this daemon honestly implements (see the notes). */
-    public static final String VERSION = "0.6.4";
+    public static final String VERSION = dev.cella.protocol.envd.EnvdProtocol.VERSION;
 
     private final ObjectMapper json;
     private final EnvdState state;

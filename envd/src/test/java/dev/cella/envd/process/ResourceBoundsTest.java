@@ -1,7 +1,7 @@
 package dev.cella.envd.process;
 
 import dev.cella.envd.EnvdFixture;
-import dev.cella.envd.EnvdFixture.Stream;
+import dev.cella.protocol.envd.EnvdClient.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

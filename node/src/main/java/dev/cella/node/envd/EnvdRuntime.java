@@ -12,7 +12,7 @@ import java.util.List;
  */
 public record EnvdRuntime(Path dir) {
     public static final String MOUNT_PATH = "/.cella/envd";
-    public static final int PORT = 49983;
+    public static final int PORT = dev.cella.protocol.envd.EnvdProtocol.PORT;
 
     public EnvdRuntime {
         dir = dir.toAbsolutePath().normalize(); // crun resolves mount sources from its own directory

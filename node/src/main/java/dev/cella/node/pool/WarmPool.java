@@ -113,7 +113,7 @@ public final class WarmPool implements AutoCloseable {
     private volatile boolean closed, detached;
     private Thread filler;
 
-    /** Exercises a new pooled sandbox's envd before it is frozen (see {@link dev.cella.node.envd.EnvdClient#warmUp}). */
+    /** Exercises a new pooled sandbox's envd before it is frozen (see {@link dev.cella.node.envd.EnvdSetup#warmUp}). */
     @FunctionalInterface
     public interface Warmer {
         void warm(dev.cella.node.runtime.RunningSandbox sandbox) throws Exception;

@@ -1,6 +1,6 @@
 package dev.cella.node.proxy;
 
-import dev.cella.envd.files.FileSignature;
+import dev.cella.protocol.envd.FileSignature;
 
 import java.net.URI;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package dev.cella.node.runtime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cella.node.envd.EnvdClient;
+import dev.cella.node.envd.EnvdSetup;
 import dev.cella.node.envd.EnvdRuntime;
 import dev.cella.node.net.SandboxAddress;
 import dev.cella.node.net.SandboxNetwork;
@@ -44,7 +44,7 @@ public final class ContainerDriver implements RuntimeDriver {
     private final Crun crun;
     private final SandboxNetwork network;
     private final EnvdRuntime envd;
-    private final EnvdClient envdClient;
+    private final EnvdSetup envdSetup;
     private final ObjectMapper json;
     private final Map<String, SandboxAddress> addresses = new ConcurrentHashMap<>();
     private final DiskStock disks;
@@ -52,19 +52,19 @@ public final class ContainerDriver implements RuntimeDriver {
     private final java.util.concurrent.locks.ReadWriteLock starting = new java.util.concurrent.locks.ReentrantReadWriteLock();
 
     /** A driver that formats each new sandbox's disk when it starts (no stock of ready disks). */
-    public ContainerDriver(Path stateDir, Crun crun, SandboxNetwork network, EnvdRuntime envd, EnvdClient envdClient, ObjectMapper json)
+    public ContainerDriver(Path stateDir, Crun crun, SandboxNetwork network, EnvdRuntime envd, EnvdSetup envdSetup, ObjectMapper json)
             throws IOException {
-        this(stateDir, crun, network, envd, envdClient, json, new DiskStock(stateDir.resolve("disks"), 0));
+        this(stateDir, crun, network, envd, envdSetup, json, new DiskStock(stateDir.resolve("disks"), 0));
     }
 
-    public ContainerDriver(Path stateDir, Crun crun, SandboxNetwork network, EnvdRuntime envd, EnvdClient envdClient, ObjectMapper json,
+    public ContainerDriver(Path stateDir, Crun crun, SandboxNetwork network, EnvdRuntime envd, EnvdSetup envdSetup, ObjectMapper json,
                            DiskStock disks) throws IOException {
         this.disks = disks;
         this.sandboxes = Files.createDirectories(stateDir.resolve("sandboxes"));
         this.crun = crun;
         this.network = network;
         this.envd = envd;
-        this.envdClient = envdClient;
+        this.envdSetup = envdSetup;
         this.json = json;
     }
 
@@ -105,21 +105,16 @@ public final class ContainerDriver implements RuntimeDriver {
         SandboxAddress address = addresses.get(name);
         if (address == null) throw new IOException("pooled sandbox " + name + " is not on this node");
         SandboxCgroup cgroup = new SandboxCgroup(crun.layout(), name);
-        try {
-            cgroup.limit(spec.vcpus(), spec.memoryMb() * 1024L * 1024L, spec.maxProcesses());
-            UtsNamespace.setHostname(Long.parseLong(Files.readString(dir(name).resolve("pid")).strip()), spec.id());
-            // pooled sandboxes are made with internet access, what most creates ask for
-            if (!spec.internet()) network.denyInternet(address);
-            cgroup.thaw();
-            long thawed = System.nanoTime();
-            envdClient.init(address.sandboxIp(), spec.envVars(), spec.envdAccessToken(), spec.defaultUser(), spec.defaultWorkdir(), null);
-            log.debug("sandbox {} from pooled {}: limits, hostname, network and thaw {} ms, init {} ms", spec.id(), name,
-                    (thawed - t0) / 1_000_000, (System.nanoTime() - thawed) / 1_000_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while assigning " + name, e);
-        }
-        return new RunningSandbox(spec.id(), address, EnvdClient.base(address.sandboxIp()), (System.nanoTime() - t0) / 1_000_000);
+        cgroup.limit(spec.vcpus(), spec.memoryMb() * 1024L * 1024L, spec.maxProcesses());
+        UtsNamespace.setHostname(Long.parseLong(Files.readString(dir(name).resolve("pid")).strip()), spec.id());
+        // pooled sandboxes are made with internet access, what most creates ask for
+        if (!spec.internet()) network.denyInternet(address);
+        cgroup.thaw();
+        long thawed = System.nanoTime();
+        envdSetup.init(address.sandboxIp(), spec.envVars(), spec.envdAccessToken(), spec.defaultUser(), spec.defaultWorkdir(), null);
+        log.debug("sandbox {} from pooled {}: limits, hostname, network and thaw {} ms, init {} ms", spec.id(), name,
+                (thawed - t0) / 1_000_000, (System.nanoTime() - thawed) / 1_000_000);
+        return new RunningSandbox(spec.id(), address, EnvdSetup.base(address.sandboxIp()), (System.nanoTime() - t0) / 1_000_000);
     }
 
     /**
@@ -164,9 +159,9 @@ public final class ContainerDriver implements RuntimeDriver {
             long prepared = System.nanoTime();
             crun.runDetached(containerName(name), dir, dir.resolve("envd.log"));
             long launched = System.nanoTime();
-            envdClient.awaitHealthy(address.sandboxIp(), Duration.ofSeconds(20));
+            envdSetup.awaitHealthy(address.sandboxIp(), Duration.ofSeconds(20));
             long healthy = System.nanoTime();
-            envdClient.init(address.sandboxIp(), spec.envVars(), spec.envdAccessToken(), spec.defaultUser(), spec.defaultWorkdir(), null);
+            envdSetup.init(address.sandboxIp(), spec.envVars(), spec.envdAccessToken(), spec.defaultUser(), spec.defaultWorkdir(), null);
             log.debug("sandbox {}: disk, mounts and network {} ms, crun {} ms, envd up {} ms, init {} ms", name,
                     (prepared - t0) / 1_000_000, (launched - prepared) / 1_000_000, (healthy - launched) / 1_000_000,
                     (System.nanoTime() - healthy) / 1_000_000);
@@ -181,7 +176,7 @@ public final class ContainerDriver implements RuntimeDriver {
             throw new IOException("interrupted while starting " + spec.id(), e);
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        return new RunningSandbox(spec.id(), address, EnvdClient.base(address.sandboxIp()), ms);
+        return new RunningSandbox(spec.id(), address, EnvdSetup.base(address.sandboxIp()), ms);
     }
 
     /** The overlay's lower directories: the template's root, or its top layer and the layers under it. */
@@ -327,7 +322,7 @@ public final class ContainerDriver implements RuntimeDriver {
         network.claim(address.slot());
         if (spec.internet()) network.allowInternet(address); // the node's rules were made anew at its start
         addresses.put(id, address);
-        return Optional.of(new RunningSandbox(id, address, EnvdClient.base(address.sandboxIp()), 0));
+        return Optional.of(new RunningSandbox(id, address, EnvdSetup.base(address.sandboxIp()), 0));
     }
 
     @Override

@@ -31,7 +31,7 @@ import java.util.Map;
  * Every call is made as the team of its {@code X-API-KEY}; another team's sandbox is 404.
  */
 public final class E2bApi implements ApiServer.Dialect {
-    public static final String ENVD_VERSION = "0.6.4";
+    public static final String ENVD_VERSION = dev.cella.protocol.envd.EnvdProtocol.VERSION;
     private static final String TEAM = "team";
 
     private final ApiKeys keys;

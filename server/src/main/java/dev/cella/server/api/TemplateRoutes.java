@@ -2,7 +2,7 @@ package dev.cella.server.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cella.envd.files.MultipartParts;
+import dev.cella.protocol.http.MultipartParts;
 import dev.cella.node.http.JsonHttp;
 import dev.cella.server.auth.Team;
 import dev.cella.server.sandbox.SandboxService;
@@ -226,7 +226,7 @@ public final class TemplateRoutes {
                     }
                 }
             });
-        } catch (org.apache.commons.fileupload2.core.FileUploadException e) {
+        } catch (MultipartParts.Malformed e) {
             throw ApiError.badRequest("malformed multipart body: " + e.getMessage());
         }
         return fields;

@@ -1,6 +1,5 @@
 package dev.cella.server.proxy;
 
-import dev.cella.envd.files.FileSignature;
 import dev.cella.node.metrics.MetricPoint;
 import dev.cella.node.proxy.SandboxRoutes;
 import dev.cella.node.sandbox.SandboxEvent;
@@ -9,6 +8,7 @@ import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.SandboxState;
 import dev.cella.node.sandbox.TimeoutAction;
+import dev.cella.protocol.envd.FileSignature;
 import dev.cella.server.auth.Team;
 import dev.cella.server.db.Database;
 import dev.cella.server.db.Jdbc;

@@ -1,12 +1,11 @@
 package dev.cella.server.api.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cella.envd.files.MultipartParts;
+import dev.cella.protocol.http.MultipartParts;
 import dev.cella.server.api.ApiError;
 import dev.cella.server.envd.Envd;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
-import org.apache.commons.fileupload2.core.FileUploadException;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -190,7 +189,7 @@ public final class FileRoutes implements Consumer<V1Api> {
             ctx.status(204);
         } catch (TooLarge e) {
             throw tooLarge(limit);
-        } catch (FileUploadException e) {
+        } catch (MultipartParts.Malformed e) {
             throw ApiError.badRequest("malformed multipart body: " + e.getMessage());
         } finally {
             if (upload.spooled != null) Files.deleteIfExists(upload.spooled);

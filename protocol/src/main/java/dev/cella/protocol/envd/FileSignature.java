@@ -1,4 +1,4 @@
-package dev.cella.envd.files;
+package dev.cella.protocol.envd;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

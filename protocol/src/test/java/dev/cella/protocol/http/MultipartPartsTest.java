@@ -1,7 +1,5 @@
-package dev.cella.envd.files;
+package dev.cella.protocol.http;
 
-import org.apache.commons.fileupload2.core.FileUploadException;
-import org.apache.commons.fileupload2.core.FileUploadSizeException;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
@@ -112,14 +110,14 @@ class MultipartPartsTest {
     }
 
     @Test
-    void malformedBodiesThrowFileUploadExceptions() {
+    void malformedBodiesAreMalformed() {
         assertThatThrownBy(() -> parse(new ByteArrayInputStream("no boundary at all".getBytes()), true))
-                .isInstanceOf(FileUploadException.class);
+                .isInstanceOf(MultipartParts.Malformed.class);
         byte[] truncated = ("--" + B + "\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nhalf a file").getBytes();
-        assertThatThrownBy(() -> parse(new ByteArrayInputStream(truncated), true)).isInstanceOf(FileUploadException.class);
+        assertThatThrownBy(() -> parse(new ByteArrayInputStream(truncated), true)).isInstanceOf(MultipartParts.Malformed.class);
         byte[] hugeHeader = ("--" + B + "\r\nX-Long: " + "h".repeat(5000) + "\r\n\r\nx\r\n--" + B + "--").getBytes();
-        assertThatThrownBy(() -> parse(new ByteArrayInputStream(hugeHeader), true)).isInstanceOf(FileUploadSizeException.class);
+        assertThatThrownBy(() -> parse(new ByteArrayInputStream(hugeHeader), true)).isInstanceOf(MultipartParts.TooLarge.class);
         byte[] junkAfterBoundary = ("--" + B + "junk\r\n\r\nx\r\n--" + B + "--").getBytes();
-        assertThatThrownBy(() -> parse(new ByteArrayInputStream(junkAfterBoundary), true)).isInstanceOf(FileUploadException.class);
+        assertThatThrownBy(() -> parse(new ByteArrayInputStream(junkAfterBoundary), true)).isInstanceOf(MultipartParts.Malformed.class);
     }
 }

@@ -1,7 +1,4 @@
-package dev.cella.envd.files;
-
-import org.apache.commons.fileupload2.core.FileUploadException;
-import org.apache.commons.fileupload2.core.FileUploadSizeException;
+package dev.cella.protocol.http;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,10 +19,26 @@ import java.util.Optional;
  * {@value #BUFFER}-byte buffer, finds the delimiter with Boyer-Moore-Horspool (it skips
  * up to the delimiter's length at each step) and writes a part's bytes to their
  * destination straight from that buffer ({@link InputStream#transferTo}). Malformed
- * input still throws commons-fileupload's FileUploadException, which callers catch.
+ * input throws {@link Malformed}, which callers answer with 400 (413 for {@link TooLarge}).
+ *
+ * <p>Shared by envd's uploads and the server's (the native API's files, template files).
  */
 public final class MultipartParts {
     private MultipartParts() {}
+
+    /** The body is not multipart/form-data as RFC 7578 has it: the client's mistake. */
+    public static class Malformed extends IOException {
+        public Malformed(String message) {
+            super(message);
+        }
+    }
+
+    /** A part's headers are larger than the limit. */
+    public static final class TooLarge extends Malformed {
+        public TooLarge(String message) {
+            super(message);
+        }
+    }
 
     /** The reader's buffer: a part's bytes leave it in writes of up to this size. */
     static final int BUFFER = 256 * 1024;
@@ -39,7 +52,7 @@ public final class MultipartParts {
     /**
      * Reads a multipart body part by part, in order, as it arrives: what the reader leaves
      * unread of a part is skipped. A reader that throws stops the reading at once (nothing
-     * more of the body is read). Malformed input throws commons-fileupload's FileUploadException.
+     * more of the body is read). Malformed input throws {@link Malformed}.
      */
     public static void read(InputStream body, String boundary, int maxPartHeader, PartReader reader) throws IOException {
         new PartsReader(body, boundary, maxPartHeader).read(reader);
@@ -59,8 +72,8 @@ public final class MultipartParts {
         private int scanned;
         private boolean eof;
 
-        PartsReader(InputStream in, String boundary, int maxPartHeader) throws FileUploadException {
-            if (boundary.isEmpty() || boundary.length() > 200) throw new FileUploadException("invalid multipart boundary");
+        PartsReader(InputStream in, String boundary, int maxPartHeader) throws Malformed {
+            if (boundary.isEmpty() || boundary.length() > 200) throw new Malformed("invalid multipart boundary");
             this.in = in;
             this.delimiter = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
             this.maxPartHeader = maxPartHeader;
@@ -110,7 +123,7 @@ public final class MultipartParts {
                 }
                 checked = Math.max(0, lim - pos - 3);
                 if (lim - pos > maxPartHeader + 2) {
-                    throw new FileUploadSizeException("a part's headers are larger than " + maxPartHeader + " bytes", lim - pos, maxPartHeader);
+                    throw new TooLarge("a part's headers are larger than " + maxPartHeader + " bytes");
                 }
                 if (!fill()) throw malformed(); // fill keeps the offsets from pos
             }
@@ -175,8 +188,8 @@ public final class MultipartParts {
             return lim > before;
         }
 
-        private static FileUploadException malformed() {
-            return new FileUploadException("the multipart body ends before its closing boundary");
+        private static Malformed malformed() {
+            return new Malformed("the multipart body ends before its closing boundary");
         }
 
         /** One part's bytes: from pos to the next delimiter. */
