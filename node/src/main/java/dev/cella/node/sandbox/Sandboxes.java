@@ -141,11 +141,12 @@ public final class Sandboxes implements AutoCloseable {
         return create(spec, timeout, onTimeout, false);
     }
 
-    /** @param autoResume whether traffic to it wakes it when paused (only with {@link TimeoutAction#PAUSE}) */
     /**
      * Creates a sandbox: from the warm pool when it has one ready for this spec (thaw and
      * assign, a few milliseconds), else a cold start when the start queue gives it a turn
      * ({@link StartQueue}: a full queue answers {@link SandboxException.Busy}).
+     *
+     * @param autoResume whether traffic to it wakes it when paused (only with {@link TimeoutAction#PAUSE})
      */
     public SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout, boolean autoResume) throws IOException {
         if (autoResume && onTimeout != TimeoutAction.PAUSE) throw new IllegalArgumentException("autoResume needs the pause action at timeout");
