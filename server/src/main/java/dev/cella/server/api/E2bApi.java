@@ -131,14 +131,13 @@ public final class E2bApi implements ApiServer.Dialect {
             route(config, HandlerType.POST, "/sandboxes/{id}/pause", ctx -> {
                 View v = view(ctx);
                 if (v.live().state() != SandboxState.RUNNING) throw new SandboxException.Conflict("sandbox " + v.row().id() + " is already paused");
-                sandboxes.pause(team(ctx), v.row().id());
+                sandboxes.pause(v);
                 ctx.status(204);
             });
             route(config, HandlerType.POST, "/sandboxes/{id}/resume", ctx -> {
                 View v = view(ctx);
                 if (v.live().state() == SandboxState.RUNNING) throw new SandboxException.Conflict("sandbox " + v.row().id() + " is already running");
-                sandboxes.connect(team(ctx), v.row().id(), timeout(body(ctx), Duration.ofSeconds(300), false));
-                ctx.status(201).json(sandbox(view(ctx)));
+                ctx.status(201).json(sandbox(sandboxes.connect(v, timeout(body(ctx), Duration.ofSeconds(300), false)).view()));
             });
             templateRoutes.register((method, path, handler) -> route(config, method, path, handler));
             route(config, HandlerType.GET, "/sandboxes/{id}/metrics", this::metrics);
@@ -272,13 +271,12 @@ public final class E2bApi implements ApiServer.Dialect {
     }
 
     private void connect(Context ctx) throws Exception {
-        boolean resumed = sandboxes.connect(team(ctx), ctx.pathParam("id"), timeout(body(ctx), null, false));
-        ctx.status(resumed ? 201 : 200).json(sandbox(view(ctx)));
+        SandboxService.Connected c = sandboxes.connect(view(ctx), timeout(body(ctx), null, false));
+        ctx.status(c.resumed() ? 201 : 200).json(sandbox(c.view()));
     }
 
     private View view(Context ctx) {
-        String id = ctx.pathParam("id");
-        return sandboxes.get(team(ctx), id).orElseThrow(() -> new SandboxService.NotFound("sandbox " + id + " not found"));
+        return sandboxes.require(team(ctx), ctx.pathParam("id"));
     }
 
     /** E2B's Sandbox: what create, connect and resume answer. */

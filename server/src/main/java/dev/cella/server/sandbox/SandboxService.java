@@ -156,7 +156,7 @@ public final class SandboxService {
      * if it has one, starts again (the node pauses it when its deadline passes).
      */
     public View touch(Team team, String id) {
-        return touch(get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found")));
+        return touch(require(team, id));
     }
 
     /** As {@link #touch(Team, String)}, for a sandbox the caller has looked up already. */
@@ -175,7 +175,7 @@ public final class SandboxService {
     public record EnvdAccess(dev.cella.node.proxy.SandboxRoutes.Route route, String accessToken) {}
 
     public EnvdAccess envd(Team team, String id) {
-        return envd(get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found")));
+        return envd(require(team, id));
     }
 
     /** As {@link #envd(Team, String)}, for a sandbox the caller has looked up already. */
@@ -215,7 +215,7 @@ public final class SandboxService {
     }
 
     private NodeClient nodeOf(Team team, String id) {
-        View v = get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
+        View v = require(team, id);
         return fleet.node(v.row().nodeId());
     }
 
@@ -321,17 +321,33 @@ public final class SandboxService {
         return true;
     }
 
+    /** The team's sandbox, or {@link NotFound}: the one lookup a request makes, its row and its node's record. */
+    public View require(Team team, String id) {
+        return get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
+    }
+
     public View setTimeout(Team team, String id, Duration timeout) {
-        View v = get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
+        return setTimeout(require(team, id), timeout);
+    }
+
+    /** As {@link #setTimeout(Team, String, Duration)}, for a sandbox the caller has looked up already. */
+    public View setTimeout(View v, Duration timeout) {
+        String id = v.row().id();
         SandboxRecord r = fleet.node(v.row().nodeId()).setTimeout(id, timeout);
         repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
         return new View(v.row(), r);
     }
 
     public View pause(Team team, String id) {
-        SandboxRecord r = nodeOf(team, id).pause(id);
+        return pause(require(team, id));
+    }
+
+    /** As {@link #pause(Team, String)}, for a sandbox the caller has looked up already. */
+    public View pause(View v) {
+        String id = v.row().id();
+        SandboxRecord r = fleet.node(v.row().nodeId()).pause(id);
         repo.updateState(id, state(r), null);
-        return get(team, id).orElseThrow();
+        return new View(v.row(), r);
     }
 
     /**
@@ -339,29 +355,31 @@ public final class SandboxService {
      * none); 409 when it is not paused.
      */
     public View resume(Team team, String id) {
-        View v = get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
+        View v = require(team, id);
         if (v.live().state() == SandboxState.RUNNING) {
             throw new dev.cella.server.api.ApiError(409, "invalid_state", "sandbox is not paused (status: running)");
         }
         int ttl = v.row().inactivityTimeoutSec();
         Duration timeout = ttl > 0 ? Duration.ofSeconds(ttl) : v.live().endAt() != null ? DEFAULT_TIMEOUT : null;
-        SandboxRecord r = fleet.node(v.row().nodeId()).resume(id, timeout);
-        repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
-        repo.touch(id, System.currentTimeMillis());
-        return get(team, id).orElseThrow();
+        SandboxRecord r = fleet.node(v.row().nodeId()).resume(v.row().id(), timeout);
+        repo.updateState(v.row().id(), state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
+        repo.touch(v.row().id(), System.currentTimeMillis());
+        return new View(v.row(), r);
     }
 
-    /** Makes sure the sandbox runs: resumes it when paused. Returns whether it had to resume. */
-    public boolean connect(Team team, String id, Duration timeout) {
-        View v = get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
+    /** A sandbox made sure to run, and whether it had to be resumed for that. */
+    public record Connected(View view, boolean resumed) {}
+
+    /** Makes sure the sandbox runs: resumes it when paused (with a new deadline), else sets the timeout asked for. */
+    public Connected connect(View v, Duration timeout) {
         if (v.live().state() == SandboxState.RUNNING) {
-            if (timeout != null) setTimeout(team, id, timeout);
-            return false;
+            return new Connected(timeout != null ? setTimeout(v, timeout) : v, false);
         }
         // a paused sandbox's deadline has usually passed: without a new one the reaper would act again at once
+        String id = v.row().id();
         SandboxRecord r = fleet.node(v.row().nodeId()).resume(id, timeout != null ? timeout : DEFAULT_TIMEOUT);
         repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
-        return true;
+        return new Connected(new View(v.row(), r), true);
     }
 
     public List<dev.cella.node.metrics.MetricPoint> metrics(Team team, String id, long seconds) {

@@ -120,7 +120,7 @@ class ServerRoutesTest {
         assertThat(routes.route(plain, 8080)).isEmpty();
         assertThat(routes.route(waking, 8080)).as("autoResume: traffic wakes it").isPresent();
         assertThat(node.sandboxes.get(waking).state()).isEqualTo(SandboxState.RUNNING);
-        service.connect(team, plain, null);
+        service.connect(service.require(team, plain), null);
         assertThat(routes.route(plain, 8080)).isPresent();
     }
 
