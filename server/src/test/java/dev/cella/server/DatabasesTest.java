@@ -2,12 +2,13 @@ package dev.cella.server;
 
 import dev.cella.server.auth.ApiKeys;
 import dev.cella.server.auth.Team;
-import dev.cella.server.team.Teams;
 import dev.cella.server.db.Database;
 import dev.cella.server.db.Jdbc;
 import dev.cella.server.sandbox.SandboxRepository;
 import dev.cella.server.sandbox.SandboxRow;
+import dev.cella.server.team.Teams;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -27,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code ./cella test} sets after starting the machine's PostgreSQL; in CI a missing
  * PostgreSQL fails the run instead of skipping it.
  */
+@Tag("unit")
 class DatabasesTest {
     static final List<Database> opened = new ArrayList<>();
 

@@ -8,6 +8,7 @@ import dev.cella.server.api.ApiServer;
 import dev.cella.server.nodes.Fleet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -27,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * server has: a route without documentation fails this test, and so does documentation
  * of a route that does not exist. (A server without nodes: routes are what matter here.)
  */
+@Tag("unit")
 class OpenApiTest {
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     static Server server;

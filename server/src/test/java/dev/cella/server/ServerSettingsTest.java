@@ -1,6 +1,7 @@
 package dev.cella.server;
 
 import dev.cella.node.cli.Options;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -10,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The server's settings: the defaults of an empty command line, and the refusals. Needs no root. */
+@Tag("unit")
 class ServerSettingsTest {
 
     static ServerSettings settings(String... args) {

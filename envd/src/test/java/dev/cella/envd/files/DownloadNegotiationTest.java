@@ -1,9 +1,11 @@
 package dev.cella.envd.files;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@Tag("unit")
 class DownloadNegotiationTest {
     @Test
     void gzipOnlyWhenAskedForExplicitlyIdentityOtherwiseNothingWhenRefused() {

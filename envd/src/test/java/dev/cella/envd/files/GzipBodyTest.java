@@ -1,5 +1,6 @@
 package dev.cella.envd.files;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -12,6 +13,7 @@ import java.util.zip.GZIPInputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@Tag("unit")
 class GzipBodyTest {
     @TempDir
     Path spill;

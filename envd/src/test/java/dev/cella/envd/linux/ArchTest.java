@@ -1,11 +1,13 @@
 package dev.cella.envd.linux;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Each architecture's own syscall numbers; any other architecture is refused by name. Needs no root. */
+@Tag("unit")
 class ArchTest {
 
     @Test

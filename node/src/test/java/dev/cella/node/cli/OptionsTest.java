@@ -1,6 +1,7 @@
 package dev.cella.node.cli;
 
 import dev.cella.node.NodeMain;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Command lines: what is valid is read, what is not is refused with a message that names it. Needs no root. */
+@Tag("unit")
 class OptionsTest {
     static final Set<String> KNOWN = Set.of("api", "port", "template", "pool", "name");
 

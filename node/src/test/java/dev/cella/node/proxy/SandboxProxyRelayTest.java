@@ -1,5 +1,6 @@
 package dev.cella.node.proxy;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -11,6 +12,7 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@Tag("unit")
 class SandboxProxyRelayTest {
     /** Pieces that arrive in bursts: within a burst the next piece is already there (available() > 0), between bursts nothing is. */
     static final class Bursts extends InputStream {

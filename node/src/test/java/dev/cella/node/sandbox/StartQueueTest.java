@@ -1,5 +1,6 @@
 package dev.cella.node.sandbox;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -14,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Admission of starts: bounded concurrency, a bounded wait, demand before background work. Needs no root. */
+@Tag("unit")
 class StartQueueTest {
     @Test
     void noMoreThanItsConcurrencyRunAtOnceAndTheRestWaitTheirTurn() throws Exception {

@@ -1,5 +1,6 @@
 package dev.cella.node.sys;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -10,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Host tools run to their end, or to their limit: never longer. Needs no root. */
+@Tag("unit")
 class CommandTest {
 
     @Test

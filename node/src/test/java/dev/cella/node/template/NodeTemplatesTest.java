@@ -1,5 +1,6 @@
 package dev.cella.node.template;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** What a node keeps of its templates across a crash: a template is one whose template.json was written, nothing less. */
+@Tag("unit")
 class NodeTemplatesTest {
 
     @Test

@@ -1,5 +1,6 @@
 package dev.cella.protocol.envd;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -16,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Its calls are tested against a real envd by envd's tests (EnvdFixture) and in real
  * sandboxes by the node's and e2e's. Needs no root.
  */
+@Tag("unit")
 class EnvdClientTest {
     final EnvdClient client = new EnvdClient(EnvdClient.newHttpClient(Duration.ofSeconds(1)), URI.create("http://10.0.0.2:49983/"));
 

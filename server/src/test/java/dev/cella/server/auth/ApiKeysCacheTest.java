@@ -5,6 +5,7 @@ import dev.cella.server.db.Jdbc;
 import dev.cella.server.team.Teams;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -18,6 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * at once, revoked behind the cache's back they stop when it expires. The clock is the
  * test's, so nothing here waits or depends on timing.
  */
+@Tag("unit")
 class ApiKeysCacheTest {
     Database db;
     Jdbc jdbc;

@@ -19,6 +19,7 @@ import dev.cella.server.sandbox.SandboxService;
 import dev.cella.server.team.Teams;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -41,6 +42,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * node is a fake that keeps sandboxes in a map and routes as a node does (a paused
  * sandbox with autoResume is woken); the clock is the test's.
  */
+@Tag("unit")
 class ServerRoutesTest {
     Database db;
     Jdbc jdbc;
