@@ -1,5 +1,6 @@
 package dev.cella.node;
 
+import dev.cella.node.problem.Problem;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -156,6 +157,6 @@ class ImagePullerTest {
         assertThat(ImageReference.parse("docker.io/org/app")).isEqualTo(new ImageReference("registry-1.docker.io", "org/app", "latest", null));
         assertThat(ImageReference.parse("localhost:5000/a/b:v2").base()).isEqualTo("http://localhost:5000");
         assertThat(ImageReference.parse("ghcr.io/o/i@sha256:" + "a".repeat(64)).reference()).isEqualTo("sha256:" + "a".repeat(64));
-        assertThatThrownBy(() -> ImageReference.parse("Bad Name")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ImageReference.parse("Bad Name")).isInstanceOf(Problem.Invalid.class);
     }
 }

@@ -1,7 +1,7 @@
 package dev.cella.node;
 
 import dev.cella.node.net.SandboxNetwork;
-import dev.cella.node.sandbox.SandboxException;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxState;
 import dev.cella.node.sandbox.SandboxStore;
@@ -104,13 +104,13 @@ class SandboxesTest {
 
     @Test
     void requestsOnUnknownOrWrongStateSandboxesAreRefused() throws Exception {
-        assertThatThrownBy(() -> sandboxes.kill("nosuch")).isInstanceOf(SandboxException.NotFound.class);
+        assertThatThrownBy(() -> sandboxes.kill("nosuch")).isInstanceOf(Problem.NotFound.class);
         sandboxes.create(node.spec("states", 256, false), null, TimeoutAction.KILL);
-        assertThatThrownBy(() -> sandboxes.resume("states", null)).isInstanceOf(SandboxException.Conflict.class);
+        assertThatThrownBy(() -> sandboxes.resume("states", null)).isInstanceOf(Problem.Conflict.class);
         sandboxes.pause("states");
-        assertThatThrownBy(() -> sandboxes.pause("states")).isInstanceOf(SandboxException.Conflict.class);
+        assertThatThrownBy(() -> sandboxes.pause("states")).isInstanceOf(Problem.Conflict.class);
         assertThatThrownBy(() -> sandboxes.create(node.spec("states", 256, false), null, TimeoutAction.KILL))
-                .isInstanceOf(SandboxException.Conflict.class);
+                .isInstanceOf(Problem.Conflict.class);
     }
 
     @Test

@@ -2,7 +2,7 @@ package dev.cella.server;
 
 import dev.cella.node.cli.Options;
 import dev.cella.server.nodes.Fleet;
-import dev.cella.server.nodes.NodeUnavailable;
+import dev.cella.node.problem.Problem;
 import dev.cella.server.nodes.RemoteNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,7 +63,7 @@ public final class CellaServer {
             RemoteNode n = new RemoteNode(URI.create(url), token);
             try {
                 log.info("node {} at {} with templates {}", n.refresh().id(), url, n.templates());
-            } catch (NodeUnavailable e) {
+            } catch (Problem.Unavailable e) {
                 log.warn("node at {} does not answer yet; it is asked again when needed: {}", url, e.getMessage());
             }
             nodes.add(n);

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.cella.node.http.JsonHttp;
-import dev.cella.node.http.JsonHttp.BadRequest;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.metrics.MetricsSampler;
 import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxSpec;
@@ -93,7 +93,7 @@ public final class NodeApi {
             config.routes.put("/v1/pool/{templateId}", ctx -> {
                 JsonNode size = body(ctx).get("size");
                 if (size != null && !size.isNull() && (!size.canConvertToInt() || size.asInt() < 0 || size.asInt() > 1000)) {
-                    throw new BadRequest("size must be a whole number from 0 to 1000, or null");
+                    throw new Problem.Invalid("size must be a whole number from 0 to 1000, or null");
                 }
                 pool.size(ctx.pathParam("templateId"), size == null || size.isNull() ? null : size.asInt());
                 ctx.json(Map.of("templateId", ctx.pathParam("templateId")));
@@ -116,7 +116,7 @@ public final class NodeApi {
             config.routes.post("/v1/images", ctx -> {
                 JsonNode b = body(ctx);
                 String ref = b.path("reference").asText("");
-                if (ref.isBlank()) throw new BadRequest("reference is required");
+                if (ref.isBlank()) throw new Problem.Invalid("reference is required");
                 try {
                     ctx.status(201).json(images.pull(ref, b.hasNonNull("username") ? b.get("username").asText() : null,
                             b.hasNonNull("password") ? b.get("password").asText() : null));
@@ -186,11 +186,11 @@ public final class NodeApi {
     private static Duration seconds(JsonNode body, String field, boolean required) {
         JsonNode n = body.get(field);
         if (n == null || n.isNull()) {
-            if (required) throw new BadRequest(field + " is required");
+            if (required) throw new Problem.Invalid(field + " is required");
             return null;
         }
         if (!n.canConvertToLong() || n.asLong() < 0 || n.asLong() > 30L * 24 * 3600) {
-            throw new BadRequest(field + " must be a number of seconds from 0 to 2592000");
+            throw new Problem.Invalid(field + " must be a number of seconds from 0 to 2592000");
         }
         return Duration.ofSeconds(n.asLong());
     }
@@ -198,7 +198,7 @@ public final class NodeApi {
     private static int intField(JsonNode body, String field, int fallback) {
         JsonNode n = body.get(field);
         if (n == null || n.isNull()) return fallback;
-        if (!n.canConvertToInt()) throw new BadRequest(field + " must be a whole number");
+        if (!n.canConvertToInt()) throw new Problem.Invalid(field + " must be a whole number");
         return n.asInt();
     }
 
@@ -206,9 +206,9 @@ public final class NodeApi {
         JsonNode n = body.get(field);
         Map<String, String> out = new HashMap<>();
         if (n == null || n.isNull()) return out;
-        if (!n.isObject()) throw new BadRequest(field + " must be an object of strings");
+        if (!n.isObject()) throw new Problem.Invalid(field + " must be an object of strings");
         n.properties().forEach(e -> {
-            if (!e.getValue().isValueNode()) throw new BadRequest(field + "." + e.getKey() + " must be a string");
+            if (!e.getValue().isValueNode()) throw new Problem.Invalid(field + "." + e.getKey() + " must be a string");
             out.put(e.getKey(), e.getValue().asText());
         });
         return out;
@@ -223,7 +223,7 @@ public final class NodeApi {
         sandboxes.require(id);
         String range = Optional.ofNullable(ctx.queryParam("range")).orElse("10m");
         Long seconds = RANGES.get(range);
-        if (seconds == null) throw new BadRequest("range must be one of 5m, 10m, 1h, 2h, 6h, 12h, 24h");
+        if (seconds == null) throw new Problem.Invalid("range must be one of 5m, 10m, 1h, 2h, 6h, 12h, 24h");
         List<Map<String, Object>> points = metrics.points(id, seconds).stream().map(dev.cella.node.metrics.MetricPoint::wire).toList();
         ctx.json(Map.of("sandbox_id", id, "range", range, "points", points));
     }
@@ -233,12 +233,12 @@ public final class NodeApi {
         String id = b.path("sandboxId").asText("");
         String templateId = b.path("templateId").asText("");
         Path rootfs = templates.rootfs(templateId)
-                .orElseThrow(() -> new BadRequest("template '" + templateId + "' is not on this node"));
+                .orElseThrow(() -> new Problem.Invalid("template '" + templateId + "' is not on this node"));
         TimeoutAction onTimeout;
         try {
             onTimeout = TimeoutAction.valueOf(b.path("onTimeout").asText("kill").toUpperCase(java.util.Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new BadRequest("onTimeout must be kill or pause");
+            throw new Problem.Invalid("onTimeout must be kill or pause");
         }
         SandboxSpec spec = new SandboxSpec(id, templateId, rootfs, intField(b, "vcpus", 2), intField(b, "memoryMb", 512),
                 intField(b, "diskMb", 2048), intField(b, "maxProcesses", 1024), b.path("internet").asBoolean(true),

@@ -2,7 +2,7 @@ package dev.cella.node.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cella.node.sandbox.SandboxException;
+import dev.cella.node.problem.Problem;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
@@ -22,13 +22,6 @@ public final class JsonHttp {
     private static final int MAX_BODY = 1 << 20;
 
     private JsonHttp() {}
-
-    /** Input the caller got wrong: answered 400. */
-    public static final class BadRequest extends RuntimeException {
-        public BadRequest(String message) {
-            super(message);
-        }
-    }
 
     /**
      * Starts a server with the common settings; {@code routes} adds routes and error
@@ -58,14 +51,11 @@ public final class JsonHttp {
             routes.accept(config);
             if (json != null) {
                 // the answers every JSON API gives alike; an API adds its own before these
-                config.routes.exception(BadRequest.class, (e, ctx) -> errors.write(ctx, 400, "invalid_request", e.getMessage()));
-                config.routes.exception(IllegalArgumentException.class, (e, ctx) -> errors.write(ctx, 400, "invalid_request", e.getMessage()));
-                config.routes.exception(SandboxException.NotFound.class, (e, ctx) -> errors.write(ctx, 404, "not_found", e.getMessage()));
-                config.routes.exception(SandboxException.Busy.class, (e, ctx) -> {
-                    ctx.header("Retry-After", Long.toString(e.retryAfterSeconds()));
-                    errors.write(ctx, 429, "busy", e.getMessage());
+                config.routes.exception(Problem.class, (e, ctx) -> {
+                    Answer a = answer(e);
+                    if (e instanceof Problem.Busy busy) ctx.header("Retry-After", Long.toString(busy.retryAfterSeconds()));
+                    errors.write(ctx, a.status(), a.code(), e.getMessage());
                 });
-                config.routes.exception(SandboxException.Conflict.class, (e, ctx) -> errors.write(ctx, 409, "conflict", e.getMessage()));
                 config.routes.exception(io.javalin.http.HttpResponseException.class,
                         (e, ctx) -> errors.write(ctx, e.getStatus(), e.getStatus() == 413 ? "too_large" : "invalid_request", e.getMessage()));
                 config.routes.exception(Exception.class, (e, ctx) -> {
@@ -79,6 +69,27 @@ public final class JsonHttp {
         }).start();
     }
 
+    /** An HTTP answer to a problem: its status and its short code. */
+    public record Answer(int status, String code) {}
+
+    /**
+     * The one mapping of the domain's problems to HTTP, which every dialect then writes in
+     * its own error shape. Nothing else is mapped by type: an IllegalArgumentException from
+     * a bug is a 500 that says so, not "invalid request".
+     */
+    public static Answer answer(Problem p) {
+        return switch (p) {
+            case Problem.Invalid i -> new Answer(400, "invalid_request");
+            case Problem.Forbidden f -> new Answer(403, "forbidden");
+            case Problem.NotFound n -> new Answer(404, "not_found");
+            case Problem.Conflict c -> new Answer(409, c.code());
+            case Problem.Busy b -> new Answer(429, "busy");
+            case Problem.Upstream u -> new Answer(502, u.code());
+            case Problem.Unavailable u -> new Answer(503, "host_unavailable");
+            case Problem.NoSpace n -> new Answer(507, "insufficient_storage");
+        };
+    }
+
     public static void error(Context ctx, int status, String message) {
         ctx.status(status).json(Map.of("code", status, "message", message));
     }
@@ -89,10 +100,10 @@ public final class JsonHttp {
         if (raw.isBlank()) return json.createObjectNode();
         try {
             JsonNode n = json.readTree(raw);
-            if (n == null || !n.isObject()) throw new BadRequest("the body must be a JSON object");
+            if (n == null || !n.isObject()) throw new Problem.Invalid("the body must be a JSON object");
             return n;
         } catch (IOException e) {
-            throw new BadRequest("the body is not valid JSON");
+            throw new Problem.Invalid("the body is not valid JSON");
         }
     }
 }

@@ -1,4 +1,5 @@
 package dev.cella.node.image;
+import dev.cella.node.problem.Problem;
 
 /**
  * An image reference as Docker reads it: {@code [registry/]name[:tag][@digest]}, with
@@ -8,13 +9,13 @@ public record ImageReference(String registry, String repository, String tag, Str
 
     public static ImageReference parse(String ref) {
         String s = ref.trim();
-        if (s.isEmpty() || s.contains(" ")) throw new IllegalArgumentException("not an image reference: '" + ref + "'");
+        if (s.isEmpty() || s.contains(" ")) throw new Problem.Invalid("not an image reference: '" + ref + "'");
         String digest = null;
         int at = s.indexOf('@');
         if (at >= 0) {
             digest = s.substring(at + 1);
             s = s.substring(0, at);
-            if (!digest.matches("sha256:[0-9a-f]{64}")) throw new IllegalArgumentException("bad digest in '" + ref + "'");
+            if (!digest.matches("sha256:[0-9a-f]{64}")) throw new Problem.Invalid("bad digest in '" + ref + "'");
         }
         String registry = "registry-1.docker.io";
         int slash = s.indexOf('/');
@@ -32,7 +33,7 @@ public record ImageReference(String registry, String repository, String tag, Str
             s = s.substring(0, colon);
         }
         if (registry.equals("registry-1.docker.io") && !s.contains("/")) s = "library/" + s;
-        if (!s.matches("[a-z0-9]+([._/-][a-z0-9]+)*")) throw new IllegalArgumentException("bad repository name in '" + ref + "'");
+        if (!s.matches("[a-z0-9]+([._/-][a-z0-9]+)*")) throw new Problem.Invalid("bad repository name in '" + ref + "'");
         return new ImageReference(registry, s, tag, digest);
     }
 

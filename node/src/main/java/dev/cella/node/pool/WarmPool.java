@@ -1,5 +1,6 @@
 package dev.cella.node.pool;
 
+import dev.cella.node.problem.Problem;
 import dev.cella.node.runtime.RuntimeDriver;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.StartQueue;
@@ -186,7 +187,7 @@ public final class WarmPool implements AutoCloseable {
     /** Sets how many of this template to keep ready (null: the default again). */
     public void size(String templateId, Integer size) {
         if (size == null) ownSizes.remove(templateId);
-        else if (size < 0) throw new IllegalArgumentException("a pool size must be >= 0");
+        else if (size < 0) throw new Problem.Invalid("a pool size must be >= 0");
         else ownSizes.put(templateId, size);
         wake.release();
     }

@@ -1,6 +1,6 @@
 package dev.cella.node.proxy;
 
-import dev.cella.node.sandbox.SandboxException;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxState;
 import dev.cella.node.sandbox.Sandboxes;
@@ -28,7 +28,7 @@ public final class NodeRoutes implements SandboxRoutes {
             // a sandbox created with autoResume wakes up when someone talks to it
             try {
                 r = Optional.of(sandboxes.resume(sandboxId, RESUME_TIMEOUT));
-            } catch (SandboxException e) {
+            } catch (Problem e) {
                 r = sandboxes.get(sandboxId); // resumed meanwhile by another request
             }
         }

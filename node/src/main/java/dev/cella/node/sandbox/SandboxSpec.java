@@ -1,5 +1,6 @@
 package dev.cella.node.sandbox;
 
+import dev.cella.node.problem.Problem;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -27,10 +28,10 @@ public record SandboxSpec(
 
     public SandboxSpec {
         if (id == null || !id.matches("[a-z0-9]{1,40}")) {
-            throw new IllegalArgumentException("sandbox id must be 1-40 lowercase letters or digits");
+            throw new Problem.Invalid("sandbox id must be 1-40 lowercase letters or digits");
         }
         if (vcpus < 1 || memoryMb < 64 || diskMb < 64 || maxProcesses < 16) {
-            throw new IllegalArgumentException("limits too small: vcpus >= 1, memory and disk >= 64 MiB, processes >= 16");
+            throw new Problem.Invalid("limits too small: vcpus >= 1, memory and disk >= 64 MiB, processes >= 16");
         }
         envVars = Map.copyOf(envVars);
         metadata = Map.copyOf(metadata);

@@ -1,5 +1,6 @@
 package dev.cella.node.sandbox;
 
+import dev.cella.node.problem.Problem;
 import dev.cella.node.runtime.RunningSandbox;
 import dev.cella.node.runtime.RuntimeDriver;
 import org.slf4j.Logger;
@@ -125,7 +126,7 @@ public final class Sandboxes implements AutoCloseable {
                     event(id, "timeout", "killed");
                     kill(id);
                 }
-            } catch (SandboxException e) {
+            } catch (Problem e) {
                 // killed or paused meanwhile by a request: nothing left to do
             } catch (IOException | UncheckedIOException e) {
                 log.error("reaper could not end sandbox {}: {}", id, e.toString());
@@ -144,14 +145,14 @@ public final class Sandboxes implements AutoCloseable {
     /**
      * Creates a sandbox: from the warm pool when it has one ready for this spec (thaw and
      * assign, a few milliseconds), else a cold start when the start queue gives it a turn
-     * ({@link StartQueue}: a full queue answers {@link SandboxException.Busy}).
+     * ({@link StartQueue}: a full queue answers {@link Problem.Busy}).
      *
      * @param autoResume whether traffic to it wakes it when paused (only with {@link TimeoutAction#PAUSE})
      */
     public SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout, boolean autoResume) throws IOException {
-        if (autoResume && onTimeout != TimeoutAction.PAUSE) throw new IllegalArgumentException("autoResume needs the pause action at timeout");
+        if (autoResume && onTimeout != TimeoutAction.PAUSE) throw new Problem.Invalid("autoResume needs the pause action at timeout");
         synchronized (lock(spec.id())) {
-            if (live.containsKey(spec.id())) throw new SandboxException.Conflict("sandbox " + spec.id() + " already exists");
+            if (live.containsKey(spec.id())) throw new Problem.Conflict("sandbox " + spec.id() + " already exists");
             String name = spec.id();
             String how = "cold";
             Optional<Started> pooled = fromPool(spec);
@@ -219,7 +220,7 @@ public final class Sandboxes implements AutoCloseable {
     }
 
     public SandboxRecord require(String id) {
-        return get(id).orElseThrow(() -> new SandboxException.NotFound(id));
+        return get(id).orElseThrow(() -> Problem.sandboxNotFound(id));
     }
 
     public List<SandboxRecord> list() {
@@ -244,7 +245,7 @@ public final class Sandboxes implements AutoCloseable {
     public void snapshot(String id, String templateId, dev.cella.node.template.NodeTemplates templates) throws IOException {
         synchronized (lock(id)) {
             SandboxRecord r = require(id);
-            if (r.state() == SandboxState.HIBERNATED) throw new SandboxException.Conflict("sandbox " + id + " is hibernated: resume it first");
+            if (r.state() == SandboxState.HIBERNATED) throw new Problem.Conflict("sandbox " + id + " is hibernated: resume it first");
             boolean wasRunning = r.state() == SandboxState.RUNNING;
             Path target = templates.prepare(templateId);
             try {
@@ -271,7 +272,7 @@ public final class Sandboxes implements AutoCloseable {
     public SandboxRecord pause(String id) {
         synchronized (lock(id)) {
             SandboxRecord r = require(id);
-            if (r.state() != SandboxState.RUNNING) throw new SandboxException.Conflict("sandbox " + id + " is " + r.state().name().toLowerCase() + ", not running");
+            if (r.state() != SandboxState.RUNNING) throw new Problem.Conflict("sandbox " + id + " is " + r.state().name().toLowerCase() + ", not running");
             try {
                 driver.freeze(r.name());
             } catch (IOException e) {
@@ -285,7 +286,7 @@ public final class Sandboxes implements AutoCloseable {
     public SandboxRecord hibernate(String id) {
         synchronized (lock(id)) {
             SandboxRecord r = require(id);
-            if (r.state() == SandboxState.HIBERNATED) throw new SandboxException.Conflict("sandbox " + id + " is already hibernated");
+            if (r.state() == SandboxState.HIBERNATED) throw new Problem.Conflict("sandbox " + id + " is already hibernated");
             try {
                 if (r.state() == SandboxState.PAUSED) driver.thaw(r.name());
                 driver.persist(r.name());
@@ -303,7 +304,7 @@ public final class Sandboxes implements AutoCloseable {
     public SandboxRecord resume(String id, Duration timeout) {
         synchronized (lock(id)) {
             SandboxRecord r = require(id);
-            if (r.state() == SandboxState.RUNNING) throw new SandboxException.Conflict("sandbox " + id + " is not paused");
+            if (r.state() == SandboxState.RUNNING) throw new Problem.Conflict("sandbox " + id + " is not paused");
             try {
                 if (r.state() == SandboxState.HIBERNATED) {
                     SandboxRecord hibernated = r;

@@ -1,5 +1,6 @@
 package dev.cella.node.sandbox;
 
+import dev.cella.node.problem.Problem;
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -12,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * other until every one misses its deadline. So at most {@code concurrent} starts run at
  * once; the others wait their turn in arrival order (a fair semaphore), up to
  * {@code maxWaiting} of them for at most {@code maxWait}; past either bound a create is
- * refused with {@link SandboxException.Busy} (429 + Retry-After), never left to time out.
+ * refused with {@link Problem.Busy} (429 + Retry-After), never left to time out.
  * Each start's own deadlines count from when it began, not from when it was asked.
  *
  * <p>Background starts (the warm pool's refills) run only when no create waits and a
@@ -65,7 +66,7 @@ public final class StartQueue {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new SandboxException.Busy("interrupted while waiting to start", 1);
+            throw new Problem.Busy("interrupted while waiting to start", 1);
         }
         try {
             return timed(start);
@@ -96,11 +97,11 @@ public final class StartQueue {
         return result;
     }
 
-    private SandboxException.Busy busy(String why) {
+    private Problem.Busy busy(String why) {
         // the time the starts ahead of a caller coming back now would take, rounded up
         long ahead = waiting.get() + concurrent;
         long seconds = (ahead * averageStartMillis.get() / concurrent + 999) / 1000;
-        return new SandboxException.Busy("too many sandboxes starting: " + why + "; retry later", Math.min(30, Math.max(1, seconds)));
+        return new Problem.Busy("too many sandboxes starting: " + why + "; retry later", Math.min(30, Math.max(1, seconds)));
     }
 
     /** Creates waiting for a turn now. */

@@ -1,5 +1,6 @@
 package dev.cella.node.template;
 
+import dev.cella.node.problem.Problem;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cella.node.sys.Paths;
@@ -68,7 +69,7 @@ public final class NodeTemplates {
 
     public Path prepare(String id) throws IOException {
         if (!id.matches("[a-z0-9][a-z0-9-]{0,59}") || builtIn.containsKey(id) || layered.containsKey(id)) {
-            throw new IllegalArgumentException("template id '" + id + "' is taken or not of lowercase letters, digits and -");
+            throw new Problem.Invalid("template id '" + id + "' is taken or not of lowercase letters, digits and -");
         }
         making.add(id);
         Path t = dir.resolve(id);
@@ -117,7 +118,7 @@ public final class NodeTemplates {
      * {@link #collect}. Returns false for a template this node does not have.
      */
     public boolean delete(String id, Set<Path> inUse) throws IOException {
-        if (builtIn.containsKey(id)) throw new IllegalArgumentException("template " + id + " is built in and cannot be deleted");
+        if (builtIn.containsKey(id)) throw new Problem.Invalid("template " + id + " is built in and cannot be deleted");
         Path layer = layered.remove(id);
         if (layer == null) return false;
         Files.writeString(dir.resolve(id).resolve(DELETED), "");

@@ -1,5 +1,6 @@
 package dev.cella.node.sandbox;
 
+import dev.cella.node.problem.Problem;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -52,14 +53,14 @@ class StartQueueTest {
             try {
                 running.await();
                 // the slot is taken: one more may wait, but only 300 ms
-                assertThatThrownBy(() -> q.run(() -> "late")).isInstanceOfSatisfying(SandboxException.Busy.class,
+                assertThatThrownBy(() -> q.run(() -> "late")).isInstanceOfSatisfying(Problem.Busy.class,
                         b -> assertThat(b.retryAfterSeconds()).isBetween(1L, 30L));
                 // one waiting already: the next is refused at once
                 Future<Object> waiter = exec.submit(() -> q.run(() -> "waited"));
                 while (q.waiting() == 0) Thread.sleep(1);
-                assertThatThrownBy(() -> q.run(() -> "too many")).isInstanceOf(SandboxException.Busy.class)
+                assertThatThrownBy(() -> q.run(() -> "too many")).isInstanceOf(Problem.Busy.class)
                         .hasMessageContaining("waiting already");
-                assertThatThrownBy(waiter::get).hasCauseInstanceOf(SandboxException.Busy.class);
+                assertThatThrownBy(waiter::get).hasCauseInstanceOf(Problem.Busy.class);
             } finally {
                 release.countDown();
             }

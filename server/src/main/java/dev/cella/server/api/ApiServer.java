@@ -3,7 +3,7 @@ package dev.cella.server.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.http.JsonHttp;
 import dev.cella.server.db.Jdbc;
-import dev.cella.server.nodes.NodeUnavailable;
+import dev.cella.node.problem.Problem;
 import dev.cella.server.sandbox.SandboxService;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
@@ -38,8 +38,6 @@ public final class ApiServer {
         return JsonHttp.start(host, port, json, errors, config -> {
             for (Dialect d : dialects) d.routes(config);
             config.routes.exception(ApiError.class, (e, ctx) -> errors.write(ctx, e.status(), e.code(), e.getMessage()));
-            config.routes.exception(SandboxService.NotFound.class, (e, ctx) -> errors.write(ctx, 404, "not_found", e.getMessage()));
-            config.routes.exception(NodeUnavailable.class, (e, ctx) -> errors.write(ctx, 503, "host_unavailable", e.getMessage()));
             config.routes.exception(Jdbc.Duplicate.class, (e, ctx) -> errors.write(ctx, 409, "conflict", "it exists already"));
         });
     }

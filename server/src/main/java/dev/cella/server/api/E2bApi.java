@@ -2,10 +2,9 @@ package dev.cella.server.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cella.node.sandbox.SandboxException;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxState;
 import dev.cella.node.http.JsonHttp;
-import dev.cella.node.http.JsonHttp.BadRequest;
 import dev.cella.server.auth.ApiKeys;
 import dev.cella.server.auth.Team;
 import dev.cella.server.sandbox.SandboxService;
@@ -116,7 +115,7 @@ public final class E2bApi implements ApiServer.Dialect {
             route(config, HandlerType.GET, "/v2/sandboxes", this::listV2);
             route(config, HandlerType.GET, "/sandboxes/{id}", ctx -> ctx.json(detail(view(ctx))));
             route(config, HandlerType.DELETE, "/sandboxes/{id}", ctx -> {
-                if (!sandboxes.kill(team(ctx), ctx.pathParam("id"))) throw new SandboxService.NotFound("sandbox " + ctx.pathParam("id") + " not found");
+                if (!sandboxes.kill(team(ctx), ctx.pathParam("id"))) throw new Problem.NotFound("sandbox " + ctx.pathParam("id") + " not found");
                 ctx.status(204);
             });
             route(config, HandlerType.POST, "/sandboxes/{id}/timeout", ctx -> {
@@ -130,13 +129,13 @@ public final class E2bApi implements ApiServer.Dialect {
             });
             route(config, HandlerType.POST, "/sandboxes/{id}/pause", ctx -> {
                 View v = view(ctx);
-                if (v.live().state() != SandboxState.RUNNING) throw new SandboxException.Conflict("sandbox " + v.row().id() + " is already paused");
+                if (v.live().state() != SandboxState.RUNNING) throw new Problem.Conflict("sandbox " + v.row().id() + " is already paused");
                 sandboxes.pause(v);
                 ctx.status(204);
             });
             route(config, HandlerType.POST, "/sandboxes/{id}/resume", ctx -> {
                 View v = view(ctx);
-                if (v.live().state() == SandboxState.RUNNING) throw new SandboxException.Conflict("sandbox " + v.row().id() + " is already running");
+                if (v.live().state() == SandboxState.RUNNING) throw new Problem.Conflict("sandbox " + v.row().id() + " is already running");
                 ctx.status(201).json(sandbox(sandboxes.connect(v, timeout(body(ctx), Duration.ofSeconds(300), false)).view()));
             });
             templateRoutes.register((method, path, handler) -> route(config, method, path, handler));
@@ -194,10 +193,10 @@ public final class E2bApi implements ApiServer.Dialect {
     private static Duration timeout(JsonNode b, Duration fallback, boolean required) {
         JsonNode t = b.get("timeout");
         if (t == null || t.isNull()) {
-            if (required) throw new BadRequest("timeout is required");
+            if (required) throw new Problem.Invalid("timeout is required");
             return fallback;
         }
-        if (!t.canConvertToLong() || t.asLong() < 0 || t.asLong() > 86400 * 30) throw new BadRequest("timeout must be seconds from 0 to 2592000");
+        if (!t.canConvertToLong() || t.asLong() < 0 || t.asLong() > 86400 * 30) throw new Problem.Invalid("timeout must be seconds from 0 to 2592000");
         return Duration.ofSeconds(t.asLong());
     }
 
@@ -205,7 +204,7 @@ public final class E2bApi implements ApiServer.Dialect {
         Map<String, String> out = new HashMap<>();
         JsonNode n = b.get(field);
         if (n == null || n.isNull()) return out;
-        if (!n.isObject()) throw new BadRequest(field + " must be an object of strings");
+        if (!n.isObject()) throw new Problem.Invalid(field + " must be an object of strings");
         n.properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
         return out;
     }
@@ -213,7 +212,7 @@ public final class E2bApi implements ApiServer.Dialect {
     private void create(Context ctx) throws Exception {
         JsonNode b = body(ctx);
         String template = b.path("templateID").asText("");
-        if (template.isEmpty()) throw new BadRequest("templateID is required");
+        if (template.isEmpty()) throw new Problem.Invalid("templateID is required");
         boolean internet = b.has("allow_internet_access") ? b.path("allow_internet_access").asBoolean(true)
                 : b.path("allowInternetAccess").asBoolean(true);
         var req = SandboxService.NewSandbox.e2b(templates.resolve(team(ctx).id(), template), timeout(b, Duration.ofSeconds(300), false), strings(b, "metadata"),
@@ -230,7 +229,7 @@ public final class E2bApi implements ApiServer.Dialect {
         View v = view(ctx);
         long now = Instant.now().getEpochSecond();
         long end = longParam(ctx, "end", now), start = longParam(ctx, "start", Math.max(v.row().startedAt() / 1000, now - 600));
-        if (start > end) throw new BadRequest("start must not be after end");
+        if (start > end) throw new Problem.Invalid("start must not be after end");
         long span = Math.max(1, now - start);
         ctx.json(sandboxes.metrics(team(ctx), v.row().id(), span).stream()
                 .filter(p -> p.timestampUnix() >= start && p.timestampUnix() <= end)
@@ -266,7 +265,7 @@ public final class E2bApi implements ApiServer.Dialect {
         try {
             return Long.parseLong(raw);
         } catch (NumberFormatException e) {
-            throw new BadRequest(name + " must be a number");
+            throw new Problem.Invalid(name + " must be a number");
         }
     }
 
@@ -344,9 +343,9 @@ public final class E2bApi implements ApiServer.Dialect {
         try {
             limit = Integer.parseInt(ctx.queryParamAsClass("limit", String.class).getOrDefault("100"));
         } catch (NumberFormatException e) {
-            throw new BadRequest("limit must be a number");
+            throw new Problem.Invalid("limit must be a number");
         }
-        if (limit < 1 || limit > 100) throw new BadRequest("limit must be from 1 to 100");
+        if (limit < 1 || limit > 100) throw new Problem.Invalid("limit must be from 1 to 100");
         List<View> all = filtered(ctx, states);
         String next = ctx.queryParam("nextToken");
         int from = 0;

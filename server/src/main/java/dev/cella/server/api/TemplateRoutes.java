@@ -1,5 +1,6 @@
 package dev.cella.server.api;
 
+import dev.cella.node.problem.Problem;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.protocol.http.MultipartParts;
@@ -85,9 +86,9 @@ public final class TemplateRoutes {
             String target = b.path("target").asText("");
             String name = target.split(":")[0];
             Templates.TeamTemplate t = templates.byName(E2bApi.team(ctx).id(), name)
-                    .orElseThrow(() -> new SandboxService.NotFound("template '" + name + "' not found"));
+                    .orElseThrow(() -> new Problem.NotFound("template '" + name + "' not found"));
             String buildId = target.contains(":") ? templates.tags(t.id()).stream().filter(x -> x.tag().equals(target.substring(target.indexOf(':') + 1)))
-                    .map(Templates.Tag::buildId).findFirst().orElseThrow(() -> new SandboxService.NotFound("no build tagged " + target))
+                    .map(Templates.Tag::buildId).findFirst().orElseThrow(() -> new Problem.NotFound("no build tagged " + target))
                     : templates.lastReadyBuild(t.id()).orElseThrow(() -> new ApiError(409, "conflict", "template '" + name + "' has no ready build"));
             List<String> tags = new ArrayList<>();
             b.path("tags").forEach(x -> tags.add(validTag(x.asText())));
@@ -99,7 +100,7 @@ public final class TemplateRoutes {
             JsonNode b = JsonHttp.body(ctx, JSON);
             String name = b.path("name").asText("").split(":")[0];
             Templates.TeamTemplate t = templates.byName(E2bApi.team(ctx).id(), name)
-                    .orElseThrow(() -> new SandboxService.NotFound("template '" + name + "' not found"));
+                    .orElseThrow(() -> new Problem.NotFound("template '" + name + "' not found"));
             List<String> tags = new ArrayList<>();
             b.path("tags").forEach(x -> tags.add(x.asText()));
             templates.untag(t.id(), tags);
@@ -158,7 +159,7 @@ public final class TemplateRoutes {
         r.route(HandlerType.GET, "/templates/aliases/{alias}", ctx -> {
             String alias = ctx.pathParam("alias").split(":")[0];
             Templates.TeamTemplate t = templates.byName(E2bApi.team(ctx).id(), alias)
-                    .orElseThrow(() -> new SandboxService.NotFound("template alias '" + alias + "' not found"));
+                    .orElseThrow(() -> new Problem.NotFound("template alias '" + alias + "' not found"));
             ctx.json(Map.of("templateID", t.id(), "public", templates.stats(t.id()).isPublic()));
         });
         r.route(HandlerType.GET, "/templates/{id}/tags", ctx -> ctx.json(templates.tags(own(ctx).id()).stream()
@@ -181,13 +182,13 @@ public final class TemplateRoutes {
         String id = ctx.pathParam("id");
         Team team = E2bApi.team(ctx);
         return templates.byId(id).filter(t -> t.teamId().equals(team.id())).or(() -> templates.byName(team.id(), id))
-                .orElseThrow(() -> new SandboxService.NotFound("template '" + id + "' not found"));
+                .orElseThrow(() -> new Problem.NotFound("template '" + id + "' not found"));
     }
 
     private Builds.Build build(Context ctx) {
         Templates.TeamTemplate t = own(ctx);
         return builds.get(ctx.pathParam("buildID")).filter(b -> b.templateId().equals(t.id()))
-                .orElseThrow(() -> new SandboxService.NotFound("build '" + ctx.pathParam("buildID") + "' not found"));
+                .orElseThrow(() -> new Problem.NotFound("build '" + ctx.pathParam("buildID") + "' not found"));
     }
 
     private static int range(JsonNode b, String field, int fallback, int min, int max) {
@@ -356,7 +357,7 @@ public final class TemplateRoutes {
         if (!dev.cella.server.Digests.same(sign(id, hash), signature)) {
             throw ApiError.forbidden("the upload URL's signature is not valid");
         }
-        Templates.TeamTemplate t = templates.byId(id).orElseThrow(() -> new SandboxService.NotFound("template '" + id + "' not found"));
+        Templates.TeamTemplate t = templates.byId(id).orElseThrow(() -> new Problem.NotFound("template '" + id + "' not found"));
         if (ctx.req().getContentLengthLong() > MAX_UPLOAD) throw new ApiError(413, "too_large", "the files are larger than " + (MAX_UPLOAD >> 20) + " MiB");
         try {
             files.store(t.teamId(), hash, ctx.req().getInputStream(), MAX_UPLOAD);
@@ -370,7 +371,7 @@ public final class TemplateRoutes {
     private void trigger(Context ctx) {
         Templates.TeamTemplate t = own(ctx);
         Builds.Build b = builds.get(ctx.pathParam("buildID")).filter(x -> x.templateId().equals(t.id()))
-                .orElseThrow(() -> new SandboxService.NotFound("build '" + ctx.pathParam("buildID") + "' not found"));
+                .orElseThrow(() -> new Problem.NotFound("build '" + ctx.pathParam("buildID") + "' not found"));
         if (!b.status().equals("waiting")) throw new ApiError(409, "conflict", "build " + b.id() + " was started already");
         JsonNode body = JsonHttp.body(ctx, JSON);
         BuildSpec spec = parse(() -> e2bSpec(body));

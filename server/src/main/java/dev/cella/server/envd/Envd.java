@@ -3,10 +3,10 @@ package dev.cella.server.envd;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.proxy.SandboxRoutes;
 import dev.cella.protocol.envd.EnvdClient;
 import dev.cella.protocol.envd.EnvdException;
-import dev.cella.server.api.ApiError;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  * The server's side of one sandbox's envd: the same calls the E2B SDK makes, through the
  * one envd client ({@link EnvdClient}), sent along the sandbox's route (straight to it, or
  * through its node's proxy) with its access token. The native API's exec, processes,
- * terminals and files are built on these; envd's refusals become the API's errors here.
+ * terminals and files are built on these; envd's refusals become the domain's problems here.
  */
 public final class Envd {
     static final HttpClient HTTP = EnvdClient.newHttpClient(Duration.ofSeconds(5));
@@ -71,21 +71,21 @@ public final class Envd {
     /** The events of a process, as they come. */
     public interface Events extends EnvdClient.ProcessEvents {}
 
-    /** envd's refusal as the API's error: not found is 404, invalid 400, the rest 502. */
-    static ApiError error(EnvdException e) {
+    /** envd's refusal as the domain's problem: not found, invalid, conflict, forbidden, no space; the rest its failure. */
+    static Problem error(EnvdException e) {
         String message = e.getMessage();
         return switch (e.code()) {
-            case "not_found" -> ApiError.notFound(message);
-            case "invalid_argument", "failed_precondition", "out_of_range" -> ApiError.badRequest(message);
-            case "already_exists" -> ApiError.conflict(message);
-            case "permission_denied", "unauthenticated" -> ApiError.forbidden(message);
-            case "resource_exhausted" -> new ApiError(507, "insufficient_storage", message);
-            default -> new ApiError(502, "host_error", "the sandbox's daemon failed: " + message);
+            case "not_found" -> new Problem.NotFound(message);
+            case "invalid_argument", "failed_precondition", "out_of_range" -> new Problem.Invalid(message);
+            case "already_exists" -> new Problem.Conflict(message);
+            case "permission_denied", "unauthenticated" -> new Problem.Forbidden(message);
+            case "resource_exhausted" -> new Problem.NoSpace(message);
+            default -> new Problem.Upstream("host_error", "the sandbox's daemon failed: " + message);
         };
     }
 
-    private static ApiError unreachable(IOException e) {
-        return new ApiError(502, "host_error", "the sandbox's daemon did not answer: " + e.getMessage());
+    private static Problem unreachable(IOException e) {
+        return new Problem.Upstream("host_error", "the sandbox's daemon did not answer: " + e.getMessage());
     }
 
     /** A unary Connect call; envd's errors become the API's. */
@@ -248,9 +248,9 @@ public final class Envd {
         }
         String message = message(text);
         throw switch (res.statusCode()) {
-            case 404 -> ApiError.notFound(message);
-            case 400 -> ApiError.badRequest(message);
-            default -> new ApiError(502, "host_error", "reading the file failed: " + message);
+            case 404 -> new Problem.NotFound(message);
+            case 400 -> new Problem.Invalid(message);
+            default -> new Problem.Upstream("host_error", "reading the file failed: " + message);
         };
     }
 
@@ -266,9 +266,9 @@ public final class Envd {
         if (res.statusCode() == 200) return;
         String message = message(res.body());
         throw switch (res.statusCode()) {
-            case 400 -> ApiError.badRequest(message);
-            case 507 -> new ApiError(507, "insufficient_storage", message);
-            default -> new ApiError(502, "host_error", "writing the file failed: " + message);
+            case 400 -> new Problem.Invalid(message);
+            case 507 -> new Problem.NoSpace(message);
+            default -> new Problem.Upstream("host_error", "writing the file failed: " + message);
         };
     }
 }

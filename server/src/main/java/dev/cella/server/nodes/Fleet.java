@@ -1,5 +1,6 @@
 package dev.cella.server.nodes;
 
+import dev.cella.node.problem.Problem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +34,7 @@ public final class Fleet {
             if (!(n instanceof RemoteNode r)) continue;
             try {
                 r.refresh();
-            } catch (NodeUnavailable e) {
+            } catch (Problem.Unavailable e) {
                 log.warn("{}", e.getMessage());
             }
         }
@@ -44,11 +45,11 @@ public final class Fleet {
         for (NodeClient n : nodes) {
             try {
                 if (n.id().equals(id)) return n;
-            } catch (NodeUnavailable e) {
+            } catch (Problem.Unavailable e) {
                 // maybe that one; keep looking among those that answer
             }
         }
-        throw new NodeUnavailable("node " + id + " is not reachable", null);
+        throw new Problem.Unavailable("node " + id + " is not reachable", null);
     }
 
     /** The templates of every node that answers. */

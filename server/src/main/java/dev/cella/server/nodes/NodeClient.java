@@ -1,5 +1,6 @@
 package dev.cella.server.nodes;
 
+import dev.cella.node.problem.Problem;
 import dev.cella.node.metrics.MetricPoint;
 import dev.cella.node.proxy.SandboxRoutes;
 import dev.cella.node.sandbox.SandboxEvent;
@@ -17,7 +18,7 @@ import java.util.Set;
 /**
  * How the server drives one node: the same calls whether the node runs in this process
  * ({@code cella up}) or on another host (over the node API). A node that cannot be
- * reached answers {@link NodeUnavailable}, never "not found": the server must not forget
+ * reached answers {@link Problem.Unavailable}, never "not found": the server must not forget
  * sandboxes because their host is briefly away.
  */
 public interface NodeClient {

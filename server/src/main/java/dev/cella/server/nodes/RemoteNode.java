@@ -8,7 +8,7 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.cella.node.metrics.MetricPoint;
 import dev.cella.node.proxy.SandboxRoutes;
 import dev.cella.node.sandbox.SandboxEvent;
-import dev.cella.node.sandbox.SandboxException;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.SandboxState;
@@ -84,7 +84,7 @@ public final class RemoteNode implements NodeClient {
         try {
             refresh();
             return true;
-        } catch (NodeUnavailable e) {
+        } catch (Problem.Unavailable e) {
             return false;
         }
     }
@@ -128,7 +128,7 @@ public final class RemoteNode implements NodeClient {
     public Optional<SandboxRecord> get(String sandboxId) {
         try {
             return Optional.of(record(call("GET", "/v1/sandboxes/" + sandboxId, null, QUICK)));
-        } catch (SandboxException.NotFound e) {
+        } catch (Problem.NotFound e) {
             return Optional.empty();
         }
     }
@@ -137,7 +137,7 @@ public final class RemoteNode implements NodeClient {
     public void drainPool(String templateId) {
         try {
             call("DELETE", "/v1/pool/" + templateId, null, SLOW);
-        } catch (NodeUnavailable e) {
+        } catch (Problem.Unavailable e) {
             // not asked for any more, that pool shrinks away on the node by itself once idle
         }
     }
@@ -186,7 +186,7 @@ public final class RemoteNode implements NodeClient {
     public boolean deleteTemplate(String templateId) {
         try {
             call("DELETE", "/v1/templates/" + templateId, null, QUICK);
-        } catch (SandboxException.NotFound e) {
+        } catch (Problem.NotFound e) {
             return false;
         } finally {
             refresh();
@@ -201,7 +201,7 @@ public final class RemoteNode implements NodeClient {
         JsonNode r;
         try {
             r = call("POST", "/v1/images", b, Duration.ofMinutes(30));
-        } catch (NodeUnavailable e) {
+        } catch (Problem.Unavailable e) {
             throw new IOException(e.getMessage(), e);
         }
         refresh();
@@ -230,8 +230,9 @@ public final class RemoteNode implements NodeClient {
     }
 
     /**
-     * One call. The node's 404 and 409 are the sandbox's (not found, wrong state); 400 is a
-     * bad request of ours; anything else, or no answer, means the node is unavailable.
+     * One call. The node's answers are its problems again ({@link dev.cella.node.http.JsonHttp#answer}
+     * backwards): 404 and 409 are the sandbox's (not found, wrong state), 400 an invalid
+     * request, 429 busy; anything else, or no answer, means the node is unavailable.
      */
     private JsonNode call(String method, String path, JsonNode body, Duration timeout) {
         HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(api + path)).timeout(timeout)
@@ -245,27 +246,28 @@ public final class RemoteNode implements NodeClient {
         } catch (IOException e) {
             answering = false;
             failedAtNanos = System.nanoTime();
-            throw new NodeUnavailable("node " + api + " did not answer " + method + " " + path + ": " + e, e);
+            throw new Problem.Unavailable("node " + api + " did not answer " + method + " " + path + ": " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new NodeUnavailable("interrupted while calling node " + api, e);
+            throw new Problem.Unavailable("interrupted while calling node " + api, e);
         }
         answering = true;
         JsonNode answer;
         try {
             answer = res.body().isEmpty() ? json.createObjectNode() : json.readTree(res.body());
         } catch (IOException e) {
-            throw new NodeUnavailable("node " + api + " answered " + method + " " + path + " with something not JSON", e);
+            throw new Problem.Unavailable("node " + api + " answered " + method + " " + path + " with something not JSON", e);
         }
         String message = answer.path("message").asText("node answered " + res.statusCode());
         return switch (res.statusCode()) {
             case 200, 201, 204 -> answer;
-            case 404 -> throw new SandboxException.NotFound(path.replaceAll("^/v1/sandboxes/([^/?]+).*", "$1"));
-            case 409 -> throw new SandboxException.Conflict(message);
-            case 429 -> throw new SandboxException.Busy(message, res.headers().firstValue("Retry-After")
+            case 404 -> throw Problem.sandboxNotFound(path.replaceAll("^/v1/sandboxes/([^/?]+).*", "$1"));
+            case 409 -> throw new Problem.Conflict(message);
+            case 429 -> throw new Problem.Busy(message, res.headers().firstValue("Retry-After")
                     .filter(v -> v.matches("\\d{1,6}")).map(Long::parseLong).orElse(1L));
-            case 400 -> throw new IllegalArgumentException(message);
-            default -> throw new NodeUnavailable("node " + api + " answered " + res.statusCode() + " to " + method + " " + path + ": " + message, null);
+            case 400 -> throw new Problem.Invalid(message);
+            case 507 -> throw new Problem.NoSpace(message);
+            default -> throw new Problem.Unavailable("node " + api + " answered " + res.statusCode() + " to " + method + " " + path + ": " + message, null);
         };
     }
 }

@@ -2,7 +2,7 @@ package dev.cella.server.proxy;
 
 import dev.cella.node.proxy.SandboxRoutes;
 import dev.cella.server.nodes.Fleet;
-import dev.cella.server.nodes.NodeUnavailable;
+import dev.cella.node.problem.Problem;
 import dev.cella.server.sandbox.SandboxRepository;
 import dev.cella.server.sandbox.SandboxRow;
 
@@ -72,7 +72,7 @@ public final class ServerRoutes implements SandboxRoutes {
         try {
             return fleet.node(row.get().nodeId()).route(sandboxId, port)
                     .map(r -> new Route(r.base(), r.headers(), row.get().trafficAccessToken()));
-        } catch (NodeUnavailable e) {
+        } catch (Problem.Unavailable e) {
             return Optional.empty();
         }
     }

@@ -1,6 +1,6 @@
 package dev.cella.server.sandbox;
 
-import dev.cella.node.sandbox.SandboxException;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.SandboxState;
@@ -9,7 +9,6 @@ import dev.cella.server.Ids;
 import dev.cella.server.auth.Team;
 import dev.cella.server.nodes.Fleet;
 import dev.cella.server.nodes.NodeClient;
-import dev.cella.server.nodes.NodeUnavailable;
 import dev.cella.server.template.StartCommand;
 import dev.cella.server.template.Templates;
 import org.slf4j.Logger;
@@ -90,14 +89,11 @@ public final class SandboxService {
         }
     }
 
-    public static final class NotFound extends RuntimeException {
-        public NotFound(String m) { super(m); }
-    }
 
     public View create(Team team, NewSandbox req) throws IOException {
         NodeClient node = fleet.place(req.templateId(), repo.countByNode()).orElseThrow(() -> fleet.reachable().isEmpty()
-                ? new NodeUnavailable("no node is reachable to start the sandbox on", null)
-                : new NotFound("template '" + req.templateId() + "' not found"));
+                ? new Problem.Unavailable("no node is reachable to start the sandbox on", null)
+                : new Problem.NotFound("template '" + req.templateId() + "' not found"));
         var rootfs = node.template(req.templateId()).orElseThrow();
         String id = Ids.id(20);
         String token = req.secure() ? Ids.hex(16) : null;
@@ -128,7 +124,7 @@ public final class SandboxService {
                 StartCommand.run(new dev.cella.server.envd.Envd(route, token), d, START_READY_LIMIT);
             } catch (RuntimeException e) {
                 kill(team, id);
-                throw new dev.cella.server.api.ApiError(502, "agent_error", "the template's start command did not become ready: " + e.getMessage());
+                throw new Problem.Upstream("agent_error", "the template's start command did not become ready: " + e.getMessage());
             }
         }
         if (spawned != null) spawned.accept(req.templateId());
@@ -146,7 +142,7 @@ public final class SandboxService {
         if (row.get().state().equals(CREATING)) return Optional.of(new View(row.get(), null));
         try {
             return live(row.get());
-        } catch (NodeUnavailable e) {
+        } catch (Problem.Unavailable e) {
             return Optional.of(new View(row.get(), null));
         }
     }
@@ -182,10 +178,10 @@ public final class SandboxService {
     public EnvdAccess envd(View v) {
         String id = v.row().id();
         if (v.live() == null || v.live().state() != SandboxState.RUNNING) {
-            throw new dev.cella.server.api.ApiError(409, "invalid_state", "sandbox is not running (status: " + v.status() + ")");
+            throw Problem.invalidState("sandbox is not running (status: " + v.status() + ")");
         }
         var route = fleet.node(v.row().nodeId()).route(id, dev.cella.node.envd.EnvdRuntime.PORT)
-                .orElseThrow(() -> new dev.cella.server.api.ApiError(409, "invalid_state", "sandbox is not running"));
+                .orElseThrow(() -> Problem.invalidState("sandbox is not running"));
         return new EnvdAccess(route, v.row().envdAccessToken());
     }
 
@@ -196,7 +192,7 @@ public final class SandboxService {
             try {
                 fleet.node(row.nodeId()).kill(row.id());
                 n++;
-            } catch (IOException | SandboxException | NodeUnavailable e) {
+            } catch (IOException | Problem e) {
                 log.warn("sandbox {} of deleted team {} not destroyed now ({}); the reconciler removes it", row.id(), team.id(), e.getMessage());
             }
             repo.delete(row.id());
@@ -236,7 +232,7 @@ public final class SandboxService {
             List<SandboxRecord> running;
             try {
                 running = node.list();
-            } catch (NodeUnavailable e) {
+            } catch (Problem.Unavailable e) {
                 log.warn("reconcile skipped node {}: {}", node.id(), e.getMessage());
                 continue;
             }
@@ -252,7 +248,7 @@ public final class SandboxService {
                     try {
                         node.kill(id);
                         killed.add(id);
-                    } catch (IOException | SandboxException e) {
+                    } catch (IOException | Problem e) {
                         // gone already
                     }
                 } else if (!row.state().equals(state(r))) {
@@ -289,7 +285,7 @@ public final class SandboxService {
                     Map<String, SandboxRecord> m = new java.util.HashMap<>();
                     for (SandboxRecord r : fleet.node(nodeId).list()) m.put(r.spec().id(), r);
                     return m;
-                } catch (NodeUnavailable e) {
+                } catch (Problem.Unavailable e) {
                     log.warn("listing without the sandboxes of node {}: {}", nodeId, e.getMessage());
                     return null;
                 }
@@ -313,7 +309,7 @@ public final class SandboxService {
         if (v.isEmpty()) return false;
         try {
             fleet.node(v.get().row().nodeId()).kill(id);
-        } catch (SandboxException.NotFound gone) {
+        } catch (Problem.NotFound gone) {
             repo.delete(id); // it ended meanwhile (its time ran out while this call waited): not killed by us
             return false;
         }
@@ -321,9 +317,9 @@ public final class SandboxService {
         return true;
     }
 
-    /** The team's sandbox, or {@link NotFound}: the one lookup a request makes, its row and its node's record. */
+    /** The team's sandbox, or {@link Problem.NotFound}: the one lookup a request makes, its row and its node's record. */
     public View require(Team team, String id) {
-        return get(team, id).orElseThrow(() -> new NotFound("sandbox " + id + " not found"));
+        return get(team, id).orElseThrow(() -> new Problem.NotFound("sandbox " + id + " not found"));
     }
 
     public View setTimeout(Team team, String id, Duration timeout) {
@@ -357,7 +353,7 @@ public final class SandboxService {
     public View resume(Team team, String id) {
         View v = require(team, id);
         if (v.live().state() == SandboxState.RUNNING) {
-            throw new dev.cella.server.api.ApiError(409, "invalid_state", "sandbox is not paused (status: running)");
+            throw Problem.invalidState("sandbox is not paused (status: running)");
         }
         int ttl = v.row().inactivityTimeoutSec();
         Duration timeout = ttl > 0 ? Duration.ofSeconds(ttl) : v.live().endAt() != null ? DEFAULT_TIMEOUT : null;

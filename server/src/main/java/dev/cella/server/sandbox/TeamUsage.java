@@ -1,6 +1,6 @@
 package dev.cella.server.sandbox;
 
-import dev.cella.server.api.ApiError;
+import dev.cella.node.problem.Problem;
 import dev.cella.server.db.Jdbc;
 
 import java.time.Duration;
@@ -58,7 +58,7 @@ public final class TeamUsage {
     /** Seed 004's CapsuleStats. */
     public Map<String, Object> stats(String teamId, String range) {
         long[] r = RANGES.get(range);
-        if (r == null) throw ApiError.badRequest("range must be one of: 5m, 1h, 6h, 24h, 30d");
+        if (r == null) throw new Problem.Invalid("range must be one of: 5m, 1h, 6h, 24h, 30d");
         long now = System.currentTimeMillis();
         Figures cur = current().getOrDefault(teamId, new Figures(0, 0, 0));
         Map<String, Object> current = new LinkedHashMap<>();

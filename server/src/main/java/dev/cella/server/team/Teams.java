@@ -1,6 +1,6 @@
 package dev.cella.server.team;
 
-import dev.cella.server.api.ApiError;
+import dev.cella.node.problem.Problem;
 import dev.cella.server.auth.Team;
 import dev.cella.server.auth.User;
 import dev.cella.server.db.Jdbc;
@@ -28,7 +28,7 @@ public final class Teams {
 
     public static String validName(String name) {
         if (name == null || !NAME.matcher(name).matches() || name.isBlank()) {
-            throw ApiError.badRequest("a team name is 1 to 128 characters: letters, digits, spaces and _");
+            throw new Problem.Invalid("a team name is 1 to 128 characters: letters, digits, spaces and _");
         }
         return name;
     }
@@ -102,7 +102,7 @@ public final class Teams {
     }
 
     public Member add(String teamId, User user) {
-        if (member(teamId, user.id()).isPresent()) throw ApiError.badRequest(user.email() + " is already a member of this team");
+        if (member(teamId, user.id()).isPresent()) throw new Problem.Invalid(user.email() + " is already a member of this team");
         long now = System.currentTimeMillis();
         db.update("INSERT INTO team_members (team_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)", teamId, user.id(), Role.MEMBER.wire(), now);
         return new Member(user.id(), user.email(), Role.MEMBER, now);

@@ -1,6 +1,7 @@
 package dev.cella.server.template;
 
 import dev.cella.node.envd.EnvdRuntime;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.TimeoutAction;
 import dev.cella.server.Digests;
@@ -213,10 +214,11 @@ public final class Builder implements AutoCloseable {
             String fromId = from.templateId();
             node = fleet.reachable().stream().filter(n -> n.templates().contains(fromId)).findFirst()
                     .orElseThrow(() -> new BuildFailure("no reachable node has template " + spec.from()));
-        } catch (dev.cella.server.api.ApiError e) {
-            if (e.status() != 404) throw new BuildFailure("FROM " + spec.from() + ": " + e.getMessage());
+        } catch (Problem.NotFound e) { // no template by that name: an image
             node = fleet.reachable().stream().findFirst().orElseThrow(() -> new BuildFailure("no node is reachable"));
             from = pull(buildId, node, spec.from(), req.registry());
+        } catch (Problem e) {
+            throw new BuildFailure("FROM " + spec.from() + ": " + e.getMessage());
         }
         me.node = node;
         Templates.Defaults parent = from.defaults();
@@ -305,7 +307,7 @@ public final class Builder implements AutoCloseable {
         dev.cella.node.image.ImagePuller.Image img;
         try {
             img = node.pullImage(image, login == null ? null : login.username(), login == null ? null : login.password());
-        } catch (IllegalArgumentException e) {
+        } catch (Problem.Invalid e) {
             throw new BuildFailure("FROM " + image + ": not a template of this team, a built-in one, nor an image reference (" + e.getMessage() + ")");
         } catch (java.io.IOException | RuntimeException e) {
             throw new BuildFailure("FROM " + image + ": the pull failed: " + e.getMessage());

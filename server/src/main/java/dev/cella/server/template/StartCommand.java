@@ -1,6 +1,6 @@
 package dev.cella.server.template;
 
-import dev.cella.server.api.ApiError;
+import dev.cella.node.problem.Problem;
 import dev.cella.server.envd.Envd;
 
 import java.time.Duration;
@@ -46,9 +46,9 @@ public final class StartCommand {
                 Thread.sleep(1000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new ApiError(502, "agent_error", "interrupted while waiting for the ready command");
+                throw new Problem.Upstream("agent_error", "interrupted while waiting for the ready command");
             }
         }
-        throw new ApiError(502, "agent_error", "the ready command '" + d.readyCmd() + "' did not succeed within " + limit.toSeconds() + " s");
+        throw new Problem.Upstream("agent_error", "the ready command '" + d.readyCmd() + "' did not succeed within " + limit.toSeconds() + " s");
     }
 }

@@ -1,9 +1,9 @@
 package dev.cella.server.template;
 
-import dev.cella.server.api.ApiError;
+import dev.cella.node.problem.Problem;
 import dev.cella.server.db.Jdbc;
 import dev.cella.server.nodes.Fleet;
-import dev.cella.server.nodes.NodeUnavailable;
+import dev.cella.node.problem.Problem;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -57,13 +57,13 @@ public final class Templates {
         Optional<TeamTemplate> own = byName(teamId, name);
         if (own.isPresent() && tag != null && !tag.isEmpty()) {
             TeamTemplate t = own.get();
-            String layer = taggedLayer(t.id(), tag).orElseThrow(() -> ApiError.notFound("template '" + name + "' has no ready build tagged '" + tag + "'"));
+            String layer = taggedLayer(t.id(), tag).orElseThrow(() -> new Problem.NotFound("template '" + name + "' has no ready build tagged '" + tag + "'"));
             return new Resolved(layer, name, t.vcpus(), t.memoryMb(), t.defaults());
         }
         if (own.isPresent()) {
             TeamTemplate t = own.get();
             if (t.nodeTemplate() == null) {
-                throw new ApiError(409, "invalid_state", "template '" + name + "' has no finished build yet (status: " + t.status() + ")");
+                throw Problem.invalidState("template '" + name + "' has no finished build yet (status: " + t.status() + ")");
             }
             return new Resolved(t.nodeTemplate(), name, t.vcpus(), t.memoryMb(), t.defaults());
         }
@@ -75,9 +75,9 @@ public final class Templates {
             return new Resolved(t.nodeTemplate(), name, t.vcpus(), t.memoryMb(), t.defaults());
         }
         String builtIn = name.equals(MINIMAL) ? BASE : name;
-        if (fleet.reachable().isEmpty()) throw new NodeUnavailable("no node is reachable to start a sandbox on", null);
+        if (fleet.reachable().isEmpty()) throw new Problem.Unavailable("no node is reachable to start a sandbox on", null);
         if (fleet.templates().contains(builtIn) && !isTeamOwned(builtIn)) return new Resolved(builtIn, name, null, null, Defaults.NONE);
-        throw ApiError.notFound("template '" + name + "' not found");
+        throw new Problem.NotFound("template '" + name + "' not found");
     }
 
     /** Node-level ids of teams' templates begin so (snapshots, build layers); built-in ones never do. */

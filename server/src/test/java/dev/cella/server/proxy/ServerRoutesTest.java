@@ -3,7 +3,7 @@ package dev.cella.server.proxy;
 import dev.cella.node.metrics.MetricPoint;
 import dev.cella.node.proxy.SandboxRoutes;
 import dev.cella.node.sandbox.SandboxEvent;
-import dev.cella.node.sandbox.SandboxException;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.SandboxState;
@@ -177,7 +177,7 @@ class ServerRoutesTest {
 
         @Override
         public void kill(String id) {
-            if (sandboxes.remove(id) == null) throw new SandboxException.NotFound(id);
+            if (sandboxes.remove(id) == null) throw Problem.sandboxNotFound(id);
         }
 
         @Override

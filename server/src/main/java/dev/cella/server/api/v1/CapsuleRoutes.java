@@ -1,12 +1,13 @@
 package dev.cella.server.api.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxState;
 import dev.cella.server.Ids;
 import dev.cella.server.api.ApiError;
 import dev.cella.server.envd.Envd;
-import dev.cella.server.sandbox.SandboxService;
 import dev.cella.server.sandbox.SandboxService.View;
+import dev.cella.server.sandbox.SandboxService;
 import dev.cella.server.sandbox.TeamUsage;
 import dev.cella.server.template.Templates;
 import io.javalin.http.Context;
@@ -213,7 +214,7 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
             String t = tag != null && !tag.isBlank() ? tag : "proc-" + Ids.hex(4);
             Envd.Stream stream = envd.start(new Envd.Command(cmd, args, envs, cwd, t), null, null, null);
             int[] pid = {-1};
-            ApiError[] failed = {null};
+            RuntimeException[] failed = {null};
             var started = new java.util.concurrent.CountDownLatch(1);
             Thread follower = Thread.ofVirtual().name("bg-" + t).start(() -> {
                 try {
@@ -222,7 +223,7 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
                         @Override public void output(String s, byte[] data) {}
                         @Override public void ended(int exitCode, String error) { started.countDown(); }
                     });
-                } catch (ApiError notStarted) {
+                } catch (ApiError | Problem notStarted) {
                     failed[0] = notStarted;
                 } finally {
                     started.countDown();

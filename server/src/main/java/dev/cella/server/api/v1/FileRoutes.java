@@ -1,6 +1,7 @@
 package dev.cella.server.api.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cella.node.problem.Problem;
 import dev.cella.protocol.http.MultipartParts;
 import dev.cella.server.api.ApiError;
 import dev.cella.server.envd.Envd;
@@ -94,7 +95,9 @@ public final class FileRoutes implements Consumer<V1Api> {
         Envd envd = capsules.envd(ctx);
         try (InputStream in = envd.read(path)) {
             ctx.status(200).contentType("application/octet-stream");
-            String name = Path.of(path).getFileName() == null ? "file" : Path.of(path).getFileName().toString();
+            // the last name of the path, as text: Path.of would refuse a NUL that envd reports itself
+            String last = path.replaceAll("/+$", "");
+            String name = last.isEmpty() ? "file" : last.substring(last.lastIndexOf('/') + 1);
             ctx.header("Content-Disposition", "attachment; filename*=UTF-8''" + java.net.URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20"));
             // the servlet's own stream: Javalin's result() would hold the body back
             OutputStream out = ctx.res().getOutputStream();
@@ -200,11 +203,11 @@ public final class FileRoutes implements Consumer<V1Api> {
     private static void write(Envd envd, String path, Limited content, long limit) {
         try {
             envd.write(path, () -> content);
-        } catch (ApiError | UncheckedIOException e) {
+        } catch (ApiError | Problem | UncheckedIOException e) {
             if (content.tripped) {
                 try {
                     envd.remove(path);
-                } catch (ApiError ignored) {
+                } catch (ApiError | Problem ignored) {
                     // nothing written to remove
                 }
                 throw tooLarge(limit);

@@ -1,6 +1,7 @@
 package dev.cella.server.api.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cella.node.problem.Problem;
 import dev.cella.server.Ids;
 import dev.cella.server.api.ApiError;
 import dev.cella.server.envd.Envd;
@@ -155,7 +156,7 @@ public final class ProcessSockets implements Consumer<V1Api> {
                     case EXEC_STREAM -> execFrame(s, type, m);
                     case PTY -> ptyFrame(s, type, m);
                 }
-            } catch (ApiError e) {
+            } catch (ApiError | Problem e) {
                 s.error(e.getMessage(), s.stream == null);
             }
         });
@@ -171,7 +172,7 @@ public final class ProcessSockets implements Consumer<V1Api> {
         if (s.kind == Kind.EXEC_STREAM && s.process != null && s.envd != null) {
             try {
                 s.envd.signal(s.process, 9);
-            } catch (ApiError ignored) {
+            } catch (ApiError | Problem ignored) {
                 // it ended already
             }
         }
@@ -180,7 +181,7 @@ public final class ProcessSockets implements Consumer<V1Api> {
     private void authenticate(Socket s, String apiKey, String authorization) {
         try {
             s.caller = api.resolve(apiKey, authorization, V1Api.Access.TEAM, s.ws.session.getRemoteSocketAddress().toString());
-        } catch (ApiError e) {
+        } catch (ApiError | Problem e) {
             s.error("authentication failed", true);
             return;
         }
@@ -188,10 +189,10 @@ public final class ProcessSockets implements Consumer<V1Api> {
             // the capsule must be the caller's and running: an error frame otherwise
             var access = sandboxes.envd(s.caller.team(), s.capsule());
             s.envd = new Envd(access.route(), access.accessToken());
-        } catch (SandboxService.NotFound e) {
+        } catch (Problem.NotFound e) {
             s.error("capsule " + s.capsule() + " not found", true);
             return;
-        } catch (ApiError e) {
+        } catch (ApiError | Problem e) {
             s.error(e.getMessage(), true);
             return;
         }
@@ -200,7 +201,7 @@ public final class ProcessSockets implements Consumer<V1Api> {
             s.process = Envd.Selector.parse(sel);
             try {
                 follow(s, s.envd.connect(s.process), "stdout", "stderr");
-            } catch (ApiError e) {
+            } catch (ApiError | Problem e) {
                 s.error(e.getMessage(), true);
             }
         }
@@ -245,7 +246,7 @@ public final class ProcessSockets implements Consumer<V1Api> {
                         if (s.terminalKey != null) terminals.remove(s.terminalKey);
                     }
                 });
-            } catch (ApiError e) {
+            } catch (ApiError | Problem e) {
                 s.error(e.getMessage(), true);
                 return;
             }
