@@ -150,6 +150,15 @@ class SandboxesTest {
         Command.run("ip", "link", "add", "cv16000", "type", "veth", "peer", "name", "eth0", "netns", "cella-orphan2");
         Path cgroup = Path.of("/sys/fs/cgroup/pids/cella/orphan3");
         Files.createDirectories(cgroup);
+        // ...and a container whose node's state is gone: its process still runs in the cgroup, frozen
+        Process orphan = new ProcessBuilder("sleep", "1000").start();
+        Files.writeString(cgroup.resolve("cgroup.procs"), Long.toString(orphan.pid()));
+        Path freezer = Path.of("/sys/fs/cgroup/freezer/cella/orphan3");
+        if (Files.isDirectory(freezer.getParent())) {
+            Files.createDirectories(freezer);
+            Files.writeString(freezer.resolve("cgroup.procs"), Long.toString(orphan.pid()));
+            Files.writeString(freezer.resolve("freezer.state"), "FROZEN");
+        }
         sandboxes.close();
         sandboxes = new Sandboxes(node.newDriver(), new SandboxStore(node.state), Clock.systemUTC());
         List<String> removed = sandboxes.recover();
@@ -159,7 +168,9 @@ class SandboxesTest {
         assertThat(Files.readString(Path.of("/proc/self/mounts"))).doesNotContain("orphan1");
         assertThat(SandboxNetwork.namespaces()).doesNotContain("cella-orphan2");
         assertThat(SandboxNetwork.hostInterfaces()).doesNotContain("cv16000");
+        assertThat(orphan.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)).as("the orphan container's process ended").isTrue();
         assertThat(cgroup).doesNotExist();
+        assertThat(freezer).doesNotExist();
     }
 
     @Test

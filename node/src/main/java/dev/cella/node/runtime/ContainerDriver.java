@@ -374,13 +374,63 @@ public final class ContainerDriver implements RuntimeDriver {
                 removed.add("interface " + iface);
             }
         }
-        for (Path cg : cgroupDirs()) {
-            if (!owned.contains(cg.getFileName().toString())) {
-                removeCgroup(cg);
-                removed.add("cgroup " + cg);
-            }
+        List<Path> orphans = cgroupDirs().stream().filter(cg -> !owned.contains(cg.getFileName().toString())).toList();
+        // a container nobody owns (its node's state is gone, or another node's was deleted
+        // under it) still has its processes, holding its disk and mounts: they end first
+        killProcesses(orphans);
+        for (Path cg : orphans) {
+            removeCgroup(cg);
+            removed.add(Files.exists(cg) ? "nothing of cgroup " + cg + " (processes still in it)" : "cgroup " + cg);
         }
         return removed;
+    }
+
+    /**
+     * Ends every process in these cgroups: thawed first (a frozen task takes its SIGKILL
+     * only when thawed), then killed, then waited for a little.
+     */
+    static void killProcesses(List<Path> cgroups) throws IOException {
+        List<Long> pids = new ArrayList<>();
+        for (Path cg : cgroups) {
+            if (Files.exists(cg.resolve("freezer.state"))) writeQuietly(cg.resolve("freezer.state"), "THAWED");
+            if (Files.exists(cg.resolve("cgroup.freeze"))) writeQuietly(cg.resolve("cgroup.freeze"), "0");
+        }
+        for (Path cg : cgroups) pids.addAll(processes(cg));
+        if (pids.isEmpty()) return;
+        log.info("ending {} processes of containers nobody owns", pids.size());
+        for (long pid : pids) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+        while (System.nanoTime() < deadline && pids.stream().anyMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** The processes in a cgroup and the cgroups below it. */
+    static List<Long> processes(Path cg) throws IOException {
+        List<Long> out = new ArrayList<>();
+        try (var walk = Files.walk(cg)) {
+            for (Path procs : walk.filter(p -> p.getFileName().toString().equals("cgroup.procs")).toList()) {
+                for (String line : Files.readAllLines(procs)) {
+                    if (!line.isBlank()) out.add(Long.parseLong(line.strip()));
+                }
+            }
+        } catch (java.io.UncheckedIOException | java.nio.file.NoSuchFileException e) {
+            // gone while we looked
+        }
+        return out;
+    }
+
+    private static void writeQuietly(Path file, String value) {
+        try {
+            Files.writeString(file, value);
+        } catch (IOException e) {
+            log.debug("cannot write {} to {}: {}", value, file, e.toString());
+        }
     }
 
     /** The per-sandbox cgroup directories crun made under {@code cella/} (v1: one per controller; v2: one). */
