@@ -128,7 +128,7 @@ final class Server implements AutoCloseable {
         java.util.function.Supplier<String> publicUrl = () -> o.publicUrl() != null ? o.publicUrl() : "http://" + host + ":" + apiPort();
         v1 = new V1Api(keys, tokens, teams, rate, List.of(
                 accounts,
-                new OAuthRoutes(github, publicUrl, o.frontendUrl(), tokens.derivedKey("oauth-state"), jdbc, users, teams, accounts),
+                new OAuthRoutes(github, publicUrl, o.frontendUrl(), tokens.derivedKey("oauth-state"), users, teams, accounts),
                 new TeamRoutes(teams, users, t -> {
                     keys.forgetTeam(t.id()); // its keys stop working now, not when the key cache expires
                     sandboxes.destroyAll(Teams.team(t));

@@ -5,8 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.cella.node.http.JsonHttp;
-import dev.cella.node.problem.Problem;
+import dev.cella.node.metrics.MetricRange;
 import dev.cella.node.metrics.MetricsSampler;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.Sandboxes;
@@ -189,8 +190,8 @@ public final class NodeApi {
             if (required) throw new Problem.Invalid(field + " is required");
             return null;
         }
-        if (!n.canConvertToLong() || n.asLong() < 0 || n.asLong() > 30L * 24 * 3600) {
-            throw new Problem.Invalid(field + " must be a number of seconds from 0 to 2592000");
+        if (!n.canConvertToLong() || n.asLong() < 0 || n.asLong() > Sandboxes.MAX_TIMEOUT.toSeconds()) {
+            throw new Problem.Invalid(field + " must be a number of seconds from 0 to " + Sandboxes.MAX_TIMEOUT.toSeconds());
         }
         return Duration.ofSeconds(n.asLong());
     }
@@ -214,16 +215,12 @@ public final class NodeApi {
         return out;
     }
 
-    private static final Map<String, Long> RANGES = Map.of("5m", 300L, "10m", 600L, "1h", 3600L, "2h", 7200L,
-            "6h", 21600L, "12h", 43200L, "24h", 86400L);
-
     /** Seed 004's CapsuleMetrics: {sandbox_id, range, points[{timestamp_unix, cpu_pct, mem_bytes, disk_bytes}]}. */
     private void metrics(Context ctx) {
         String id = ctx.pathParam("id");
         sandboxes.require(id);
         String range = Optional.ofNullable(ctx.queryParam("range")).orElse("10m");
-        Long seconds = RANGES.get(range);
-        if (seconds == null) throw new Problem.Invalid("range must be one of 5m, 10m, 1h, 2h, 6h, 12h, 24h");
+        long seconds = MetricRange.of(range).orElseThrow(() -> new Problem.Invalid("range must be one of " + MetricRange.labels())).seconds;
         List<Map<String, Object>> points = metrics.points(id, seconds).stream().map(dev.cella.node.metrics.MetricPoint::wire).toList();
         ctx.json(Map.of("sandbox_id", id, "range", range, "points", points));
     }

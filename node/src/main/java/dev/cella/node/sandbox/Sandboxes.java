@@ -25,6 +25,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * running ({@link #recover}) and removes what nothing owns.
  */
 public final class Sandboxes implements AutoCloseable {
+    /** The longest a sandbox may be given to live at once (E2B's limit too): 30 days. */
+    public static final Duration MAX_TIMEOUT = Duration.ofDays(30);
+
     private static final Logger log = LoggerFactory.getLogger(Sandboxes.class);
     private static final Duration REAPER_TICK = Duration.ofMillis(200);
     /**

@@ -196,7 +196,8 @@ public final class E2bApi implements ApiServer.Dialect {
             if (required) throw new Problem.Invalid("timeout is required");
             return fallback;
         }
-        if (!t.canConvertToLong() || t.asLong() < 0 || t.asLong() > 86400 * 30) throw new Problem.Invalid("timeout must be seconds from 0 to 2592000");
+        long max = dev.cella.node.sandbox.Sandboxes.MAX_TIMEOUT.toSeconds();
+        if (!t.canConvertToLong() || t.asLong() < 0 || t.asLong() > max) throw new Problem.Invalid("timeout must be seconds from 0 to " + max);
         return Duration.ofSeconds(t.asLong());
     }
 

@@ -37,8 +37,6 @@ import java.util.Set;
 public final class RemoteNode implements NodeClient {
     /** Lifecycle calls that start or wake a sandbox may wait this long; the others less. */
     private static final Duration SLOW = Duration.ofSeconds(60), QUICK = Duration.ofSeconds(15);
-    private static final List<Map.Entry<String, Long>> RANGES = List.of(Map.entry("5m", 300L), Map.entry("10m", 600L),
-            Map.entry("1h", 3600L), Map.entry("2h", 7200L), Map.entry("6h", 21600L), Map.entry("12h", 43200L), Map.entry("24h", 86400L));
 
     private final URI api;
     private final String token;
@@ -160,7 +158,7 @@ public final class RemoteNode implements NodeClient {
 
     @Override
     public List<MetricPoint> metrics(String sandboxId, long seconds) {
-        String range = RANGES.stream().filter(r -> r.getValue() >= seconds).findFirst().orElse(RANGES.getLast()).getKey();
+        String range = dev.cella.node.metrics.MetricRange.covering(seconds).label;
         List<MetricPoint> out = new java.util.ArrayList<>();
         for (JsonNode p : call("GET", "/v1/sandboxes/" + sandboxId + "/metrics?range=" + range, null, QUICK).path("points")) {
             out.add(new MetricPoint(p.path("timestamp_unix").asLong(), p.path("cpu_pct").asDouble(), p.path("mem_bytes").asLong(),

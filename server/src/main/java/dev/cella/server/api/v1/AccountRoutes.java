@@ -87,17 +87,27 @@ public final class AccountRoutes implements Consumer<V1Api> {
         String name = validName(V1Api.text(b, "name", true));
         if (users.byEmail(email).isPresent()) throw new ApiError(409, "email_taken", "an account with this email already exists");
         String hash = Passwords.hash(password);
-        record Made(User user, TeamInfo team) {}
-        Made made;
+        Account made;
         try {
-            made = db.transaction(tx -> {
-                User u = new Users(tx).create(email, name, hash, null);
-                return new Made(u, teams.create(tx, personalTeamName(name), u.id()));
-            });
+            made = newAccount(email, name, hash, null);
         } catch (Jdbc.Duplicate raced) {
             throw new ApiError(409, "email_taken", "an account with this email already exists");
         }
         V1Api.json(ctx, 201, auth(made.user(), made.team().id()));
+    }
+
+    /** A user and the team of their own they own. */
+    record Account(User user, TeamInfo team) {}
+
+    /**
+     * Makes a user (with a password hash, or a GitHub id) and their own team, of which they
+     * are the owner: both or neither, in one transaction. Signup and sign-in with GitHub.
+     */
+    Account newAccount(String email, String name, String passwordHash, String githubId) {
+        return db.transaction(tx -> {
+            User u = new Users(tx).create(email, name, passwordHash, githubId);
+            return new Account(u, teams.create(tx, personalTeamName(name), u.id()));
+        });
     }
 
     /** "<name>'s Team", kept to the characters a team name may have. */

@@ -1,6 +1,7 @@
 package dev.cella.server.api.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cella.node.metrics.MetricRange;
 import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxState;
 import dev.cella.server.Ids;
@@ -37,8 +38,6 @@ import java.util.function.Consumer;
 public final class CapsuleRoutes implements Consumer<V1Api> {
     /** Foreground output kept per stream; beyond it the output is cut (and said so). */
     static final int MAX_OUTPUT = 16 << 20;
-    private static final Map<String, Long> METRIC_RANGES = Map.of("5m", 300L, "10m", 600L, "1h", 3600L, "2h", 7200L,
-            "6h", 21600L, "12h", 43200L, "24h", 86400L);
 
     private final SandboxService sandboxes;
     private final Templates templates;
@@ -295,8 +294,7 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
     /** Seed 004's CapsuleMetrics, from the node's tiers (a paused capsule keeps its points). */
     private void metrics(Context ctx) {
         String range = Optional.ofNullable(ctx.queryParam("range")).orElse("10m");
-        Long seconds = METRIC_RANGES.get(range);
-        if (seconds == null) throw ApiError.badRequest("range must be one of 5m, 10m, 1h, 2h, 6h, 12h, 24h");
+        long seconds = MetricRange.of(range).orElseThrow(() -> ApiError.badRequest("range must be one of " + MetricRange.labels())).seconds;
         View v = find(ctx);
         if (v.live() == null) throw ApiError.notFound("metrics not available for sandbox in state: " + v.status());
         List<Map<String, Object>> points = sandboxes.metrics(V1Api.caller(ctx).team(), id(ctx), seconds).stream().map(dev.cella.node.metrics.MetricPoint::wire).toList();

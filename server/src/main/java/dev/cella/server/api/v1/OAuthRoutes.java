@@ -4,7 +4,6 @@ import dev.cella.server.api.ApiError;
 import dev.cella.server.auth.GithubOAuth;
 import dev.cella.server.auth.User;
 import dev.cella.server.auth.Users;
-import dev.cella.server.db.Jdbc;
 import dev.cella.server.team.Teams;
 import io.javalin.http.Context;
 import io.javalin.http.Cookie;
@@ -32,7 +31,6 @@ public final class OAuthRoutes implements Consumer<V1Api> {
     private final java.util.function.Supplier<String> publicUrl;
     private final String frontendUrl;
     private final byte[] stateKey;
-    private final Jdbc db;
     private final Users users;
     private final Teams teams;
     private final AccountRoutes accounts;
@@ -42,13 +40,12 @@ public final class OAuthRoutes implements Consumer<V1Api> {
      * @param publicUrl   this server's address as browsers reach it (GitHub redirects back to it)
      * @param frontendUrl where the callback sends the browser on: {@code <frontendUrl>/auth/github/callback?...}
      */
-    public OAuthRoutes(GithubOAuth github, java.util.function.Supplier<String> publicUrl, String frontendUrl, byte[] stateKey, Jdbc db,
+    public OAuthRoutes(GithubOAuth github, java.util.function.Supplier<String> publicUrl, String frontendUrl, byte[] stateKey,
                        Users users, Teams teams, AccountRoutes accounts) {
         this.github = github;
         this.publicUrl = () -> publicUrl.get().replaceAll("/+$", "");
         this.frontendUrl = frontendUrl == null ? null : frontendUrl.replaceAll("/+$", "");
         this.stateKey = stateKey;
-        this.db = db;
         this.users = users;
         this.teams = teams;
         this.accounts = accounts;
@@ -121,13 +118,9 @@ public final class OAuthRoutes implements Consumer<V1Api> {
                 return;
             }
             String name = p.name().length() > 100 ? p.name().substring(0, 100) : p.name();
-            record Made(User user, String teamId) {}
-            Made made = db.transaction(tx -> {
-                User u = new Users(tx).create(p.email(), name, null, p.githubId());
-                return new Made(u, teams.create(tx, AccountRoutes.personalTeamName(name), u.id()).id());
-            });
+            AccountRoutes.Account made = accounts.newAccount(p.email(), name, null, p.githubId());
             user = made.user();
-            teamId = made.teamId();
+            teamId = made.team().id();
         }
         Map<String, Object> auth = accounts.auth(user, teamId);
         StringBuilder q = new StringBuilder();
