@@ -45,11 +45,7 @@ class StartQueueTest {
         StartQueue q = new StartQueue(1, 1, Duration.ofMillis(300));
         CountDownLatch running = new CountDownLatch(1), release = new CountDownLatch(1);
         try (var exec = Executors.newVirtualThreadPerTaskExecutor()) {
-            exec.submit(() -> q.run(() -> {
-                running.countDown();
-                release.await();
-                return null;
-            }));
+            holdTheSlot(exec, q, running, release);
             try {
                 running.await();
                 // the slot is taken: one more may wait, but only 300 ms
@@ -74,11 +70,7 @@ class StartQueueTest {
         assertThat(q.runIfIdle(() -> "pool")).isTrue();
         CountDownLatch running = new CountDownLatch(1), release = new CountDownLatch(1);
         try (var exec = Executors.newVirtualThreadPerTaskExecutor()) {
-            exec.submit(() -> q.run(() -> {
-                running.countDown();
-                release.await();
-                return null;
-            }));
+            holdTheSlot(exec, q, running, release);
             Future<Object> create;
             try {
                 running.await();
@@ -91,5 +83,14 @@ class StartQueueTest {
             assertThat(create.get()).isEqualTo("create");
         }
         assertThat(q.runIfIdle(() -> "pool")).isTrue();
+    }
+
+    /** Takes the queue's one slot until {@code release}; {@code running} says it has it. */
+    private static void holdTheSlot(java.util.concurrent.ExecutorService exec, StartQueue q, CountDownLatch running, CountDownLatch release) {
+        exec.submit(() -> q.run(() -> {
+            running.countDown();
+            release.await();
+            return null;
+        }));
     }
 }
