@@ -43,6 +43,15 @@ public final class RateLimiter {
         }
     }
 
+    /** Gives back a token taken for something that turned out not to count (a login that succeeded). */
+    public void refund(String key) {
+        Bucket b = buckets.get(key);
+        if (b == null) return;
+        synchronized (b) {
+            b.tokens = Math.min(perSecond, b.tokens + 1);
+        }
+    }
+
     private void sweep(long now) {
         if (now - lastSweep < 60_000_000_000L) return;
         lastSweep = now;

@@ -122,6 +122,8 @@ public final class AccountRoutes implements Consumer<V1Api> {
         if (email == null || password == null || email.isBlank() || password.isEmpty()) {
             throw ApiError.badRequest("email and password are required");
         }
+        ApiError limited = api.beforeCostlyCheck(ctx.ip());
+        if (limited != null) throw limited;
         User u = users.byEmail(email).orElse(null);
         // the hash is checked even without a user, so that timing does not tell which emails have accounts
         String hash = u == null ? null : users.passwordHash(u.id()).orElse(null);
@@ -132,8 +134,9 @@ public final class AccountRoutes implements Consumer<V1Api> {
         } else {
             ok = Passwords.matches(password, hash);
         }
-        // a wrong password counts as a failed authentication, limited per client as the others (seed 002: 3 per second)
-        if (!ok) throw api.refuse(ctx.ip(), "invalid email or password");
+        // a wrong password counts as a failed authentication, limited per client as the others (3 per second)
+        if (!ok) throw ApiError.unauthorized("invalid email or password");
+        api.authenticated(ctx.ip());
         var team = teams.firstTeamOf(u.id()).orElseThrow(() -> new ApiError(403, "no_team", "this account belongs to no team"));
         V1Api.json(ctx, 200, auth(u, team.team().id()));
     }
