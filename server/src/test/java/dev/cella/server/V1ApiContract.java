@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The native dialect (seed 004) over HTTP, on the server as {@code cella up} wires it, with
+ * The native dialect (the Wrenn API) over HTTP, on the server as {@code cella up} wires it, with
  * a real node: accounts, teams and their role rules, keys shared with the E2B dialect,
  * capsules with exec and processes, and that no team reaches another's capsules. Run on
  * SQLite ({@link V1ApiTest}) and PostgreSQL ({@link V1ApiPostgresTest}).
@@ -129,7 +129,7 @@ abstract class V1ApiContract {
         Res wrong = call("POST", "/v1/auth/login", "{\"email\":\"" + email + "\",\"password\":\"wrong password\"}", null);
         assertThat(wrong.status()).isEqualTo(401);
         assertThat(wrong.code()).isEqualTo("unauthorized");
-        // failed authentications are limited per client (seed 002: 3 a second): of ten at once, most are refused
+        // failed authentications are limited per client (Lelantos: 3 a second): of ten at once, most are refused
         List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> burst = new java.util.ArrayList<>();
         for (int i = 0; i < 10; i++) {
             burst.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base + "/v1/auth/login"))

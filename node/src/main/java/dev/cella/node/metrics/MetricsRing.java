@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * A sandbox's metrics in three tiers, each a fixed ring, so memory per sandbox is
  * bounded: 500 ms samples for 10 minutes, 30-second averages for 2 hours, 5-minute
- * averages for 24 hours (the tiers of seed 004's metrics endpoint).
+ * averages for 24 hours (the tiers of the Wrenn API's metrics endpoint).
  */
 public final class MetricsRing {
     /** A tier: how many raw samples one point averages, and how many points it keeps. */

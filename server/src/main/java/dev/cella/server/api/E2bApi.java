@@ -25,7 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The E2B dialect (seeds 000–002): the REST calls the E2B SDK makes, JSON in camelCase,
+ * The E2B dialect (E2B's API as the Lelantos documents give it): the REST calls the E2B SDK makes, JSON in camelCase,
  * errors {@code {code, message}} with the numeric code in the body, where the SDK reads it.
  * Every call is made as the team of its {@code X-API-KEY}; another team's sandbox is 404.
  */
@@ -52,7 +52,7 @@ public final class E2bApi implements ApiServer.Dialect {
     }
 
     /**
-     * @param requestsPerSecond the per-team limit (seed 002: 200)
+     * @param requestsPerSecond the per-team limit (Lelantos: 200)
      * @param domain what create answers as {@code domain}, from which the SDK builds
      *               {@code getHost(port)} = {@code <port>-<id>.<domain>} (needs wildcard DNS); null for none
      */

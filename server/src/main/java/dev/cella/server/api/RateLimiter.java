@@ -5,7 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Token buckets by key (a team, or a client address for failed authentication): a
- * rate per second and a burst of the same size, as seed 002's limits read. Buckets of
+ * rate per second and a burst of the same size, as Lelantos' limits read. Buckets of
  * keys idle for a minute are dropped, so the map stays small.
  */
 public final class RateLimiter {

@@ -31,16 +31,16 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * Templates on the root path, where two seeds meet: {@code POST /templates} with a
- * {@code dockerfile} is the Lelantos dialect (seed 000), with a {@code build_spec} the
- * Superserve one (seed 003). Both build with the one engine. A template answers in both
+ * Templates on the root path, where two template APIs meet: {@code POST /templates} with a
+ * {@code dockerfile} is the Lelantos dialect (Lelantos), with a {@code build_spec} the
+ * Superserve one (Superserve). Both build with the one engine. A template answers in both
  * shapes at once (E2B's camelCase fields and Superserve's snake_case ones), so either
  * client reads what it knows. Built-in templates are listed for every team and cannot be
  * changed.
  */
 public final class TemplateRoutes {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Superserve's name rule (seed 003); the prefix superserve/ is reserved. */
+    /** Superserve's name rule (Superserve); the prefix superserve/ is reserved. */
     private static final Pattern NAME = Pattern.compile("^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?$");
     private static final Instant STARTED = Instant.now();
 
@@ -109,7 +109,7 @@ public final class TemplateRoutes {
         r.route(HandlerType.GET, "/templates", ctx -> {
             List<Map<String, Object>> all = new ArrayList<>(templates.builtIn().stream().map(TemplateRoutes::builtIn).toList());
             templates.ofTeam(E2bApi.team(ctx).id()).forEach(t -> all.add(view(t)));
-            // seed 000's paging: limit (1-100, 100) and nextToken, the next page's first template id in X-Next-Token
+            // Lelantos' paging: limit (1-100, 100) and nextToken, the next page's first template id in X-Next-Token
             int limit;
             try {
                 limit = Integer.parseInt(Optional.ofNullable(ctx.queryParam("limit")).orElse("100"));
@@ -245,7 +245,7 @@ public final class TemplateRoutes {
         BuildSpec spec;
         String name;
         int vcpus, memory, disk;
-        if (b.has("build_spec")) { // Superserve (seed 003)
+        if (b.has("build_spec")) { // Superserve
             name = b.path("name").asText("");
             if (name.isEmpty() || name.length() > 128 || !NAME.matcher(name).matches()) {
                 throw ApiError.badRequest("name must be 1 to 128 of lowercase letters, digits and . _ / -, beginning and ending with a letter or digit");
@@ -255,7 +255,7 @@ public final class TemplateRoutes {
             vcpus = range(b, "vcpu", 1, 1, 4);
             memory = range(b, "memory_mib", 1024, 256, 4096);
             disk = range(b, "disk_mib", 4096, 1024, 8192);
-        } else if (b.has("dockerfile")) { // Lelantos (seed 000)
+        } else if (b.has("dockerfile")) { // Lelantos
             if (!b.get("dockerfile").isTextual()) throw ApiError.badRequest("dockerfile must be the Dockerfile's text");
             spec = parse(() -> Dockerfile.parse(b.get("dockerfile").asText(), contextHash[0]));
             name = b.hasNonNull("alias") ? b.get("alias").asText() : "tpl-" + UUID.randomUUID().toString().substring(0, 8);

@@ -13,7 +13,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * Teams and who is in them, with seed 004's rules: the owner made the team and alone may
+ * Teams and who is in them, with the Wrenn API's rules: the owner made the team and alone may
  * delete it; owners and admins rename it and manage members; the owner can be neither
  * changed, removed nor leave. A deleted team is kept (soft delete) and its slug with it,
  * so a slug is never given out twice.
@@ -57,7 +57,7 @@ public final class Teams {
         return db.transaction(tx -> create(tx, name, ownerUserId));
     }
 
-    /** A slug as the seed shows one: 12 hex digits in two halves, a1b2c3-d1e2f3. */
+    /** A slug as the Wrenn API shows one: 12 hex digits in two halves, a1b2c3-d1e2f3. */
     private static String slug() {
         String h = dev.cella.server.Ids.hex(6);
         return h.substring(0, 6) + "-" + h.substring(6);

@@ -31,7 +31,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
 /**
- * Capsules (seed 004): sandboxes of the same table and nodes the E2B dialect uses, so a
+ * Capsules (the Wrenn API): sandboxes of the same table and nodes the E2B dialect uses, so a
  * capsule made here is a sandbox there and the other way round. Exec and processes go to
  * the capsule's envd with the same calls the E2B SDK makes.
  */

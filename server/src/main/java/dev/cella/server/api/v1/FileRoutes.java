@@ -30,7 +30,7 @@ import java.util.function.Consumer;
  * removed.
  */
 public final class FileRoutes implements Consumer<V1Api> {
-    /** The plain upload's limit (seed 004's "file too large"). */
+    /** The plain upload's limit (the Wrenn API's "file too large"). */
     static final long WRITE_LIMIT = 100L << 20;
 
     private final CapsuleRoutes capsules;

@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Logging in with GitHub (seed 004): the start redirects to GitHub with a state that is
+ * Logging in with GitHub (the Wrenn API): the start redirects to GitHub with a state that is
  * also set, signed, in a short-lived cookie; the callback checks the two match (CSRF),
  * trades the code for the user's profile, logs them in (by GitHub id), or makes their
  * account and team, and redirects to the front end with a token or an error code:

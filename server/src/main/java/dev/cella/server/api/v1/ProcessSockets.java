@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The native API's WebSockets (seed 004): re-attaching to a background process's output,
+ * The native API's WebSockets (the Wrenn API): re-attaching to a background process's output,
  * streaming a command, and terminals (PTY) that outlive the socket and are found again by
  * tag. A socket authenticates with its headers (X-API-Key or a Bearer token) or, where a
  * browser cannot set headers, with a first frame {@code {"type":"auth","token":...}}
@@ -33,7 +33,7 @@ import java.util.function.Consumer;
  */
 public final class ProcessSockets implements Consumer<V1Api> {
     private static final Logger log = LoggerFactory.getLogger(ProcessSockets.class);
-    /** A terminal nobody types into or resizes for this long is ended (seed 004). */
+    /** A terminal nobody types into or resizes for this long is ended (the Wrenn API). */
     static final Duration PTY_IDLE = Duration.ofSeconds(120);
     static final Duration PING = Duration.ofSeconds(30);
     private static final Duration AUTH_WAIT = Duration.ofSeconds(5);

@@ -20,8 +20,8 @@ import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
- * Snapshots (seed 004): a template made from a capsule's files, which new capsules of
- * the team start from. As the seed describes it, the capsule is paused for the copy and
+ * Snapshots (the Wrenn API): a template made from a capsule's files, which new capsules of
+ * the team start from. As the Wrenn API describes it, the capsule is paused for the copy and
  * destroyed after. On its node the template is a layer over the capsule's own template,
  * so it costs what the capsule wrote.
  */

@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Teams and their members with seed 004's rules. Every {@code /v1/teams/{id}} route acts
+ * Teams and their members with the Wrenn API's rules. Every {@code /v1/teams/{id}} route acts
  * on the team the token names (403 otherwise: switch team first); roles are read from the
  * database at each request, never trusted from the token.
  */

@@ -22,7 +22,7 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * The native dialect (seed 004) at {@code /v1}: snake_case JSON, errors
+ * The native dialect (the Wrenn API) at {@code /v1}: snake_case JSON, errors
  * {@code {"error": {"code", "message"}}}. Routes are declared through {@link #route} so
  * that the list of what is served is one value ({@link #servedRoutes()}), which the test
  * compares with the published OpenAPI document.
