@@ -4,6 +4,7 @@ import dev.cella.server.auth.ApiKeys;
 import dev.cella.server.auth.Team;
 import dev.cella.server.db.Database;
 import dev.cella.server.db.Jdbc;
+import dev.cella.server.sandbox.RowState;
 import dev.cella.server.sandbox.SandboxRepository;
 import dev.cella.server.sandbox.SandboxRow;
 import dev.cella.server.team.Teams;
@@ -74,7 +75,7 @@ class DatabasesTest {
 
         SandboxRepository repo = new SandboxRepository(jdbc);
         String id = "sbx" + name.length() + System.nanoTime();
-        repo.insert(new SandboxRow(id, a.id(), "base", "local", "running", Map.of("k", "v"), "tok", 2, 512, 2048, false,
+        repo.insert(new SandboxRow(id, a.id(), "base", "local", RowState.RUNNING, Map.of("k", "v"), "tok", 2, 512, 2048, false,
                 System.currentTimeMillis(), null, "traffic", 0, null));
         assertThat(repo.findAnyTeam(id)).get().extracting(SandboxRow::teamId, SandboxRow::trafficAccessToken)
                 .containsExactly(a.id(), "traffic");
@@ -83,8 +84,8 @@ class DatabasesTest {
         assertThat(repo.find(a.id(), id)).get().extracting(SandboxRow::metadata).isEqualTo(Map.of("k", "v"));
         assertThat(repo.find(b.id(), id)).as("another team's sandbox does not exist for it").isEmpty();
         assertThat(repo.list(b.id())).isEmpty();
-        repo.updateState(id, "paused", 123L);
-        assertThat(repo.find(a.id(), id)).get().extracting(SandboxRow::state, SandboxRow::endAt).containsExactly("paused", 123L);
+        repo.updateState(id, RowState.PAUSED, 123L);
+        assertThat(repo.find(a.id(), id)).get().extracting(SandboxRow::state, SandboxRow::endAt).containsExactly(RowState.PAUSED, 123L);
         repo.delete(id);
         assertThat(repo.find(a.id(), id)).isEmpty();
     }

@@ -40,13 +40,13 @@ public final class SandboxRepository {
         db.update("INSERT INTO sandboxes (id, team_id, template_id, node_id, state, metadata, envd_access_token, vcpus, memory_mb, disk_mb,"
                         + " auto_pause, started_at, end_at, traffic_access_token, timeout_sec, last_active_at, created_at)"
                         + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                r.id(), r.teamId(), r.templateId(), r.nodeId(), r.state(), json(r.metadata()), r.envdAccessToken(), r.vcpus(),
+                r.id(), r.teamId(), r.templateId(), r.nodeId(), r.state().column, json(r.metadata()), r.envdAccessToken(), r.vcpus(),
                 r.memoryMb(), r.diskMb(), r.autoPause(), r.startedAt(), r.endAt(), r.trafficAccessToken(), r.inactivityTimeoutSec(),
                 r.lastActiveAt(), r.startedAt());
     }
 
-    public void updateState(String id, String state, Long endAt) {
-        db.update("UPDATE sandboxes SET state = ?, end_at = ? WHERE id = ?", state, endAt, id);
+    public void updateState(String id, RowState state, Long endAt) {
+        db.update("UPDATE sandboxes SET state = ?, end_at = ? WHERE id = ?", state.column, endAt, id);
         changed(id);
     }
 
@@ -94,7 +94,7 @@ public final class SandboxRepository {
         long end = rs.getLong("end_at");
         Long endAt = rs.wasNull() ? null : end;
         return new SandboxRow(rs.getString("id"), rs.getString("team_id"), rs.getString("template_id"), rs.getString("node_id"),
-                rs.getString("state"), metadata(rs.getString("metadata")), rs.getString("envd_access_token"), rs.getInt("vcpus"),
+                RowState.of(rs.getString("state")), metadata(rs.getString("metadata")), rs.getString("envd_access_token"), rs.getInt("vcpus"),
                 rs.getInt("memory_mb"), rs.getInt("disk_mb"), rs.getBoolean("auto_pause"), rs.getLong("started_at"), endAt,
                 rs.getString("traffic_access_token"), rs.getInt("timeout_sec"), nullableLong(rs, "last_active_at"));
     }

@@ -32,7 +32,6 @@ public final class SandboxService {
     /** E2B's default lifetime: 300 s. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(300);
     /** The state of a row whose sandbox is being made: not shown, not forgotten by those who do not find it. */
-    static final String CREATING = "creating";
     /** Longer than any create takes (the node call's own limit is 60 s). */
     private static final Duration CREATE_LIMIT = Duration.ofMinutes(5);
 
@@ -79,7 +78,7 @@ public final class SandboxService {
     public record View(SandboxRow row, SandboxRecord live) {
         /** Seed 004's status: starting, running, paused, hibernated, or missing (its node is away). */
         public String status() {
-            if (row.state().equals(CREATING)) return "starting";
+            if (row.state() == RowState.CREATING) return "starting";
             if (live == null) return "missing";
             return switch (live.state()) {
                 case RUNNING -> "running";
@@ -105,7 +104,7 @@ public final class SandboxService {
         SandboxSpec spec = new SandboxSpec(id, req.templateId(), rootfs, vcpus, memoryMb, diskMb, 1024, req.internet(),
                 env, req.metadata(), token, d.user() != null ? d.user() : "user", trafficToken, d.workdir());
         // the row first: a sandbox that runs must always be owned, or the reconciler would kill it
-        SandboxRow row = new SandboxRow(id, team.id(), req.templateId(), node.id(), CREATING, req.metadata(), token, vcpus, memoryMb,
+        SandboxRow row = new SandboxRow(id, team.id(), req.templateId(), node.id(), RowState.CREATING, req.metadata(), token, vcpus, memoryMb,
                 diskMb, req.autoPause(), System.currentTimeMillis(), null, trafficToken, req.inactivityTimeoutSec(), null);
         repo.insert(row);
         SandboxRecord live;
@@ -139,7 +138,7 @@ public final class SandboxService {
     public Optional<View> getOrMissing(Team team, String id) {
         Optional<SandboxRow> row = repo.find(team.id(), id);
         if (row.isEmpty()) return Optional.empty();
-        if (row.get().state().equals(CREATING)) return Optional.of(new View(row.get(), null));
+        if (row.get().state() == RowState.CREATING) return Optional.of(new View(row.get(), null));
         try {
             return live(row.get());
         } catch (Problem.Unavailable e) {
@@ -201,7 +200,7 @@ public final class SandboxService {
     }
 
     private Optional<View> live(SandboxRow row) {
-        if (row.state().equals(CREATING)) return Optional.empty();
+        if (row.state() == RowState.CREATING) return Optional.empty();
         Optional<SandboxRecord> live = fleet.node(row.nodeId()).get(row.id());
         if (live.isEmpty()) {
             repo.delete(row.id()); // ended on its node (its time ran out)
@@ -251,7 +250,7 @@ public final class SandboxService {
                     } catch (IOException | Problem e) {
                         // gone already
                     }
-                } else if (!row.state().equals(state(r))) {
+                } else if (row.state() != state(r)) {
                     repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
                 }
             }
@@ -259,7 +258,7 @@ public final class SandboxService {
             for (SandboxRow row : owned.values()) {
                 if (seen.contains(row.id())) continue;
                 // a create under way has its row before its sandbox; one older than that took is a crash's leftover
-                if (!row.state().equals(CREATING) || now - row.startedAt() > CREATE_LIMIT.toMillis()) repo.delete(row.id());
+                if (row.state() != RowState.CREATING || now - row.startedAt() > CREATE_LIMIT.toMillis()) repo.delete(row.id());
             }
         }
         return killed;
@@ -276,7 +275,7 @@ public final class SandboxService {
         Map<String, Map<String, SandboxRecord>> byNode = new java.util.HashMap<>();
         List<View> out = new java.util.ArrayList<>();
         for (SandboxRow row : rows) {
-            if (row.state().equals(CREATING)) {
+            if (row.state() == RowState.CREATING) {
                 out.add(new View(row, null));
                 continue;
             }
@@ -386,8 +385,8 @@ public final class SandboxService {
         return nodeOf(team, id).events(id);
     }
 
-    static String state(SandboxRecord r) {
-        return r.state() == SandboxState.RUNNING ? "running" : "paused";
+    static RowState state(SandboxRecord r) {
+        return r.state() == SandboxState.RUNNING ? RowState.RUNNING : RowState.PAUSED;
     }
 
 }

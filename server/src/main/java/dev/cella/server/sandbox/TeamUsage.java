@@ -37,7 +37,7 @@ public final class TeamUsage {
     private Map<String, Figures> current() {
         Map<String, int[]> sums = new HashMap<>();
         for (SandboxRow r : sandboxes.all()) {
-            if (!r.state().equals("running") && !r.state().equals(SandboxService.CREATING)) continue;
+            if (r.state() == RowState.PAUSED) continue;
             int[] s = sums.computeIfAbsent(r.teamId(), k -> new int[3]);
             s[0]++;
             s[1] += r.vcpus();
