@@ -172,7 +172,7 @@ class E2bApiTest {
         assertThat(node.sandboxes().get("strayone")).isEmpty();
         var repo = new SandboxRepository(new Jdbc(db.dataSource()));
         assertThat(repo.findAnyTeam(ended)).as("the record of a sandbox its node no longer has").isEmpty();
-        assertThat(repo.findAnyTeam(ownedId)).get().extracting(dev.cella.server.sandbox.SandboxRow::state).isEqualTo("paused");
+        assertThat(repo.findAnyTeam(ownedId)).get().extracting(dev.cella.server.sandbox.SandboxRow::state).isEqualTo(dev.cella.server.sandbox.RowState.PAUSED);
         assertThat(call("GET", "/sandboxes/" + ownedId, null, keyA).body().path("state").asText()).isEqualTo("paused");
         call("DELETE", "/sandboxes/" + ownedId, null, keyA);
     }

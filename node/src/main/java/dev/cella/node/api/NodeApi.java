@@ -9,9 +9,7 @@ import dev.cella.node.metrics.MetricRange;
 import dev.cella.node.metrics.MetricsSampler;
 import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxRecord;
-import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.Sandboxes;
-import dev.cella.node.sandbox.TimeoutAction;
 import dev.cella.node.template.NodeTemplates;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -20,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -131,7 +128,7 @@ public final class NodeApi {
                 ctx.status(201).json(Map.of("templateId", templateId, "sizeBytes", templates.size(templateId)));
             });
             config.routes.post("/v1/sandboxes", this::create);
-            config.routes.get("/v1/sandboxes", ctx -> ctx.json(sandboxes.list().stream().map(this::view).toList()));
+            config.routes.get("/v1/sandboxes", ctx -> ctx.json(sandboxes.list().stream().map(NodeApi::view).toList()));
             config.routes.get("/v1/sandboxes/{id}", ctx -> ctx.json(view(sandboxes.require(ctx.pathParam("id")))));
             config.routes.delete("/v1/sandboxes/{id}", ctx -> {
                 sandboxes.kill(ctx.pathParam("id"));
@@ -196,25 +193,6 @@ public final class NodeApi {
         return Duration.ofSeconds(n.asLong());
     }
 
-    private static int intField(JsonNode body, String field, int fallback) {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) return fallback;
-        if (!n.canConvertToInt()) throw new Problem.Invalid(field + " must be a whole number");
-        return n.asInt();
-    }
-
-    private static Map<String, String> stringMap(JsonNode body, String field) {
-        JsonNode n = body.get(field);
-        Map<String, String> out = new HashMap<>();
-        if (n == null || n.isNull()) return out;
-        if (!n.isObject()) throw new Problem.Invalid(field + " must be an object of strings");
-        n.properties().forEach(e -> {
-            if (!e.getValue().isValueNode()) throw new Problem.Invalid(field + "." + e.getKey() + " must be a string");
-            out.put(e.getKey(), e.getValue().asText());
-        });
-        return out;
-    }
-
     /** Seed 004's CapsuleMetrics: {sandbox_id, range, points[{timestamp_unix, cpu_pct, mem_bytes, disk_bytes}]}. */
     private void metrics(Context ctx) {
         String id = ctx.pathParam("id");
@@ -226,46 +204,15 @@ public final class NodeApi {
     }
 
     private void create(Context ctx) throws Exception {
-        JsonNode b = body(ctx);
-        String id = b.path("sandboxId").asText("");
-        String templateId = b.path("templateId").asText("");
-        Path rootfs = templates.rootfs(templateId)
-                .orElseThrow(() -> new Problem.Invalid("template '" + templateId + "' is not on this node"));
-        TimeoutAction onTimeout;
-        try {
-            onTimeout = TimeoutAction.valueOf(b.path("onTimeout").asText("kill").toUpperCase(java.util.Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new Problem.Invalid("onTimeout must be kill or pause");
-        }
-        SandboxSpec spec = new SandboxSpec(id, templateId, rootfs, intField(b, "vcpus", 2), intField(b, "memoryMb", 512),
-                intField(b, "diskMb", 2048), intField(b, "maxProcesses", 1024), b.path("internet").asBoolean(true),
-                stringMap(b, "envVars"), stringMap(b, "metadata"),
-                b.hasNonNull("envdAccessToken") ? b.get("envdAccessToken").asText() : null,
-                b.path("defaultUser").asText("user"),
-                b.hasNonNull("trafficAccessToken") ? b.get("trafficAccessToken").asText() : null,
-                b.hasNonNull("defaultWorkdir") ? b.get("defaultWorkdir").asText() : null);
-        SandboxRecord r = sandboxes.create(spec, seconds(b, "timeoutSeconds", false), onTimeout, b.path("autoResume").asBoolean(false));
+        NewSandbox req = NewSandbox.from(body(ctx), json);
+        Path rootfs = templates.rootfs(req.templateId())
+                .orElseThrow(() -> new Problem.Invalid("template '" + req.templateId() + "' is not on this node"));
+        SandboxRecord r = sandboxes.create(req.spec(rootfs), req.timeout(), req.timeoutAction(), req.resumesOnTraffic());
         ctx.status(201).json(view(r));
     }
 
     /** A sandbox as the API shows it: never its access token. */
-    private Map<String, Object> view(SandboxRecord r) {
-        Map<String, Object> v = new LinkedHashMap<>();
-        SandboxSpec s = r.spec();
-        v.put("sandboxId", s.id());
-        v.put("runtimeName", r.name()); // its container is cella-<runtimeName>: its own id, or its name in the warm pool
-        v.put("templateId", s.templateId());
-        v.put("state", r.state().name().toLowerCase(java.util.Locale.ROOT));
-        v.put("envdUrl", r.envdUrl());
-        v.put("startedAt", r.startedAt());
-        v.put("endAt", r.endAt());
-        v.put("onTimeout", r.onTimeout().name().toLowerCase(java.util.Locale.ROOT));
-        v.put("autoResume", r.autoResume());
-        v.put("vcpus", s.vcpus());
-        v.put("memoryMb", s.memoryMb());
-        v.put("diskMb", s.diskMb());
-        v.put("internet", s.internet());
-        v.put("metadata", s.metadata());
-        return v;
+    private static NodeSandbox view(SandboxRecord r) {
+        return NodeSandbox.of(r);
     }
 }

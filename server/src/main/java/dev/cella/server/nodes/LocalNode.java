@@ -1,13 +1,13 @@
 package dev.cella.server.nodes;
 
 import dev.cella.node.Node;
+import dev.cella.node.api.NewSandbox;
+import dev.cella.node.api.NodeSandbox;
 import dev.cella.node.metrics.MetricPoint;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.proxy.NodeRoutes;
 import dev.cella.node.proxy.SandboxRoutes;
 import dev.cella.node.sandbox.SandboxEvent;
-import dev.cella.node.sandbox.SandboxRecord;
-import dev.cella.node.sandbox.SandboxSpec;
-import dev.cella.node.sandbox.TimeoutAction;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -49,22 +49,25 @@ public final class LocalNode implements NodeClient {
         return node.deleteTemplate(templateId);
     }
 
-    @Override public List<SandboxRecord> list() { return node.sandboxes().list(); }
+    @Override public List<NodeSandbox> list() { return node.sandboxes().list().stream().map(NodeSandbox::of).toList(); }
 
+    /** As the node API does it: the same record read the same way, the template's files from this node. */
     @Override
-    public SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout, boolean autoResume) throws IOException {
-        return node.sandboxes().create(spec, timeout, onTimeout, autoResume);
+    public NodeSandbox create(NewSandbox req) throws IOException {
+        Path rootfs = node.templates().rootfs(req.templateId())
+                .orElseThrow(() -> new Problem.Invalid("template '" + req.templateId() + "' is not on this node"));
+        return NodeSandbox.of(node.sandboxes().create(req.spec(rootfs), req.timeout(), req.timeoutAction(), req.resumesOnTraffic()));
     }
 
-    @Override public Optional<SandboxRecord> get(String id) { return node.sandboxes().get(id); }
+    @Override public Optional<NodeSandbox> get(String id) { return node.sandboxes().get(id).map(NodeSandbox::of); }
 
     @Override public void kill(String id) throws IOException { node.sandboxes().kill(id); }
 
-    @Override public SandboxRecord pause(String id) { return node.sandboxes().pause(id); }
+    @Override public NodeSandbox pause(String id) { return NodeSandbox.of(node.sandboxes().pause(id)); }
 
-    @Override public SandboxRecord resume(String id, Duration timeout) { return node.sandboxes().resume(id, timeout); }
+    @Override public NodeSandbox resume(String id, Duration timeout) { return NodeSandbox.of(node.sandboxes().resume(id, timeout)); }
 
-    @Override public SandboxRecord setTimeout(String id, Duration timeout) { return node.sandboxes().setTimeout(id, timeout); }
+    @Override public NodeSandbox setTimeout(String id, Duration timeout) { return NodeSandbox.of(node.sandboxes().setTimeout(id, timeout)); }
 
     @Override public List<MetricPoint> metrics(String id, long seconds) { return node.metrics().points(id, seconds); }
 

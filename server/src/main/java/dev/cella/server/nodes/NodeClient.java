@@ -1,12 +1,11 @@
 package dev.cella.server.nodes;
 
-import dev.cella.node.problem.Problem;
+import dev.cella.node.api.NewSandbox;
+import dev.cella.node.api.NodeSandbox;
 import dev.cella.node.metrics.MetricPoint;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.proxy.SandboxRoutes;
 import dev.cella.node.sandbox.SandboxEvent;
-import dev.cella.node.sandbox.SandboxRecord;
-import dev.cella.node.sandbox.SandboxSpec;
-import dev.cella.node.sandbox.TimeoutAction;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -37,19 +36,20 @@ public interface NodeClient {
     Optional<Path> template(String templateId);
 
     /** Every sandbox on the node, of any team. */
-    List<SandboxRecord> list();
+    List<NodeSandbox> list();
 
-    SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout, boolean autoResume) throws IOException;
+    /** Starts a sandbox: the node API's create, the same record whichever way the node is reached. */
+    NodeSandbox create(NewSandbox request) throws IOException;
 
-    Optional<SandboxRecord> get(String sandboxId);
+    Optional<NodeSandbox> get(String sandboxId);
 
     void kill(String sandboxId) throws IOException;
 
-    SandboxRecord pause(String sandboxId);
+    NodeSandbox pause(String sandboxId);
 
-    SandboxRecord resume(String sandboxId, Duration timeout);
+    NodeSandbox resume(String sandboxId, Duration timeout);
 
-    SandboxRecord setTimeout(String sandboxId, Duration timeout);
+    NodeSandbox setTimeout(String sandboxId, Duration timeout);
 
     /** The sandbox's metric points over the last {@code seconds}. */
     List<MetricPoint> metrics(String sandboxId, long seconds);

@@ -5,14 +5,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.cella.node.api.NewSandbox;
+import dev.cella.node.api.NodeSandbox;
 import dev.cella.node.metrics.MetricPoint;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.proxy.SandboxRoutes;
 import dev.cella.node.sandbox.SandboxEvent;
-import dev.cella.node.problem.Problem;
-import dev.cella.node.sandbox.SandboxRecord;
-import dev.cella.node.sandbox.SandboxSpec;
-import dev.cella.node.sandbox.SandboxState;
-import dev.cella.node.sandbox.TimeoutAction;
 
 import java.io.IOException;
 import java.net.URI;
@@ -41,7 +39,9 @@ public final class RemoteNode implements NodeClient {
     private final URI api;
     private final String token;
     private final HttpClient http;
-    private final ObjectMapper json = new ObjectMapper().registerModule(new JavaTimeModule());
+    /** What it reads of the node's answers: a field this server does not know (a newer node's) is passed over. */
+    private final ObjectMapper json = new ObjectMapper().registerModule(new JavaTimeModule())
+            .disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private volatile Info info;
     /** Whether the last call got an answer; when not, when it was, so that a dead node is not asked at every turn. */
     private volatile boolean answering;
@@ -94,36 +94,19 @@ public final class RemoteNode implements NodeClient {
     @Override public Optional<Path> template(String templateId) { return Optional.ofNullable(info().templates().get(templateId)); }
 
     @Override
-    public List<SandboxRecord> list() {
-        List<SandboxRecord> out = new java.util.ArrayList<>();
+    public List<NodeSandbox> list() {
+        List<NodeSandbox> out = new java.util.ArrayList<>();
         for (JsonNode v : call("GET", "/v1/sandboxes", null, QUICK)) out.add(record(v));
         return out;
     }
 
     @Override
-    public SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout, boolean autoResume) {
-        ObjectNode b = json.createObjectNode();
-        b.put("sandboxId", spec.id());
-        b.put("templateId", spec.templateId());
-        b.put("vcpus", spec.vcpus());
-        b.put("memoryMb", spec.memoryMb());
-        b.put("diskMb", spec.diskMb());
-        b.put("maxProcesses", spec.maxProcesses());
-        b.put("internet", spec.internet());
-        b.set("envVars", json.valueToTree(spec.envVars()));
-        b.set("metadata", json.valueToTree(spec.metadata()));
-        if (timeout != null) b.put("timeoutSeconds", timeout.toSeconds());
-        b.put("onTimeout", onTimeout.name().toLowerCase(Locale.ROOT));
-        b.put("autoResume", autoResume);
-        b.put("envdAccessToken", spec.envdAccessToken());
-        b.put("defaultUser", spec.defaultUser());
-        b.put("trafficAccessToken", spec.trafficAccessToken());
-        b.put("defaultWorkdir", spec.defaultWorkdir());
-        return record(call("POST", "/v1/sandboxes", b, SLOW));
+    public NodeSandbox create(NewSandbox request) {
+        return record(call("POST", "/v1/sandboxes", json.valueToTree(request), SLOW));
     }
 
     @Override
-    public Optional<SandboxRecord> get(String sandboxId) {
+    public Optional<NodeSandbox> get(String sandboxId) {
         try {
             return Optional.of(record(call("GET", "/v1/sandboxes/" + sandboxId, null, QUICK)));
         } catch (Problem.NotFound e) {
@@ -142,17 +125,17 @@ public final class RemoteNode implements NodeClient {
 
     @Override public void kill(String sandboxId) { call("DELETE", "/v1/sandboxes/" + sandboxId, null, SLOW); }
 
-    @Override public SandboxRecord pause(String sandboxId) { return record(call("POST", "/v1/sandboxes/" + sandboxId + "/pause", null, SLOW)); }
+    @Override public NodeSandbox pause(String sandboxId) { return record(call("POST", "/v1/sandboxes/" + sandboxId + "/pause", null, SLOW)); }
 
     @Override
-    public SandboxRecord resume(String sandboxId, Duration timeout) {
+    public NodeSandbox resume(String sandboxId, Duration timeout) {
         ObjectNode b = json.createObjectNode();
         if (timeout != null) b.put("timeoutSeconds", timeout.toSeconds());
         return record(call("POST", "/v1/sandboxes/" + sandboxId + "/resume", b, SLOW));
     }
 
     @Override
-    public SandboxRecord setTimeout(String sandboxId, Duration timeout) {
+    public NodeSandbox setTimeout(String sandboxId, Duration timeout) {
         return record(call("POST", "/v1/sandboxes/" + sandboxId + "/timeout", json.createObjectNode().put("timeoutSeconds", timeout.toSeconds()), QUICK));
     }
 
@@ -213,14 +196,13 @@ public final class RemoteNode implements NodeClient {
         return Optional.of(new SandboxRoutes.Route(proxy, Map.of("E2b-Sandbox-Id", sandboxId, "E2b-Sandbox-Port", Integer.toString(port)), null));
     }
 
-    /** A sandbox as the node's API shows it (without its tokens: the server keeps those). */
-    private SandboxRecord record(JsonNode v) {
-        SandboxSpec spec = new SandboxSpec(v.path("sandboxId").asText(), v.path("templateId").asText(), null, v.path("vcpus").asInt(),
-                v.path("memoryMb").asInt(), v.path("diskMb").asInt(), 1024, v.path("internet").asBoolean(),
-                Map.of(), json.convertValue(v.path("metadata"), new TypeReference<Map<String, String>>() {}), null, "user", null, null);
-        return new SandboxRecord(spec, SandboxState.valueOf(v.path("state").asText().toUpperCase(Locale.ROOT)), v.path("envdUrl").asText(null),
-                instant(v.get("startedAt")), instant(v.get("endAt")),
-                TimeoutAction.valueOf(v.path("onTimeout").asText("kill").toUpperCase(Locale.ROOT)), v.path("autoResume").asBoolean());
+    /** A sandbox as the node's API shows it: the same record a node in this process answers. */
+    private NodeSandbox record(JsonNode v) {
+        try {
+            return json.treeToValue(v, NodeSandbox.class);
+        } catch (IOException e) {
+            throw new Problem.Unavailable("node " + api + " answered a sandbox this server cannot read: " + e.getMessage(), e);
+        }
     }
 
     private static Instant instant(JsonNode n) {

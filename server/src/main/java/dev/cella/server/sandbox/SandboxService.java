@@ -1,10 +1,8 @@
 package dev.cella.server.sandbox;
 
+import dev.cella.node.api.NodeSandbox;
 import dev.cella.node.problem.Problem;
-import dev.cella.node.sandbox.SandboxRecord;
-import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.SandboxState;
-import dev.cella.node.sandbox.TimeoutAction;
 import dev.cella.server.Ids;
 import dev.cella.server.auth.Team;
 import dev.cella.server.nodes.Fleet;
@@ -75,7 +73,7 @@ public final class SandboxService {
      * A sandbox with its live state from the node; {@code live} is null while it is being
      * made, or when its node does not answer.
      */
-    public record View(SandboxRow row, SandboxRecord live) {
+    public record View(SandboxRow row, NodeSandbox live) {
         /** Seed 004's status: starting, running, paused, hibernated, or missing (its node is away). */
         public String status() {
             if (row.state() == RowState.CREATING) return "starting";
@@ -93,7 +91,6 @@ public final class SandboxService {
         NodeClient node = fleet.place(req.templateId(), repo.countByNode()).orElseThrow(() -> fleet.reachable().isEmpty()
                 ? new Problem.Unavailable("no node is reachable to start the sandbox on", null)
                 : new Problem.NotFound("template '" + req.templateId() + "' not found"));
-        var rootfs = node.template(req.templateId()).orElseThrow();
         String id = Ids.id(20);
         String token = req.secure() ? Ids.hex(16) : null;
         String trafficToken = req.publicTraffic() ? null : Ids.hex(16);
@@ -101,16 +98,17 @@ public final class SandboxService {
         Templates.Defaults d = req.defaults() == null ? Templates.Defaults.NONE : req.defaults();
         Map<String, String> env = new java.util.LinkedHashMap<>(d.env());
         env.putAll(req.envVars()); // the request's variables win over the template's
-        SandboxSpec spec = new SandboxSpec(id, req.templateId(), rootfs, vcpus, memoryMb, diskMb, 1024, req.internet(),
-                env, req.metadata(), token, d.user() != null ? d.user() : "user", trafficToken, d.workdir());
+        // what the node is asked for: the node API's create, whichever way the node is reached
+        dev.cella.node.api.NewSandbox create = new dev.cella.node.api.NewSandbox(id, req.templateId(), vcpus, memoryMb, diskMb, 1024, req.internet(), env, req.metadata(),
+                req.timeout() == null ? null : req.timeout().toSeconds(), req.autoPause() ? "pause" : "kill",
+                req.autoPause() && req.autoResume(), token, d.user() != null ? d.user() : "user", trafficToken, d.workdir());
         // the row first: a sandbox that runs must always be owned, or the reconciler would kill it
         SandboxRow row = new SandboxRow(id, team.id(), req.templateId(), node.id(), RowState.CREATING, req.metadata(), token, vcpus, memoryMb,
                 diskMb, req.autoPause(), System.currentTimeMillis(), null, trafficToken, req.inactivityTimeoutSec(), null);
         repo.insert(row);
-        SandboxRecord live;
+        NodeSandbox live;
         try {
-            live = node.create(spec, req.timeout(), req.autoPause() ? TimeoutAction.PAUSE : TimeoutAction.KILL,
-                    req.autoPause() && req.autoResume());
+            live = node.create(create);
         } catch (IOException | RuntimeException e) {
             repo.delete(id);
             throw e;
@@ -160,7 +158,7 @@ public final class SandboxService {
         long now = System.currentTimeMillis();
         repo.touch(id, now);
         if (v.row().inactivityTimeoutSec() > 0 && v.live().state() == SandboxState.RUNNING) {
-            SandboxRecord r = fleet.node(v.row().nodeId()).setTimeout(id, Duration.ofSeconds(v.row().inactivityTimeoutSec()));
+            NodeSandbox r = fleet.node(v.row().nodeId()).setTimeout(id, Duration.ofSeconds(v.row().inactivityTimeoutSec()));
             return new View(v.row(), r);
         }
         return v;
@@ -201,7 +199,7 @@ public final class SandboxService {
 
     private Optional<View> live(SandboxRow row) {
         if (row.state() == RowState.CREATING) return Optional.empty();
-        Optional<SandboxRecord> live = fleet.node(row.nodeId()).get(row.id());
+        Optional<NodeSandbox> live = fleet.node(row.nodeId()).get(row.id());
         if (live.isEmpty()) {
             repo.delete(row.id()); // ended on its node (its time ran out)
             return Optional.empty();
@@ -228,7 +226,7 @@ public final class SandboxService {
     public List<String> reconcile() {
         List<String> killed = new java.util.ArrayList<>();
         for (NodeClient node : fleet.reachable()) {
-            List<SandboxRecord> running;
+            List<NodeSandbox> running;
             try {
                 running = node.list();
             } catch (Problem.Unavailable e) {
@@ -238,8 +236,8 @@ public final class SandboxService {
             Map<String, SandboxRow> owned = new java.util.HashMap<>();
             for (SandboxRow r : repo.onNode(node.id())) owned.put(r.id(), r);
             java.util.Set<String> seen = new java.util.HashSet<>();
-            for (SandboxRecord r : running) {
-                String id = r.spec().id();
+            for (NodeSandbox r : running) {
+                String id = r.sandboxId();
                 seen.add(id);
                 SandboxRow row = owned.get(id);
                 if (row == null && ownedElsewhere.test(id)) continue;
@@ -272,17 +270,17 @@ public final class SandboxService {
     /** Every sandbox of the team: also those being made (starting) and those whose node is away (missing). */
     public List<View> listAll(Team team) {
         List<SandboxRow> rows = repo.list(team.id());
-        Map<String, Map<String, SandboxRecord>> byNode = new java.util.HashMap<>();
+        Map<String, Map<String, NodeSandbox>> byNode = new java.util.HashMap<>();
         List<View> out = new java.util.ArrayList<>();
         for (SandboxRow row : rows) {
             if (row.state() == RowState.CREATING) {
                 out.add(new View(row, null));
                 continue;
             }
-            Map<String, SandboxRecord> live = byNode.computeIfAbsent(row.nodeId(), nodeId -> {
+            Map<String, NodeSandbox> live = byNode.computeIfAbsent(row.nodeId(), nodeId -> {
                 try {
-                    Map<String, SandboxRecord> m = new java.util.HashMap<>();
-                    for (SandboxRecord r : fleet.node(nodeId).list()) m.put(r.spec().id(), r);
+                    Map<String, NodeSandbox> m = new java.util.HashMap<>();
+                    for (NodeSandbox r : fleet.node(nodeId).list()) m.put(r.sandboxId(), r);
                     return m;
                 } catch (Problem.Unavailable e) {
                     log.warn("listing without the sandboxes of node {}: {}", nodeId, e.getMessage());
@@ -293,7 +291,7 @@ public final class SandboxService {
                 out.add(new View(row, null));
                 continue;
             }
-            SandboxRecord r = live.get(row.id());
+            NodeSandbox r = live.get(row.id());
             if (r == null) {
                 repo.delete(row.id()); // ended on its node
             } else {
@@ -328,7 +326,7 @@ public final class SandboxService {
     /** As {@link #setTimeout(Team, String, Duration)}, for a sandbox the caller has looked up already. */
     public View setTimeout(View v, Duration timeout) {
         String id = v.row().id();
-        SandboxRecord r = fleet.node(v.row().nodeId()).setTimeout(id, timeout);
+        NodeSandbox r = fleet.node(v.row().nodeId()).setTimeout(id, timeout);
         repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
         return new View(v.row(), r);
     }
@@ -340,7 +338,7 @@ public final class SandboxService {
     /** As {@link #pause(Team, String)}, for a sandbox the caller has looked up already. */
     public View pause(View v) {
         String id = v.row().id();
-        SandboxRecord r = fleet.node(v.row().nodeId()).pause(id);
+        NodeSandbox r = fleet.node(v.row().nodeId()).pause(id);
         repo.updateState(id, state(r), null);
         return new View(v.row(), r);
     }
@@ -356,7 +354,7 @@ public final class SandboxService {
         }
         int ttl = v.row().inactivityTimeoutSec();
         Duration timeout = ttl > 0 ? Duration.ofSeconds(ttl) : v.live().endAt() != null ? DEFAULT_TIMEOUT : null;
-        SandboxRecord r = fleet.node(v.row().nodeId()).resume(v.row().id(), timeout);
+        NodeSandbox r = fleet.node(v.row().nodeId()).resume(v.row().id(), timeout);
         repo.updateState(v.row().id(), state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
         repo.touch(v.row().id(), System.currentTimeMillis());
         return new View(v.row(), r);
@@ -372,7 +370,7 @@ public final class SandboxService {
         }
         // a paused sandbox's deadline has usually passed: without a new one the reaper would act again at once
         String id = v.row().id();
-        SandboxRecord r = fleet.node(v.row().nodeId()).resume(id, timeout != null ? timeout : DEFAULT_TIMEOUT);
+        NodeSandbox r = fleet.node(v.row().nodeId()).resume(id, timeout != null ? timeout : DEFAULT_TIMEOUT);
         repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
         return new Connected(new View(v.row(), r), true);
     }
@@ -385,7 +383,7 @@ public final class SandboxService {
         return nodeOf(team, id).events(id);
     }
 
-    static RowState state(SandboxRecord r) {
+    static RowState state(NodeSandbox r) {
         return r.state() == SandboxState.RUNNING ? RowState.RUNNING : RowState.PAUSED;
     }
 

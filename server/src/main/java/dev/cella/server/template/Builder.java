@@ -1,9 +1,8 @@
 package dev.cella.server.template;
 
+import dev.cella.node.api.NewSandbox;
 import dev.cella.node.envd.EnvdRuntime;
 import dev.cella.node.problem.Problem;
-import dev.cella.node.sandbox.SandboxSpec;
-import dev.cella.node.sandbox.TimeoutAction;
 import dev.cella.server.Digests;
 import dev.cella.server.Ids;
 import dev.cella.server.envd.Envd;
@@ -330,9 +329,8 @@ public final class Builder implements AutoCloseable {
         buildSandboxes.add(id);
         me.sandbox = id;
         try {
-            SandboxSpec spec = new SandboxSpec(id, template, node.template(template).orElseThrow(), req.vcpus(), req.memoryMb(),
-                    Math.max(req.diskMb(), 1024), 4096, true, Map.of(), Map.of("cella.build", buildId), token, "root", null, null);
-            node.create(spec, Duration.ofHours(2), TimeoutAction.KILL, false);
+            node.create(new NewSandbox(id, template, req.vcpus(), req.memoryMb(), Math.max(req.diskMb(), 1024), 4096, true, Map.of(),
+                    Map.of("cella.build", buildId), Duration.ofHours(2).toSeconds(), "kill", false, token, "root", null, null));
         } catch (java.io.IOException e) {
             throw new BuildFailure("the build sandbox did not start: " + e.getMessage());
         }

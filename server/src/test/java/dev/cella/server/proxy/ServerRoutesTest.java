@@ -1,13 +1,14 @@
 package dev.cella.server.proxy;
 
+import dev.cella.node.api.NewSandbox;
+import dev.cella.node.api.NodeSandbox;
 import dev.cella.node.metrics.MetricPoint;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.proxy.SandboxRoutes;
 import dev.cella.node.sandbox.SandboxEvent;
-import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.SandboxState;
-import dev.cella.node.sandbox.TimeoutAction;
 import dev.cella.protocol.envd.FileSignature;
 import dev.cella.server.auth.Team;
 import dev.cella.server.db.Database;
@@ -163,17 +164,19 @@ class ServerRoutesTest {
 
         @Override public Optional<Path> template(String templateId) { return Optional.of(Path.of("/nonexistent/" + templateId)); }
 
-        @Override public List<SandboxRecord> list() { return List.copyOf(sandboxes.values()); }
+        @Override public List<NodeSandbox> list() { return sandboxes.values().stream().map(NodeSandbox::of).toList(); }
 
         @Override
-        public SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout, boolean autoResume) {
+        public NodeSandbox create(NewSandbox req) {
             Instant now = Instant.now();
-            SandboxRecord r = new SandboxRecord(spec, SandboxState.RUNNING, "http://10.0.0.1:49983", now, now.plus(timeout), onTimeout, autoResume);
+            SandboxSpec spec = req.spec(Path.of("/nonexistent/" + req.templateId()));
+            SandboxRecord r = new SandboxRecord(spec, SandboxState.RUNNING, "http://10.0.0.1:49983", now, now.plus(req.timeout()),
+                    req.timeoutAction(), req.resumesOnTraffic());
             sandboxes.put(spec.id(), r);
-            return r;
+            return NodeSandbox.of(r);
         }
 
-        @Override public Optional<SandboxRecord> get(String id) { return Optional.ofNullable(sandboxes.get(id)); }
+        @Override public Optional<NodeSandbox> get(String id) { return Optional.ofNullable(sandboxes.get(id)).map(NodeSandbox::of); }
 
         @Override
         public void kill(String id) {
@@ -181,16 +184,16 @@ class ServerRoutesTest {
         }
 
         @Override
-        public SandboxRecord pause(String id) {
-            return sandboxes.computeIfPresent(id, (k, r) -> r.withState(SandboxState.PAUSED));
+        public NodeSandbox pause(String id) {
+            return NodeSandbox.of(sandboxes.computeIfPresent(id, (k, r) -> r.withState(SandboxState.PAUSED)));
         }
 
         @Override
-        public SandboxRecord resume(String id, Duration timeout) {
-            return sandboxes.computeIfPresent(id, (k, r) -> r.withState(SandboxState.RUNNING));
+        public NodeSandbox resume(String id, Duration timeout) {
+            return NodeSandbox.of(sandboxes.computeIfPresent(id, (k, r) -> r.withState(SandboxState.RUNNING)));
         }
 
-        @Override public SandboxRecord setTimeout(String id, Duration timeout) { return sandboxes.get(id); }
+        @Override public NodeSandbox setTimeout(String id, Duration timeout) { return NodeSandbox.of(sandboxes.get(id)); }
 
         @Override public List<MetricPoint> metrics(String id, long seconds) { return List.of(); }
 
@@ -209,7 +212,10 @@ class ServerRoutesTest {
         @Override
         public Optional<SandboxRoutes.Route> route(String id, int port) {
             SandboxRecord r = sandboxes.get(id);
-            if (r != null && r.state() == SandboxState.PAUSED && r.autoResume()) r = resume(id, null);
+            if (r != null && r.state() == SandboxState.PAUSED && r.autoResume()) {
+                resume(id, null);
+                r = sandboxes.get(id);
+            }
             if (r == null || r.state() != SandboxState.RUNNING) return Optional.empty();
             return Optional.of(new SandboxRoutes.Route(URI.create("http://10.0.0.1:" + port), Map.of(), r.spec().trafficAccessToken()));
         }

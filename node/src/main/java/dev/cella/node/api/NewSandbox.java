@@ -1,0 +1,73 @@
+package dev.cella.node.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.node.problem.Problem;
+import dev.cella.node.sandbox.SandboxSpec;
+import dev.cella.node.sandbox.Sandboxes;
+import dev.cella.node.sandbox.TimeoutAction;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A create as the node API takes it ({@code POST /v1/sandboxes}): what the server sends
+ * (a remote node's client writes this record, the node reads the same record) and what a
+ * node in the server's process is given directly. Absent fields take their defaults here,
+ * in one place; {@link #spec} and {@link #timeout} check what was sent.
+ */
+public record NewSandbox(String sandboxId, String templateId, Integer vcpus, Integer memoryMb, Integer diskMb, Integer maxProcesses,
+                         Boolean internet, Map<String, String> envVars, Map<String, String> metadata, Long timeoutSeconds,
+                         String onTimeout, Boolean autoResume, String envdAccessToken, String defaultUser,
+                         String trafficAccessToken, String defaultWorkdir) {
+
+    /** Reads a request's body: a field of the wrong type is an {@link Problem.Invalid} that names it. */
+    public static NewSandbox from(JsonNode body, ObjectMapper json) {
+        try {
+            // fields it does not know are passed over: a newer server may send more
+            return json.readerFor(NewSandbox.class).without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                    .readValue(body);
+        } catch (com.fasterxml.jackson.databind.JsonMappingException e) {
+            String field = e.getPath().isEmpty() ? null : e.getPath().getFirst().getFieldName();
+            throw new Problem.Invalid(field != null ? field + " has the wrong type" : "not a sandbox to create: " + e.getOriginalMessage());
+        } catch (java.io.IOException e) {
+            throw new Problem.Invalid("not a sandbox to create: " + e.getMessage());
+        }
+    }
+
+    /** The sandbox to start on a node whose copy of the template is at {@code rootfs}. */
+    public SandboxSpec spec(Path rootfs) {
+        return new SandboxSpec(sandboxId == null ? "" : sandboxId, templateId, rootfs, or(vcpus, 2), or(memoryMb, 512), or(diskMb, 2048),
+                or(maxProcesses, 1024), internet == null || internet, envVars == null ? Map.of() : envVars,
+                metadata == null ? Map.of() : metadata, envdAccessToken, defaultUser == null ? "user" : defaultUser,
+                trafficAccessToken, defaultWorkdir);
+    }
+
+    /** How long it may live (null: until killed), at most {@link Sandboxes#MAX_TIMEOUT}. */
+    public Duration timeout() {
+        if (timeoutSeconds == null) return null;
+        if (timeoutSeconds < 0 || timeoutSeconds > Sandboxes.MAX_TIMEOUT.toSeconds()) {
+            throw new Problem.Invalid("timeoutSeconds must be a number of seconds from 0 to " + Sandboxes.MAX_TIMEOUT.toSeconds());
+        }
+        return Duration.ofSeconds(timeoutSeconds);
+    }
+
+    public TimeoutAction timeoutAction() {
+        if (onTimeout == null) return TimeoutAction.KILL;
+        return switch (onTimeout.toLowerCase(Locale.ROOT)) {
+            case "kill" -> TimeoutAction.KILL;
+            case "pause" -> TimeoutAction.PAUSE;
+            default -> throw new Problem.Invalid("onTimeout must be kill or pause");
+        };
+    }
+
+    public boolean resumesOnTraffic() {
+        return autoResume != null && autoResume;
+    }
+
+    private static int or(Integer value, int fallback) {
+        return value == null ? fallback : value;
+    }
+}
