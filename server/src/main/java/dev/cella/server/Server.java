@@ -1,44 +1,44 @@
 package dev.cella.server;
 
 import dev.cella.node.proxy.SandboxProxy;
+import dev.cella.node.sys.Periodic;
 import dev.cella.server.api.ApiServer;
 import dev.cella.server.api.E2bApi;
+import dev.cella.server.api.TemplateRoutes;
 import dev.cella.server.api.v1.AccountRoutes;
 import dev.cella.server.api.v1.CapsuleRoutes;
 import dev.cella.server.api.v1.FileRoutes;
 import dev.cella.server.api.v1.OAuthRoutes;
 import dev.cella.server.api.v1.ProcessSockets;
-import dev.cella.server.auth.GithubOAuth;
 import dev.cella.server.api.v1.SnapshotRoutes;
 import dev.cella.server.api.v1.TeamRoutes;
 import dev.cella.server.api.v1.V1Api;
+import dev.cella.server.auth.ApiKeys;
+import dev.cella.server.auth.GithubOAuth;
+import dev.cella.server.auth.Team;
 import dev.cella.server.auth.Tokens;
 import dev.cella.server.auth.Users;
-import dev.cella.server.sandbox.TeamUsage;
-import dev.cella.server.template.BuildLogs;
-import dev.cella.server.template.Builder;
-import dev.cella.server.template.Builds;
-import dev.cella.server.template.Templates;
-import dev.cella.server.template.TemplateFiles;
-import dev.cella.server.api.TemplateRoutes;
-import io.javalin.Javalin;
-import java.time.Clock;
-import java.util.List;
-import dev.cella.server.auth.ApiKeys;
-import dev.cella.server.auth.Team;
 import dev.cella.server.db.Database;
 import dev.cella.server.db.Jdbc;
 import dev.cella.server.nodes.Fleet;
 import dev.cella.server.proxy.ServerRoutes;
 import dev.cella.server.sandbox.SandboxRepository;
 import dev.cella.server.sandbox.SandboxService;
+import dev.cella.server.sandbox.TeamUsage;
 import dev.cella.server.team.Teams;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.cella.server.template.BuildLogs;
+import dev.cella.server.template.Builder;
+import dev.cella.server.template.Builds;
+import dev.cella.server.template.TemplateFiles;
+import dev.cella.server.template.Templates;
+import io.javalin.Javalin;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
 
 /**
  * The control plane, wired by hand, here: the database, teams and keys, sandboxes on the
@@ -47,17 +47,16 @@ import java.nio.file.Path;
  * remote ones; nothing else differs.
  */
 final class Server implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(Server.class);
 
     private final Database db;
     private final Javalin app;
     final E2bApi e2b;
     final V1Api v1;
-    private final Thread sampler;
+    private final Periodic sampler;
     private final ProcessSockets sockets;
     private final Builder builder;
     private final SandboxProxy proxy;
-    private final Thread reconciler;
+    private final Periodic reconciler;
     private final String firstKey;
     final String host;
     final Path data;
@@ -80,18 +79,9 @@ final class Server implements AutoCloseable {
         SandboxRepository repo = new SandboxRepository(jdbc);
         SandboxService sandboxes = new SandboxService(repo, fleet);
         sandboxes.reconcile();
-        reconciler = Thread.ofVirtual().name("server-reconciler").start(() -> {
-            while (true) {
-                try {
-                    Thread.sleep(30_000);
-                    fleet.refresh();
-                    sandboxes.reconcile();
-                } catch (InterruptedException e) {
-                    return;
-                } catch (RuntimeException e) {
-                    log.warn("reconcile failed, next round in 30 s", e);
-                }
-            }
+        reconciler = Periodic.every(Duration.ofSeconds(30), "server-reconciler", () -> {
+            fleet.refresh();
+            sandboxes.reconcile();
         });
         int rate = o.rateLimit();
         Teams teams = new Teams(jdbc);
@@ -99,18 +89,7 @@ final class Server implements AutoCloseable {
         Tokens tokens = new Tokens(jdbc, Clock.systemUTC());
         Templates templates = new Templates(jdbc, fleet);
         TeamUsage usage = new TeamUsage(jdbc, repo);
-        sampler = Thread.ofVirtual().name("usage-sampler").start(() -> {
-            while (true) {
-                try {
-                    Thread.sleep(TeamUsage.INTERVAL.toMillis());
-                    usage.sample(System.currentTimeMillis());
-                } catch (InterruptedException e) {
-                    return;
-                } catch (RuntimeException e) {
-                    log.warn("usage sample failed", e);
-                }
-            }
-        });
+        sampler = Periodic.every(TeamUsage.INTERVAL, "usage-sampler", () -> usage.sample(System.currentTimeMillis()));
         Builds builds = new Builds(jdbc);
         BuildLogs buildLogs = new BuildLogs(jdbc);
         TemplateFiles templateFiles = new TemplateFiles(data.resolve("template-files"));
@@ -160,8 +139,8 @@ final class Server implements AutoCloseable {
 
     @Override
     public void close() {
-        reconciler.interrupt();
-        sampler.interrupt();
+        reconciler.close();
+        sampler.close();
         sockets.close();
         builder.close();
         app.stop();
