@@ -293,8 +293,7 @@ public final class TemplateRoutes {
         else if (b.has("build_spec")) spec = parse(() -> BuildSpec.parse(b.get("build_spec")));
         else spec = BuildSpec.fromJson(templates.specOf(t.id()).orElseThrow(() -> ApiError.badRequest("nothing to rebuild from: send a dockerfile")));
         templates.spec(t.id(), spec.toJson(), t.vcpus(), t.memoryMb(), t.diskMb());
-        String buildId = builder.submit(new Builder.Request(t.teamId(), t.id(), spec, t.vcpus() == null ? 2 : t.vcpus(),
-                t.memoryMb() == null ? 512 : t.memoryMb(), t.diskMb() == null ? 4096 : t.diskMb()));
+        String buildId = builder.submit(new Builder.Request(t.teamId(), t.id(), spec, buildVcpus(t), buildMemoryMb(t), buildDiskMb(t)));
         Map<String, Object> m = view(templates.byId(t.id()).orElseThrow());
         m.put("build_id", buildId);
         m.put("buildID", buildId);
@@ -391,8 +390,7 @@ public final class TemplateRoutes {
             login = new Builder.RegistryLogin(reg.path("username").asText(""), reg.path("password").asText(""));
         }
         templates.spec(t.id(), spec.toJson(), t.vcpus(), t.memoryMb(), t.diskMb());
-        builder.start(b.id(), new Builder.Request(t.teamId(), t.id(), spec, t.vcpus() == null ? 2 : t.vcpus(),
-                t.memoryMb() == null ? 1024 : t.memoryMb(), t.diskMb() == null ? 4096 : t.diskMb(), forceFrom, login));
+        builder.start(b.id(), new Builder.Request(t.teamId(), t.id(), spec, buildVcpus(t), buildMemoryMb(t), buildDiskMb(t), forceFrom, login));
         ctx.status(202);
     }
 
@@ -438,6 +436,17 @@ public final class TemplateRoutes {
         if (!tag.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")) throw ApiError.badRequest("a tag is 1 to 128 letters, digits, . _ or -");
         return tag;
     }
+
+    /**
+     * A build's sizes from its template, for a template whose row has none (every path
+     * that makes a template now stores them): one set of values for every dialect (a
+     * rebuild took 512 MiB and a v2 build 1024 before).
+     */
+    private static int buildVcpus(Templates.TeamTemplate t) { return t.vcpus() == null ? 2 : t.vcpus(); }
+
+    private static int buildMemoryMb(Templates.TeamTemplate t) { return t.memoryMb() == null ? 1024 : t.memoryMb(); }
+
+    private static int buildDiskMb(Templates.TeamTemplate t) { return t.diskMb() == null ? 4096 : t.diskMb(); }
 
     private static BuildSpec parse(java.util.function.Supplier<BuildSpec> p) {
         try {
