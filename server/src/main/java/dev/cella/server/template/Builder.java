@@ -3,7 +3,6 @@ package dev.cella.server.template;
 import dev.cella.node.api.NewSandbox;
 import dev.cella.node.envd.EnvdRuntime;
 import dev.cella.node.problem.Problem;
-import dev.cella.server.Digests;
 import dev.cella.server.Ids;
 import dev.cella.server.envd.Envd;
 import dev.cella.server.nodes.Fleet;
@@ -13,7 +12,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -186,20 +184,6 @@ public final class Builder implements AutoCloseable {
         }
     }
 
-    /** The state a step runs in, which ENV, WORKDIR and USER steps change. */
-    private record State(Map<String, String> env, String workdir, String user) {}
-
-    /** One step of the plan that changes files (RUN, COPY): its number, the state it runs in, the layer it makes. */
-    private record Planned(int index, BuildSpec.Step step, State state, String layer) {
-        String describe() {
-            return switch (step) {
-                case BuildSpec.Run r -> "RUN " + r.cmd();
-                case BuildSpec.Copy c -> "COPY " + c.src() + " " + c.dest();
-                default -> step.toString();
-            };
-        }
-    }
-
     private void build(String buildId, Request req, Running me) throws InterruptedException {
         BuildSpec spec = req.spec();
         int total = spec.steps().size();
@@ -221,53 +205,32 @@ public final class Builder implements AutoCloseable {
         }
         me.node = node;
         Templates.Defaults parent = from.defaults();
-        State state = new State(new LinkedHashMap<>(parent.env()), parent.workdir(), parent.user());
-        // the plan: the layer each command makes, named by all that made it
-        String key = "from:" + from.templateId();
-        List<Planned> plan = new ArrayList<>();
-        for (int i = 0; i < total; i++) {
-            if (i == req.forceFrom()) key = key + "\nforced by " + buildId; // new names from here: nothing below is reused
-            switch (spec.steps().get(i)) {
-                case BuildSpec.Run r -> {
-                    key = Digests.sha256Hex(key + "\n" + i + "\n" + new BuildSpec("", List.of(r), null, null).toJson() + "\n" + new java.util.TreeMap<>(state.env())
-                            + "\n" + state.workdir() + "\n" + state.user());
-                    plan.add(new Planned(i, r, state, Templates.LAYER_PREFIX + key.substring(0, 40)));
-                }
-                case BuildSpec.Copy c -> { // the files' hash names their content: a changed file is a new layer
-                    if (!files.present(req.teamId(), c.filesHash())) throw new BuildFailure("step " + (i + 1) + " (COPY " + c.src() + "): its files were not uploaded");
-                    key = Digests.sha256Hex(key + "\n" + i + "\n" + new BuildSpec("", List.of(c), null, null).toJson() + "\n" + state.workdir() + "\n" + state.user());
-                    plan.add(new Planned(i, c, state, Templates.LAYER_PREFIX + key.substring(0, 40)));
-                }
-                case BuildSpec.Env e -> {
-                    Map<String, String> env = new LinkedHashMap<>(state.env());
-                    env.putAll(e.vars());
-                    state = new State(env, state.workdir(), state.user());
-                }
-                case BuildSpec.Workdir w -> state = new State(state.env(), w.path(), state.user());
-                case BuildSpec.User u -> state = new State(state.env(), state.workdir(), u.name());
-            }
+        BuildPlan planned;
+        try {
+            planned = BuildPlan.of(from.templateId(), new BuildPlan.State(new LinkedHashMap<>(parent.env()), parent.workdir(), parent.user()),
+                    spec, req.forceFrom(), buildId, hash -> files.present(req.teamId(), hash));
+        } catch (BuildPlan.Unplannable e) {
+            throw new BuildFailure(e.getMessage());
         }
-        State last = state;
+        List<BuildPlan.Planned> plan = planned.steps();
+        BuildPlan.State last = planned.last();
         String base = from.templateId();
-        int first = 0;
         var present = node.templates();
-        while (first < plan.size() && present.contains(plan.get(first).layer())) {
-            Planned p = plan.get(first);
+        int first = planned.cached(present::contains);
+        for (BuildPlan.Planned p : plan.subList(0, first)) {
             logs.append(buildId, "info", "step " + (p.index() + 1) + "/" + total + ": " + p.describe() + " (cached)");
             builds.step(buildId, p.index() + 1, p.layer());
             base = p.layer();
-            first++;
         }
         Templates.Defaults result = new Templates.Defaults(last.env(), last.workdir(), last.user(), spec.startCmd(), spec.readyCmd());
         // the working directory must exist in the template: a last small layer makes it
-        String runTop = plan.isEmpty() ? from.templateId() : plan.getLast().layer();
-        String dirLayer = last.workdir() == null ? null : Templates.LAYER_PREFIX + Digests.sha256Hex(runTop + "\nworkdir\n" + last.workdir()).substring(0, 40);
+        String dirLayer = planned.workdirLayer(from.templateId());
         boolean needsDir = dirLayer != null && !present.contains(dirLayer);
         boolean checksStart = result.startCmd() != null || result.readyCmd() != null;
         long written = 0; // what this build's new layers hold
         if (first < plan.size() || needsDir || checksStart) {
             Envd envd = startSandbox(buildId, req, node, base, me);
-            for (Planned p : plan.subList(first, plan.size())) {
+            for (BuildPlan.Planned p : plan.subList(first, plan.size())) {
                 if (me.cancelled) throw new Cancelled();
                 if (p.step() instanceof BuildSpec.Copy c) copy(buildId, envd, p, c, req.teamId(), total);
                 else runStep(buildId, envd, p, total);
@@ -347,7 +310,7 @@ public final class Builder implements AutoCloseable {
     }
 
     /** Sends the context's tar into the build sandbox and copies its {@code src} to {@code dest} there, as root. */
-    private void copy(String buildId, Envd envd, Planned p, BuildSpec.Copy c, String teamId, int total) {
+    private void copy(String buildId, Envd envd, BuildPlan.Planned p, BuildSpec.Copy c, String teamId, int total) {
         logs.append(buildId, "info", "step " + (p.index() + 1) + "/" + total + ": " + p.describe());
         String tar = "/tmp/.cella-copy-" + c.filesHash() + ".tar", tmp = "/tmp/.cella-copy-" + c.filesHash();
         java.nio.file.Path file = files.path(teamId, c.filesHash());
@@ -375,7 +338,7 @@ public final class Builder implements AutoCloseable {
         return "'" + s.replace("'", "'\\''") + "'";
     }
 
-    private void runStep(String buildId, Envd envd, Planned p, int total) {
+    private void runStep(String buildId, Envd envd, BuildPlan.Planned p, int total) {
         BuildSpec.Run r = (BuildSpec.Run) p.step();
         String workdir = r.workdir() != null ? r.workdir() : p.state().workdir();
         String user = r.user() != null ? r.user() : p.state().user() != null ? p.state().user() : "root";
