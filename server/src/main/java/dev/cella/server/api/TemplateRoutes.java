@@ -12,6 +12,7 @@ import dev.cella.server.template.BuildSpec;
 import dev.cella.server.template.Builder;
 import dev.cella.server.template.Builds;
 import dev.cella.server.template.Dockerfile;
+import dev.cella.server.template.E2bSteps;
 import dev.cella.server.template.TemplateFiles;
 import dev.cella.server.template.Templates;
 import io.javalin.http.Context;
@@ -373,7 +374,7 @@ public final class TemplateRoutes {
                 .orElseThrow(() -> new Problem.NotFound("build '" + ctx.pathParam("buildID") + "' not found"));
         if (!b.status().equals("waiting")) throw new ApiError(409, "conflict", "build " + b.id() + " was started already");
         JsonNode body = JsonHttp.body(ctx, JSON);
-        BuildSpec spec = parse(() -> e2bSpec(body));
+        BuildSpec spec = parse(() -> E2bSteps.parse(body));
         // skipCache (force on the template) rebuilds every step; force on a step rebuilds from it
         int forceFrom = body.path("force").asBoolean(false) ? 0 : -1;
         int i = 0;
@@ -392,44 +393,6 @@ public final class TemplateRoutes {
         templates.spec(t.id(), spec.toJson(), t.vcpus(), t.memoryMb(), t.diskMb());
         builder.start(b.id(), new Builder.Request(t.teamId(), t.id(), spec, buildVcpus(t), buildMemoryMb(t), buildDiskMb(t), forceFrom, login));
         ctx.status(202);
-    }
-
-    /** E2B's TemplateBuildStartV2: {fromTemplate | fromImage, steps: [{type, args, filesHash}], startCmd, readyCmd}. */
-    static BuildSpec e2bSpec(JsonNode b) {
-        String from;
-        if (b.hasNonNull("fromTemplate")) from = b.get("fromTemplate").asText();
-        else if (b.hasNonNull("fromImage")) from = b.get("fromImage").asText(); // an image reference: the engine pulls it
-        else throw new IllegalArgumentException("fromTemplate or fromImage is required");
-        List<BuildSpec.Step> steps = new ArrayList<>();
-        int i = 0;
-        for (JsonNode s : b.path("steps")) {
-            i++;
-            List<String> args = new ArrayList<>();
-            s.path("args").forEach(a -> args.add(a.asText()));
-            String type = s.path("type").asText("");
-            switch (type) {
-                case "RUN" -> {
-                    if (args.isEmpty()) throw new IllegalArgumentException("step " + i + ": RUN needs a command");
-                    steps.add(new BuildSpec.Run(args.get(0), null, args.size() > 1 && !args.get(1).isBlank() ? args.get(1) : null));
-                }
-                case "ENV" -> {
-                    Map<String, String> vars = new LinkedHashMap<>();
-                    for (int k = 0; k + 1 < args.size(); k += 2) vars.put(args.get(k), args.get(k + 1));
-                    steps.add(new BuildSpec.Env(vars));
-                }
-                case "WORKDIR" -> steps.add(new BuildSpec.Workdir(args.getFirst()));
-                case "USER" -> steps.add(new BuildSpec.User(args.getFirst()));
-                case "COPY" -> {
-                    if (args.size() < 2 || !s.hasNonNull("filesHash")) throw new IllegalArgumentException("step " + i + ": COPY needs src, dest and filesHash");
-                    steps.add(new BuildSpec.Copy(s.get("filesHash").asText(), args.get(0), args.get(1),
-                            args.size() > 2 && !args.get(2).isBlank() ? args.get(2) : null, args.size() > 3 && !args.get(3).isBlank() ? args.get(3) : null));
-                }
-                default -> throw new IllegalArgumentException("step " + i + ": unknown type '" + type + "'");
-            }
-        }
-        String start = b.hasNonNull("startCmd") && !b.get("startCmd").asText().isBlank() ? b.get("startCmd").asText() : null;
-        String ready = b.hasNonNull("readyCmd") && !b.get("readyCmd").asText().isBlank() ? b.get("readyCmd").asText() : null;
-        return new BuildSpec(from, steps, start, ready);
     }
 
     private static String validTag(String tag) {
