@@ -22,6 +22,7 @@ import dev.cella.server.db.Database;
 import dev.cella.server.db.Jdbc;
 import dev.cella.server.nodes.Fleet;
 import dev.cella.server.proxy.ServerRoutes;
+import dev.cella.server.sandbox.Reconciler;
 import dev.cella.server.sandbox.SandboxRepository;
 import dev.cella.server.sandbox.SandboxService;
 import dev.cella.server.sandbox.TeamUsage;
@@ -78,11 +79,8 @@ final class Server implements AutoCloseable {
         firstKey = key;
         SandboxRepository repo = new SandboxRepository(jdbc);
         SandboxService sandboxes = new SandboxService(repo, fleet);
-        sandboxes.reconcile();
-        reconciler = Periodic.every(Duration.ofSeconds(30), "server-reconciler", () -> {
-            fleet.refresh();
-            sandboxes.reconcile();
-        });
+        // at the start no build runs: a build sandbox of a server before this one is nobody's
+        new Reconciler(repo, fleet, id -> false).run();
         int rate = o.rateLimit();
         Teams teams = new Teams(jdbc);
         Users users = new Users(jdbc);
@@ -94,7 +92,11 @@ final class Server implements AutoCloseable {
         BuildLogs buildLogs = new BuildLogs(jdbc);
         TemplateFiles templateFiles = new TemplateFiles(data.resolve("template-files"));
         builder = new Builder(templates, builds, buildLogs, fleet, templateFiles, o.concurrentBuilds(), o.readyTimeout());
-        sandboxes.ownedElsewhere(builder::isBuildSandbox);
+        Reconciler reconcile = new Reconciler(repo, fleet, builder::isBuildSandbox);
+        reconciler = Periodic.every(Duration.ofSeconds(30), "server-reconciler", () -> {
+            fleet.refresh();
+            reconcile.run();
+        });
         sandboxes.onSpawn(templates::spawned);
         e2b = new E2bApi(keys, sandboxes, templates,
                 new TemplateRoutes(templates, builder, builds, buildLogs, templateFiles, tokens.derivedKey("template-files")), rate, o.domain());

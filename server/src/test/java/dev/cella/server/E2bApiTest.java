@@ -37,6 +37,7 @@ class E2bApiTest {
     static Node node;
     static E2bApi api;
     static SandboxService service;
+    static dev.cella.server.sandbox.Reconciler reconciler;
     static String base, keyA, keyB, proxyBase;
     static dev.cella.node.proxy.SandboxProxy proxy;
     static Path rootfs;
@@ -58,6 +59,7 @@ class E2bApiTest {
         var fleet = new dev.cella.server.nodes.Fleet(java.util.List.of(new LocalNode("local", node)));
         SandboxRepository repo = new SandboxRepository(jdbc);
         service = new SandboxService(repo, fleet);
+        reconciler = new dev.cella.server.sandbox.Reconciler(repo, fleet, id -> false);
         proxy = new dev.cella.node.proxy.SandboxProxy(new dev.cella.server.proxy.ServerRoutes(repo, fleet)).start("127.0.0.1", 0);
         proxyBase = "http://127.0.0.1:" + proxy.port();
         var teamTemplates = new dev.cella.server.template.Templates(jdbc, fleet);
@@ -168,7 +170,7 @@ class E2bApiTest {
         String ended = call("POST", "/sandboxes", "{\"templateID\":\"base\"}", keyA).body().path("sandboxID").asText();
         node.sandboxes().kill(ended);
         node.sandboxes().pause(ownedId);
-        assertThat(service.reconcile()).containsExactly("strayone");
+        assertThat(reconciler.run()).containsExactly("strayone");
         assertThat(node.sandboxes().get("strayone")).isEmpty();
         var repo = new SandboxRepository(new Jdbc(db.dataSource()));
         assertThat(repo.findAnyTeam(ended)).as("the record of a sandbox its node no longer has").isEmpty();

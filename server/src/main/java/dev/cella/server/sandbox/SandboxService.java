@@ -29,27 +29,17 @@ public final class SandboxService {
     public static final int DEFAULT_VCPUS = 2, DEFAULT_MEMORY_MB = 512, DEFAULT_DISK_MB = 2048;
     /** E2B's default lifetime: 300 s. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(300);
-    /** The state of a row whose sandbox is being made: not shown, not forgotten by those who do not find it. */
-    /** Longer than any create takes (the node call's own limit is 60 s). */
-    private static final Duration CREATE_LIMIT = Duration.ofMinutes(5);
-
     private static final Logger log = LoggerFactory.getLogger(SandboxService.class);
 
     private final SandboxRepository repo;
     private final Fleet fleet;
     /** Told the node template of every sandbox started (templates count their spawns). */
     private java.util.function.Consumer<String> spawned;
-    /** Sandboxes of the server's own (template builds): the reconciler leaves them alone. */
-    private java.util.function.Predicate<String> ownedElsewhere = id -> false;
     /** How long a template's ready command may take to succeed when a sandbox starts. */
     static final Duration START_READY_LIMIT = Duration.ofSeconds(60);
 
     public void onSpawn(java.util.function.Consumer<String> spawned) {
         this.spawned = spawned;
-    }
-
-    public void ownedElsewhere(java.util.function.Predicate<String> owned) {
-        this.ownedElsewhere = owned;
     }
 
     public SandboxService(SandboxRepository repo, Fleet fleet) {
@@ -214,52 +204,6 @@ public final class SandboxService {
 
     public java.util.Set<String> templates() {
         return fleet.templates();
-    }
-
-    /**
-     * The server is the source of truth, the nodes say what really runs. For every node that
-     * answers: a sandbox it runs that no team owns (its row is gone, say the server crashed
-     * between a kill and its record) is killed; a row whose sandbox the node no longer has
-     * (its time ran out) is removed; rows take the state the node reports. Sandboxes of a
-     * node that does not answer are left as they are. Returns the ids killed.
-     */
-    public List<String> reconcile() {
-        List<String> killed = new java.util.ArrayList<>();
-        for (NodeClient node : fleet.reachable()) {
-            List<NodeSandbox> running;
-            try {
-                running = node.list();
-            } catch (Problem.Unavailable e) {
-                log.warn("reconcile skipped node {}: {}", node.id(), e.getMessage());
-                continue;
-            }
-            Map<String, SandboxRow> owned = new java.util.HashMap<>();
-            for (SandboxRow r : repo.onNode(node.id())) owned.put(r.id(), r);
-            java.util.Set<String> seen = new java.util.HashSet<>();
-            for (NodeSandbox r : running) {
-                String id = r.sandboxId();
-                seen.add(id);
-                SandboxRow row = owned.get(id);
-                if (row == null && ownedElsewhere.test(id)) continue;
-                if (row == null) {
-                    try {
-                        node.kill(id);
-                        killed.add(id);
-                    } catch (IOException | Problem e) {
-                        // gone already
-                    }
-                } else if (row.state() != state(r)) {
-                    repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
-                }
-            }
-            long now = System.currentTimeMillis();
-            for (SandboxRow row : owned.values()) {
-                if (seen.contains(row.id())) continue;
-                // a create under way has its row before its sandbox; one older than that took is a crash's leftover
-                if (row.state() != RowState.CREATING || now - row.startedAt() > CREATE_LIMIT.toMillis()) repo.delete(row.id());
-            }
-        }
-        return killed;
     }
 
     /** The team's running and paused sandboxes (E2B's list), with one call per node that hosts any of them. */
