@@ -1,6 +1,5 @@
 package dev.cella.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.envd.EnvdRuntime;
 import dev.cella.node.envd.EnvdSetup;
@@ -14,13 +13,8 @@ import dev.cella.node.sys.Command;
 import dev.cella.node.sys.Paths;
 import dev.cella.protocol.envd.EnvdClient;
 
-import java.io.DataInputStream;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,6 +1,5 @@
 package dev.cella.node;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.envd.EnvdRuntime;
 import dev.cella.node.envd.EnvdSetup;
@@ -13,11 +12,8 @@ import dev.cella.protocol.envd.EnvdClient;
 import dev.cella.protocol.envd.EnvdException;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

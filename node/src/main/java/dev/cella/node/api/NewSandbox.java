@@ -3,10 +3,13 @@ package dev.cella.node.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.problem.Problem;
+import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.Sandboxes;
 import dev.cella.node.sandbox.TimeoutAction;
+import dev.cella.node.template.NodeTemplates;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -37,6 +40,16 @@ public record NewSandbox(String sandboxId, String templateId, Integer vcpus, Int
         }
     }
 
+    /**
+     * Starts it on this node, from the node's copy of its template: what the node API does
+     * with a create and what a node in the server's process does, the same way.
+     */
+    public SandboxRecord startOn(Sandboxes sandboxes, NodeTemplates templates) throws IOException {
+        Path rootfs = templates.rootfs(templateId)
+                .orElseThrow(() -> new Problem.Invalid("template '" + templateId + "' is not on this node"));
+        return sandboxes.create(spec(rootfs), timeout(), timeoutAction(), resumesOnTraffic());
+    }
+
     /** The sandbox to start on a node whose copy of the template is at {@code rootfs}. */
     public SandboxSpec spec(Path rootfs) {
         return new SandboxSpec(sandboxId == null ? "" : sandboxId, templateId, rootfs, or(vcpus, 2), or(memoryMb, 512), or(diskMb, 2048),
@@ -47,11 +60,7 @@ public record NewSandbox(String sandboxId, String templateId, Integer vcpus, Int
 
     /** How long it may live (null: until killed), at most {@link Sandboxes#MAX_TIMEOUT}. */
     public Duration timeout() {
-        if (timeoutSeconds == null) return null;
-        if (timeoutSeconds < 0 || timeoutSeconds > Sandboxes.MAX_TIMEOUT.toSeconds()) {
-            throw new Problem.Invalid("timeoutSeconds must be a number of seconds from 0 to " + Sandboxes.MAX_TIMEOUT.toSeconds());
-        }
-        return Duration.ofSeconds(timeoutSeconds);
+        return timeoutSeconds == null ? null : Sandboxes.timeout("timeoutSeconds", timeoutSeconds);
     }
 
     public TimeoutAction timeoutAction() {

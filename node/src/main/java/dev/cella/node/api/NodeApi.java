@@ -15,7 +15,6 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -187,10 +186,8 @@ public final class NodeApi {
             if (required) throw new Problem.Invalid(field + " is required");
             return null;
         }
-        if (!n.canConvertToLong() || n.asLong() < 0 || n.asLong() > Sandboxes.MAX_TIMEOUT.toSeconds()) {
-            throw new Problem.Invalid(field + " must be a number of seconds from 0 to " + Sandboxes.MAX_TIMEOUT.toSeconds());
-        }
-        return Duration.ofSeconds(n.asLong());
+        if (!n.canConvertToLong()) throw new Problem.Invalid(field + " must be a number of seconds from 0 to " + Sandboxes.MAX_TIMEOUT.toSeconds());
+        return Sandboxes.timeout(field, n.asLong());
     }
 
     /** Seed 004's CapsuleMetrics: {sandbox_id, range, points[{timestamp_unix, cpu_pct, mem_bytes, disk_bytes}]}. */
@@ -204,11 +201,7 @@ public final class NodeApi {
     }
 
     private void create(Context ctx) throws Exception {
-        NewSandbox req = NewSandbox.from(body(ctx), json);
-        Path rootfs = templates.rootfs(req.templateId())
-                .orElseThrow(() -> new Problem.Invalid("template '" + req.templateId() + "' is not on this node"));
-        SandboxRecord r = sandboxes.create(req.spec(rootfs), req.timeout(), req.timeoutAction(), req.resumesOnTraffic());
-        ctx.status(201).json(view(r));
+        ctx.status(201).json(view(NewSandbox.from(body(ctx), json).startOn(sandboxes, templates)));
     }
 
     /** A sandbox as the API shows it: never its access token. */

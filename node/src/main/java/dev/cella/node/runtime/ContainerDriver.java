@@ -390,7 +390,7 @@ public final class ContainerDriver implements RuntimeDriver {
      * only when thawed), then killed, then waited for a little.
      */
     static void killProcesses(List<Path> cgroups) throws IOException {
-        List<Long> pids = new ArrayList<>();
+        Set<Long> pids = new java.util.LinkedHashSet<>(); // on cgroup v1 each process is in every hierarchy's directory
         for (Path cg : cgroups) {
             if (Files.exists(cg.resolve("freezer.state"))) writeQuietly(cg.resolve("freezer.state"), "THAWED");
             if (Files.exists(cg.resolve("cgroup.freeze"))) writeQuietly(cg.resolve("cgroup.freeze"), "0");

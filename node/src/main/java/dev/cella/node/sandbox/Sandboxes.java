@@ -28,6 +28,14 @@ public final class Sandboxes implements AutoCloseable {
     /** The longest a sandbox may be given to live at once (E2B's limit too): 30 days. */
     public static final Duration MAX_TIMEOUT = Duration.ofDays(30);
 
+    /** A lifetime asked for in seconds, 0 to {@link #MAX_TIMEOUT}; {@code field} names it when it is out of range. */
+    public static Duration timeout(String field, long seconds) {
+        if (seconds < 0 || seconds > MAX_TIMEOUT.toSeconds()) {
+            throw new Problem.Invalid(field + " must be a number of seconds from 0 to " + MAX_TIMEOUT.toSeconds());
+        }
+        return Duration.ofSeconds(seconds);
+    }
+
     private static final Logger log = LoggerFactory.getLogger(Sandboxes.class);
     private static final Duration REAPER_TICK = Duration.ofMillis(200);
     /**

@@ -48,12 +48,13 @@ public final class EnvdClient {
     private final String user;
 
     public EnvdClient(HttpClient http, URI base) {
-        this(http, base, Map.of(), null, null);
+        this(http, URI.create(base.toString().replaceAll("/+$", "")), Map.of(), null, null);
     }
 
+    /** {@code base} without a trailing slash (the public constructor makes it so once). */
     private EnvdClient(HttpClient http, URI base, Map<String, String> headers, String accessToken, String user) {
         this.http = http;
-        this.base = URI.create(base.toString().replaceAll("/+$", ""));
+        this.base = base;
         this.headers = Map.copyOf(headers);
         this.accessToken = accessToken;
         this.user = user;

@@ -3,8 +3,6 @@ package dev.cella.server.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.http.JsonHttp;
 import dev.cella.server.db.Jdbc;
-import dev.cella.node.problem.Problem;
-import dev.cella.server.sandbox.SandboxService;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;

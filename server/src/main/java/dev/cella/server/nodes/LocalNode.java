@@ -4,7 +4,6 @@ import dev.cella.node.Node;
 import dev.cella.node.api.NewSandbox;
 import dev.cella.node.api.NodeSandbox;
 import dev.cella.node.metrics.MetricPoint;
-import dev.cella.node.problem.Problem;
 import dev.cella.node.proxy.NodeRoutes;
 import dev.cella.node.proxy.SandboxRoutes;
 import dev.cella.node.sandbox.SandboxEvent;
@@ -13,7 +12,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -54,9 +52,7 @@ public final class LocalNode implements NodeClient {
     /** As the node API does it: the same record read the same way, the template's files from this node. */
     @Override
     public NodeSandbox create(NewSandbox req) throws IOException {
-        Path rootfs = node.templates().rootfs(req.templateId())
-                .orElseThrow(() -> new Problem.Invalid("template '" + req.templateId() + "' is not on this node"));
-        return NodeSandbox.of(node.sandboxes().create(req.spec(rootfs), req.timeout(), req.timeoutAction(), req.resumesOnTraffic()));
+        return NodeSandbox.of(req.startOn(node.sandboxes(), node.templates()));
     }
 
     @Override public Optional<NodeSandbox> get(String id) { return node.sandboxes().get(id).map(NodeSandbox::of); }

@@ -122,8 +122,7 @@ public final class AccountRoutes implements Consumer<V1Api> {
         if (email == null || password == null || email.isBlank() || password.isEmpty()) {
             throw ApiError.badRequest("email and password are required");
         }
-        ApiError limited = api.beforeCostlyCheck(ctx.ip());
-        if (limited != null) throw limited;
+        api.beforeCostlyCheck(ctx.ip());
         User u = users.byEmail(email).orElse(null);
         // the hash is checked even without a user, so that timing does not tell which emails have accounts
         String hash = u == null ? null : users.passwordHash(u.id()).orElse(null);

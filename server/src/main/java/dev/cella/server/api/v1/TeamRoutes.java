@@ -1,6 +1,5 @@
 package dev.cella.server.api.v1;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.cella.server.api.ApiError;
 import dev.cella.server.auth.User;
 import dev.cella.server.auth.Users;

@@ -130,11 +130,11 @@ public final class V1Api implements ApiServer.Dialect {
     /**
      * Takes a failed authentication's token before a check that costs (a password hash): a
      * client over its limit is refused before any hashing, and a burst of guesses at once is
-     * held to the limit however long the hashes take. Answers the refusal, or null to go on;
-     * a check that passes gives the token back ({@link #authenticated}).
+     * held to the limit however long the hashes take (429 past it). A check that passes gives
+     * the token back ({@link #authenticated}).
      */
-    ApiError beforeCostlyCheck(String clientIp) {
-        return failedAuth.acquire(clientIp) > 0 ? new ApiError(429, "rate_limited", "too many failed authentications") : null;
+    void beforeCostlyCheck(String clientIp) {
+        if (failedAuth.acquire(clientIp) > 0) throw new ApiError(429, "rate_limited", "too many failed authentications");
     }
 
     /** The check after {@link #beforeCostlyCheck} passed: its token was not a failure's. */
