@@ -83,7 +83,18 @@ public final class EnvdSetup {
         if (accessToken != null) body.put("accessToken", accessToken);
         if (defaultUser != null) body.put("defaultUser", defaultUser);
         if (defaultWorkdir != null) body.put("defaultWorkdir", defaultWorkdir);
-        EnvdClient.Reply r = client(base(ip)).withAccessToken(currentToken).call("/init", body, Duration.ofSeconds(10));
+        EnvdClient envd = client(base(ip)).withAccessToken(currentToken);
+        EnvdClient.Reply r;
+        try {
+            r = envd.call("/init", body, Duration.ofSeconds(10));
+        } catch (java.net.http.HttpTimeoutException e) {
+            throw e;
+        } catch (IOException e) {
+            // A pooled connection the peer had already closed (sandbox addresses are reused, and
+            // the JDK client retries only idempotent requests): once more on a new connection. If
+            // the first did arrive, its token now guards envd and the retry is refused: no harm.
+            r = envd.call("/init", body, Duration.ofSeconds(10));
+        }
         if (r.status() != 204) throw new IOException("envd /init answered " + r.status() + ": " + r.body());
     }
 }
