@@ -50,7 +50,7 @@ class BusyboxRootTest {
         try (var libs = Files.walk(root)) {
             assertThat(libs.filter(p -> p.getFileName().toString().contains(".so")).toList()).as("no shared library").isEmpty();
         }
-        envd = new SandboxedEnvd(root, 49402, true);
+        envd = new SandboxedEnvd(root, SandboxedEnvd.freePort(), true);
         client = new EnvdClient(http, URI.create(envd.base));
     }
 

@@ -28,7 +28,7 @@ class EnvdLimitsTest {
     @BeforeAll
     static void start() throws Exception {
         assumeTrue(Repo.isRoot(), "envd runs in namespaces; this needs root (CI is root)");
-        envd = new SandboxedEnvd(Repo.baseRootfs(), 49403, true);
+        envd = new SandboxedEnvd(Repo.baseRootfs(), SandboxedEnvd.freePort(), true);
         client = new EnvdClient(http, URI.create(envd.base));
     }
 

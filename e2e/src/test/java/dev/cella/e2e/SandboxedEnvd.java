@@ -24,6 +24,16 @@ final class SandboxedEnvd implements AutoCloseable {
     private final Process process;
     private final Path log;
 
+    /**
+     * A port free now, for an envd whose port does not matter: a fixed one inside the
+     * kernel's ephemeral range was once held by an outgoing connection (BindException).
+     */
+    static int freePort() throws IOException {
+        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
     SandboxedEnvd(Path rootfs, int port, boolean overlay) throws IOException, InterruptedException {
         this.port = port;
         this.base = "http://127.0.0.1:" + port;
