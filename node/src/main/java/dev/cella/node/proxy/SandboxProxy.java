@@ -3,20 +3,11 @@ package dev.cella.node.proxy;
 import dev.cella.node.envd.EnvdRuntime;
 import dev.cella.node.http.JsonHttp;
 import io.javalin.Javalin;
-import io.javalin.http.Context;
-import io.javalin.http.HandlerType;
 import io.javalin.websocket.WsConfig;
 import io.javalin.websocket.WsContext;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +25,8 @@ import java.util.regex.Pattern;
 
 /**
  * Forwards traffic to any port inside a sandbox: plain and streaming HTTP (each chunk
- * is passed on as it arrives) and WebSocket upgrades (frame by frame). The target is
+ * is passed on as it arrives, by {@link HttpForwarder}) and WebSocket upgrades (frame by
+ * frame, here). The target is
  * named as the E2B SDK names it, by the headers {@code E2b-Sandbox-Id} and
  * {@code E2b-Sandbox-Port}, or by a host name {@code <port>-<sandbox id>.<domain>}. Where
  * it goes from there is the {@link SandboxRoutes}' business: the sandbox itself on a node,
@@ -43,19 +35,13 @@ import java.util.regex.Pattern;
  * <p>envd's internal routes ({@code /init}) are never reachable through it.
  */
 public final class SandboxProxy {
-    private static final Logger log = LoggerFactory.getLogger(SandboxProxy.class);
     private static final Pattern HOST = Pattern.compile("^(\\d{1,5})-([a-z0-9]+)\\..*");
-    /** Hop-by-hop headers (RFC 9110 7.6.1) and those the JDK client sets itself. */
-    private static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-authenticate",
-            "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect",
-            "e2b-sandbox-id", "e2b-sandbox-port");
     private static final Set<String> INTERNAL_ENVD_PATHS = Set.of("/init");
-    /** The largest write of a relayed response body. */
-    static final int RELAY_BLOCK = 256 * 1024;
     /** The header carrying a non-public sandbox's traffic token (E2B's name). */
     public static final String TRAFFIC_TOKEN_HEADER = "e2b-traffic-access-token";
 
     private final SandboxRoutes routes;
+    /** For WebSockets only: plain HTTP goes through {@link HttpForwarder}'s Jetty client. */
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
     private final Map<String, WebSocket> upstreams = new ConcurrentHashMap<>();
@@ -66,16 +52,17 @@ public final class SandboxProxy {
     }
 
     public SandboxProxy start(String host, int port) {
+        HttpForwarder forwarder = new HttpForwarder(this);
         app = JsonHttp.start(host, port, null, config -> {
+            config.jetty.modifyServer(forwarder::install);
             config.routes.ws("/<path>", this::webSocket);
             config.routes.ws("/", this::webSocket);
-            for (HandlerType t : new HandlerType[] {HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.PATCH,
-                    HandlerType.DELETE, HandlerType.HEAD, HandlerType.OPTIONS}) {
-                config.routes.addHttpHandler(t, "/<path>", this::forward);
-                config.routes.addHttpHandler(t, "/", this::forward);
-            }
         });
         return this;
+    }
+
+    SandboxRoutes routes() {
+        return routes;
     }
 
     public int port() {
@@ -112,7 +99,7 @@ public final class SandboxProxy {
      * checks its access token itself; every other port of a sandbox whose traffic is not
      * public needs the sandbox's traffic token in {@code e2b-traffic-access-token}.
      */
-    private Optional<SandboxRoutes.Route> route(Target t, String path, String trafficToken,
+    Optional<SandboxRoutes.Route> route(Target t, String path, String trafficToken,
                                                 java.util.function.BiConsumer<Integer, String> refuse) {
         if (t.port() < 1 || t.port() > 65535) {
             refuse.accept(400, "invalid port " + t.port());
@@ -134,93 +121,6 @@ public final class SandboxProxy {
             return Optional.empty();
         }
         return r;
-    }
-
-    private void forward(Context ctx) throws Exception {
-        Optional<Target> named = target(ctx::header);
-        Optional<Target> target = named.isEmpty() && ctx.path().equals("/files") && ctx.queryParam("signature") != null
-                ? routes.signedBy(ctx.queryParam("path"), ctx.method().name().equals("GET") ? "read" : "write",
-                        ctx.queryParam("username"), ctx.queryParam("signature"), ctx.queryParam("signature_expiration"))
-                        .map(id -> new Target(id, EnvdRuntime.PORT))
-                : named;
-        if (target.isEmpty()) {
-            notFound(ctx, null, 400, "name the sandbox: E2b-Sandbox-Id and E2b-Sandbox-Port headers, or a <port>-<sandbox id> host");
-            return;
-        }
-        String path = ctx.path();
-        Optional<SandboxRoutes.Route> route = route(target.get(), path, ctx.header(TRAFFIC_TOKEN_HEADER),
-                (status, message) -> notFound(ctx, target.get(), status, message));
-        if (route.isEmpty()) return;
-        String query = ctx.queryString();
-        URI uri = URI.create(route.get().base() + path + (query == null ? "" : "?" + query));
-        boolean hasBody = ctx.header("Transfer-Encoding") != null
-                || (ctx.header("Content-Length") != null && !"0".equals(ctx.header("Content-Length")));
-        HttpRequest.Builder req = HttpRequest.newBuilder(uri).method(ctx.method().name(), hasBody
-                ? body(ctx) : HttpRequest.BodyPublishers.noBody());
-        for (String name : ctx.headerMap().keySet()) {
-            if (NOT_FORWARDED.contains(name.toLowerCase(Locale.ROOT))) continue;
-            for (var values = ctx.req().getHeaders(name); values.hasMoreElements(); ) req.header(name, values.nextElement());
-        }
-        route.get().headers().forEach(req::header);
-        if (ctx.header("X-Forwarded-For") == null) req.header("X-Forwarded-For", ctx.ip());
-        HttpResponse<InputStream> res;
-        try {
-            res = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
-        } catch (IOException e) {
-            notFound(ctx, target.get(), 502, "the sandbox did not answer on port " + target.get().port() + ": " + e.getMessage());
-            return;
-        }
-        ctx.status(res.statusCode());
-        res.headers().map().forEach((name, values) -> {
-            if (NOT_FORWARDED.contains(name.toLowerCase(Locale.ROOT)) || name.startsWith(":") || values.isEmpty()) return;
-            ctx.res().setHeader(name, values.getFirst()); // replaces Javalin's default Content-Type
-            for (String v : values.subList(1, values.size())) ctx.res().addHeader(name, v);
-        });
-        res.headers().firstValue("Content-Length").ifPresent(len -> ctx.res().setHeader("Content-Length", len));
-        try (InputStream in = res.body()) {
-            // the servlet's own stream, not Javalin's (which may hold output back to compress it)
-            relay(in, ctx.res().getOutputStream());
-        } catch (IOException e) {
-            log.debug("proxy stream to {} ended: {}", uri, e.toString());
-        }
-    }
-
-    /**
-     * The request body for the sandbox: with the client's Content-Length when it sent one
-     * (the sandbox then reads a plain body, not chunks), chunked otherwise.
-     */
-    private static HttpRequest.BodyPublisher body(Context ctx) {
-        HttpRequest.BodyPublisher stream = HttpRequest.BodyPublishers.ofInputStream(ctx::bodyInputStream);
-        long length = ctx.req().getContentLengthLong();
-        return length > 0 && ctx.header("Transfer-Encoding") == null ? HttpRequest.BodyPublishers.fromPublisher(stream, length) : stream;
-    }
-
-    /**
-     * Copies a response body in writes of up to {@value #RELAY_BLOCK} bytes: what has
-     * already arrived is gathered into one write, and the client's stream is flushed
-     * whenever nothing more is waiting, so Connect streams and SSE pass each piece on as
-     * it comes while a file goes in large writes (it went in pieces of 16 KiB or less,
-     * each flushed: as many chunks when the answer has no length).
-     */
-    static void relay(InputStream in, OutputStream out) throws IOException {
-        byte[] buf = new byte[RELAY_BLOCK];
-        while (true) {
-            int n = in.read(buf, 0, buf.length);
-            if (n < 0) return;
-            while (n < buf.length && in.available() > 0) {
-                int more = in.read(buf, n, buf.length - n);
-                if (more < 0) break;
-                n += more;
-            }
-            out.write(buf, 0, n);
-            if (in.available() == 0) out.flush();
-        }
-    }
-
-    /** E2B's answer for a sandbox it cannot reach: {@code {sandboxId, message, code}}. */
-    private static void notFound(Context ctx, Target t, int status, String message) {
-        ctx.status(status).json(t == null ? Map.of("code", status, "message", message)
-                : Map.of("sandboxId", t.sandboxId(), "message", message, "code", status));
     }
 
     private void webSocket(WsConfig ws) {
