@@ -21,11 +21,27 @@ public record EnvdRuntime(Path dir) {
         }
     }
 
+    /**
+     * A pooled envd's JIT compiles a method after 1/20 of the usual calls. envd's request
+     * paths reach full speed only once compiled: in a sandbox just taken from the pool, a
+     * command took ~10 ms for its first 15 calls, ~5 ms up to 130, and ~2.5 ms after 250
+     * (measured with curl, keep-alive; docs/performance.md). The pool's warm-up runs each
+     * path a few dozen times, which with these thresholds compiles them. Only for pooled
+     * starts: a cold start would pay ~45 ms more in compilation during its own start.
+     */
+    static final String POOLED_JIT = "-XX:CompileThresholdScaling=0.05";
+
     public List<String> command(List<String> envdArgs) {
+        return command(envdArgs, false);
+    }
+
+    /** The command that starts envd; {@code pooled} when it starts ahead of demand and is warmed up before use. */
+    public List<String> command(List<String> envdArgs, boolean pooled) {
         List<String> argv = new ArrayList<>(List.of(
                 MOUNT_PATH + "/glibc/ld-linux-x86-64.so.2", "--library-path", MOUNT_PATH + "/glibc",
                 MOUNT_PATH + "/jre/bin/java", "@" + MOUNT_PATH + "/envd.args"));
         if (Files.isRegularFile(dir.resolve("envd.aot"))) argv.add("-XX:AOTCache=" + MOUNT_PATH + "/envd.aot");
+        if (pooled) argv.add(POOLED_JIT);
         argv.add("dev.cella.envd.Envd");
         argv.addAll(envdArgs);
         return argv;

@@ -3,6 +3,7 @@ package dev.cella.node.envd;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cella.protocol.envd.EnvdClient;
+import dev.cella.protocol.envd.EnvdException;
 
 import java.io.IOException;
 import java.net.URI;
@@ -61,14 +62,26 @@ public final class EnvdSetup {
      * later one does. Nothing of it stays in the sandbox.
      */
     public void warmUp(String envdBase) throws IOException {
-        EnvdClient envd = client(envdBase);
+        // the paths a user's first calls take, as the SDK takes them (a login shell as the
+        // default user), often enough that the pooled envd's JIT compiles them (POOLED_JIT)
         Duration limit = Duration.ofSeconds(10);
-        for (int i = 0; i < 5; i++) {
+        EnvdClient envd = client(envdBase).as("user");
+        try {
+            envd.run(EnvdClient.Start.of("/bin/true"), limit);
+        } catch (EnvdException e) {
+            envd = client(envdBase); // an image without E2B's user: envd's own default
+        }
+        for (int i = 0; i < WARM_UP_ROUNDS; i++) {
+            envd.run(EnvdClient.Start.of("/bin/bash", "-l", "-c", "true"), limit);
             envd.run(EnvdClient.Start.of("/bin/true"), limit);
             envd.unary(EnvdClient.FILESYSTEM + "Stat", json.createObjectNode().put("path", "/"), limit);
+            envd.unary(EnvdClient.FILESYSTEM + "ListDir", json.createObjectNode().put("path", "/etc").put("depth", 1), limit);
             envd.send(envd.request("/files?path=/etc/hostname", limit).GET().build(), java.net.http.HttpResponse.BodyHandlers.discarding());
         }
     }
+
+    /** How many times the warm-up runs each path: with POOLED_JIT's thresholds, enough to compile them. */
+    static final int WARM_UP_ROUNDS = 20;
 
     /** Sets the sandbox's variables, access token and default user; the token, once set, guards every later call. */
     public void init(String ip, Map<String, String> envVars, String accessToken, String defaultUser, String currentToken)

@@ -51,6 +51,14 @@ public final class WarmPool implements AutoCloseable {
     static final String PREFIX = "pool";
     private static final Duration TICK = Duration.ofMillis(100);
     private static final Duration FAILURE_BACKOFF = Duration.ofSeconds(5);
+    /**
+     * How long refills wait after a sandbox was taken. A refill (a JVM start, then its
+     * warm-up) takes the CPU for a second or so; right after a take is when the new
+     * sandbox's user sends their first commands, and those ran 2-3x slower beside a refill
+     * on two cores (first command 33 ms instead of 22; docs/performance.md). A burst of
+     * creates is also served from the pool before any refill competes with it.
+     */
+    static final Duration REFILL_AFTER_TAKE = Duration.ofSeconds(1);
 
     /**
      * @param size      sandboxes kept ready per template in demand (0 turns pooling off)
@@ -82,6 +90,8 @@ public final class WarmPool implements AutoCloseable {
 
     private final RuntimeDriver driver;
     private final Warmer warmer;
+    /** When a sandbox was last taken ({@link System#nanoTime}); refills wait {@link #REFILL_AFTER_TAKE} after it. */
+    private volatile long lastTake = System.nanoTime() - REFILL_AFTER_TAKE.toNanos();
     private final StartQueue starts;
     /** The current root filesystem of a template, empty when the node no longer has it. */
     private final Function<String, Optional<Path>> templates;
@@ -151,6 +161,7 @@ public final class WarmPool implements AutoCloseable {
      */
     public Optional<Pooled> take(SandboxSpec spec) {
         lastAsked.put(spec.templateId(), clock.instant());
+        lastTake = System.nanoTime();
         List<Pooled> stale = new ArrayList<>();
         Optional<Pooled> out = Optional.empty();
         synchronized (this) {
@@ -254,6 +265,7 @@ public final class WarmPool implements AutoCloseable {
             surplus.forEach(p -> discard(p, "its pool shrank or its template changed"));
             Instant failed = failedAt.get(templateId);
             if (missing <= 0 || (failed != null && failed.plus(FAILURE_BACKOFF).isAfter(clock.instant()))) continue;
+            if (System.nanoTime() - lastTake < REFILL_AFTER_TAKE.toNanos()) return; // the next tick looks again
             // at most half the start slots for refills, so a create that arrives meanwhile finds one free
             if (startingTotal() >= Math.max(1, starts.concurrent() / 2)) return;
             synchronized (this) {

@@ -154,7 +154,7 @@ public final class ContainerDriver implements RuntimeDriver {
             network.create(address, spec.internet());
             json.writeValue(dir.resolve("address.json").toFile(), address);
             json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(),
-                    OciConfig.build(json, spec, address, rootfs, envd, "/cella/" + name, background ? OciConfig.BACKGROUND_CPU_SHARES : OciConfig.CPU_SHARES));
+                    OciConfig.build(json, spec, address, rootfs, envd, "/cella/" + name, background));
             Files.deleteIfExists(dir.resolve(HIBERNATED));
             long prepared = System.nanoTime();
             crun.runDetached(containerName(name), dir, dir.resolve("envd.log"));

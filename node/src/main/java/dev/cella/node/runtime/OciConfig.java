@@ -39,14 +39,15 @@ public final class OciConfig {
     public static final long BACKGROUND_CPU_SHARES = 2;
 
     public static ObjectNode build(ObjectMapper json, SandboxSpec spec, SandboxAddress address, Path rootfs,
-                                   EnvdRuntime envd, String cgroupsPath, long cpuShares) {
+                                   EnvdRuntime envd, String cgroupsPath, boolean pooled) {
+        long cpuShares = pooled ? BACKGROUND_CPU_SHARES : CPU_SHARES;
         ObjectNode c = json.createObjectNode();
         c.put("ociVersion", "1.0.2");
         ObjectNode process = c.putObject("process");
         process.put("terminal", false);
         process.putObject("user").put("uid", 0).put("gid", 0);
         ArrayNode args = process.putArray("args");
-        envd.command(List.of("--port", Integer.toString(EnvdRuntime.PORT))).forEach(args::add);
+        envd.command(List.of("--port", Integer.toString(EnvdRuntime.PORT)), pooled).forEach(args::add);
         process.putArray("env").add("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         process.put("cwd", "/");
         ObjectNode caps = process.putObject("capabilities");
