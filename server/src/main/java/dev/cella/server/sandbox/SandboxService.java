@@ -187,14 +187,14 @@ public final class SandboxService {
         return n;
     }
 
+    /**
+     * The row with what its node says of it; empty when the node no longer has it (its time
+     * ran out). A read does not write: the {@link Reconciler} removes such rows (within its
+     * 30 s round), and until then every read here treats them as gone.
+     */
     private Optional<View> live(SandboxRow row) {
         if (row.state() == RowState.CREATING) return Optional.empty();
-        Optional<NodeSandbox> live = fleet.node(row.nodeId()).get(row.id());
-        if (live.isEmpty()) {
-            repo.delete(row.id()); // ended on its node (its time ran out)
-            return Optional.empty();
-        }
-        return Optional.of(new View(row, live.get()));
+        return fleet.node(row.nodeId()).get(row.id()).map(live -> new View(row, live));
     }
 
     private NodeClient nodeOf(Team team, String id) {
@@ -236,11 +236,7 @@ public final class SandboxService {
                 continue;
             }
             NodeSandbox r = live.get(row.id());
-            if (r == null) {
-                repo.delete(row.id()); // ended on its node
-            } else {
-                out.add(new View(row, r));
-            }
+            if (r != null) out.add(new View(row, r)); // else it ended on its node: the reconciler removes its row
         }
         return out;
     }
