@@ -81,12 +81,13 @@ public final class NodeBench {
         row("pause (freeze: the cgroup freezer)", Stats.of(pause), "ms", null, null);
         row("resume (thaw: the cgroup freezer)", Stats.of(resume), "ms", null, null);
 
-        // memory of idle sandboxes as the warm pool keeps them (started, then frozen): start several,
-        // let them settle, measure the host's loss and the cgroups
+        // memory of idle sandboxes as the warm pool keeps them (a background start, the pool's
+        // warm-up, then frozen): start several, measure the host's loss and the cgroups
         int idle = Math.min(10, Math.max(3, runs / 2));
         long availBefore = memAvailableKb();
         List<Double> perCgroup = new ArrayList<>();
-        for (int i = 0; i < idle; i++) driver.create(spec("idle" + i, rootfs));
+        EnvdSetup warmUp = new EnvdSetup(JSON);
+        for (int i = 0; i < idle; i++) warmUp.warmUp(driver.create(spec("idle" + i, rootfs), true).envdUrl());
         Thread.sleep(2000);
         for (int i = 0; i < idle; i++) driver.freeze("idle" + i);
         Thread.sleep(1000);

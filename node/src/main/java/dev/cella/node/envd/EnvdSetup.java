@@ -80,8 +80,12 @@ public final class EnvdSetup {
         }
     }
 
-    /** How many times the warm-up runs each path: with POOLED_JIT's thresholds, enough to compile them. */
-    static final int WARM_UP_ROUNDS = 20;
+    /**
+     * How many times the warm-up runs each path: with POOLED_JIT's thresholds, enough to compile
+     * what each request runs many times. More compiles more but costs memory: 20 rounds made a
+     * frozen pooled sandbox 48 MiB, 12 make it 39.5 (docs/performance.md).
+     */
+    static final int WARM_UP_ROUNDS = 12;
 
     /** Sets the sandbox's variables, access token and default user; the token, once set, guards every later call. */
     public void init(String ip, Map<String, String> envVars, String accessToken, String defaultUser, String currentToken)
