@@ -4,7 +4,7 @@ import dev.cella.node.proxy.SandboxProxy;
 import dev.cella.node.sys.Periodic;
 import dev.cella.server.api.ApiServer;
 import dev.cella.server.api.E2bApi;
-import dev.cella.server.api.TemplateRoutes;
+import dev.cella.server.api.template.TemplateRoutes;
 import dev.cella.server.api.v1.AccountRoutes;
 import dev.cella.server.api.v1.CapsuleRoutes;
 import dev.cella.server.api.v1.FileRoutes;

@@ -66,7 +66,7 @@ class E2bApiTest {
         var logs = new dev.cella.server.template.BuildLogs(jdbc);
         var files = new dev.cella.server.template.TemplateFiles(data.resolve("template-files"));
         var builder = new dev.cella.server.template.Builder(teamTemplates, builds, logs, fleet, files, 1, java.time.Duration.ofSeconds(30));
-        api = new E2bApi(keys, service, teamTemplates, new dev.cella.server.api.TemplateRoutes(teamTemplates, builder, builds, logs, files,
+        api = new E2bApi(keys, service, teamTemplates, new dev.cella.server.api.template.TemplateRoutes(teamTemplates, builder, builds, logs, files,
                 "test-upload-key".getBytes()), 200, null).start("127.0.0.1", 0);
         base = "http://127.0.0.1:" + api.port();
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxState;
 import dev.cella.node.http.JsonHttp;
+import dev.cella.server.api.template.TemplateRoutes;
 import dev.cella.server.auth.ApiKeys;
 import dev.cella.server.auth.Team;
 import dev.cella.server.sandbox.SandboxService;
@@ -178,7 +179,7 @@ public final class E2bApi implements ApiServer.Dialect {
         error(ctx, 429, message);
     }
 
-    static Team team(Context ctx) {
+    public static Team team(Context ctx) {
         return ctx.attribute(TEAM);
     }
 
