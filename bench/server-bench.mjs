@@ -136,6 +136,18 @@ function wrk(url) {
   return { rps: Number(rps), p50: p50 ? unit(p50[1], p50[2]) : NaN, p99: p99 ? unit(p99[1], p99[2]) : NaN, non2xx };
 }
 
+/** commands.run('true') on a live sandbox, after 20 untimed calls, next to a host spawn measured just before. */
+async function commandsRun(s, label) {
+  const host = stats(bashTrue(RUNS * 5));
+  const run = [];
+  for (let i = 0; i < RUNS * 5 + 20; i++) {
+    const t = performance.now();
+    await s.commands.run('true');
+    if (i >= 20) run.push(performance.now() - t);
+  }
+  row(`commands.run('true'), ${label}`, stats(run), 'bash -c true on the host', host.median, '<= 3 x host spawn');
+}
+
 async function files(s, label, make) {
   try {
     await filesOnce(s, label, make);
@@ -173,14 +185,7 @@ try {
   if (b.other.length) line('', `first failure: ${b.other[0]}`);
 
   const s = await Sandbox.create();
-  const host = stats(bashTrue(RUNS * 5));
-  const run = [];
-  for (let i = 0; i < RUNS * 5 + 20; i++) {
-    const t = performance.now();
-    await s.commands.run('true');
-    if (i >= 20) run.push(performance.now() - t);
-  }
-  row("commands.run('true') on a live sandbox", stats(run), 'bash -c true on the host', host.median, '<= 3 x host spawn');
+  await commandsRun(s, 'a cold-started sandbox');
   const pause = [], resume = [];
   for (let i = 0; i < RUNS; i++) {
     let t = performance.now();
@@ -212,6 +217,10 @@ try {
   line(`warm pool of ${POOL} filled from empty`, `in ${(fill / 1000).toFixed(1)} s`);
   await awaitPool(u, POOL, 600_000);
   row('create + first command, pool warm', stats(await createThenTrue(RUNS)), 'crun run /bin/true', CRUN, '<= 1.5 x crun run');
+  // what most users get: a sandbox from the pool, whose envd was warmed up before it was frozen
+  const pooled = await Sandbox.create();
+  await commandsRun(pooled, 'a pooled sandbox');
+  await pooled.kill();
   await awaitPool(u, POOL, 600_000);
   let b = await burst(50);
   line('50 concurrent creates, pool warm', `${b.ok} ok, ${b.limited} refused 429, ${b.other.length} failed in ${b.wall.toFixed(2)} s: ${(b.ok / b.wall).toFixed(1)} creates/s  [target 0 failed, >= 20 creates/s]`);

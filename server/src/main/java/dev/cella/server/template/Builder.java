@@ -136,21 +136,22 @@ public final class Builder implements AutoCloseable {
         try {
             slots.acquire();
         } catch (InterruptedException e) {
-            finish(buildId, req, "cancelled", "cancelled while queued");
+            finish(buildId, req, BuildStatus.CANCELLED, "cancelled while queued");
             running.remove(buildId);
             return;
         }
-        String status = "ready", error = null;
+        BuildStatus status = BuildStatus.READY;
+        String error = null;
         try {
             build(buildId, req, me);
         } catch (Cancelled | InterruptedException e) {
-            status = "cancelled";
+            status = BuildStatus.CANCELLED;
         } catch (RuntimeException e) {
             if (me.cancelled) {
-                status = "cancelled"; // the step died because it was killed
+                status = BuildStatus.CANCELLED; // the step died because it was killed
             } else {
                 if (!(e instanceof BuildFailure)) log.warn("build {} failed", buildId, e);
-                status = "failed";
+                status = BuildStatus.FAILED;
                 error = e instanceof BuildFailure ? e.getMessage() : "the build failed: " + e.getMessage();
                 logs.append(buildId, "error", error);
             }
@@ -159,22 +160,24 @@ public final class Builder implements AutoCloseable {
             killSandbox(me);
             slots.release();
         }
-        if (status.equals("cancelled")) error = "cancelled";
-        if (!status.equals("ready")) finish(buildId, req, status, error);
+        if (status == BuildStatus.CANCELLED) error = "cancelled";
+        if (status != BuildStatus.READY) finish(buildId, req, status, error);
         else {
-            builds.finished(buildId, "ready", null);
+            builds.finished(buildId, BuildStatus.READY, null);
             logs.append(buildId, "info", "build ready");
         }
         running.remove(buildId);
         logs.done(buildId);
     }
 
-    private void finish(String buildId, Request req, String status, String error) {
+    private void finish(String buildId, Request req, BuildStatus status, String error) {
         builds.finished(buildId, status, error);
         // a template whose earlier build is good stays usable; one that never built keeps the build's outcome
         var t = templates.byId(req.templateId());
-        if (t.isPresent()) templates.status(req.templateId(), t.get().nodeTemplate() != null ? "ready" : status.equals("cancelled") ? "failed" : status);
-        if (!status.equals("ready")) logs.append(buildId, status.equals("cancelled") ? "warn" : "error", "build " + status);
+        if (t.isPresent()) {
+            templates.status(req.templateId(), t.get().nodeTemplate() != null ? "ready" : status == BuildStatus.CANCELLED ? "failed" : status.db());
+        }
+        if (status != BuildStatus.READY) logs.append(buildId, status == BuildStatus.CANCELLED ? "warn" : "error", "build " + status.db());
     }
 
     /** A step that failed, with what to show the user. */

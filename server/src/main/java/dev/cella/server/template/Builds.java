@@ -13,10 +13,10 @@ public final class Builds {
         this.db = db;
     }
 
-    public record Build(String id, String templateId, String status, int stepIndex, int stepTotal, String layer, String error,
+    public record Build(String id, String templateId, BuildStatus status, int stepIndex, int stepTotal, String layer, String error,
                         long createdAt, Long startedAt, Long finishedAt) {
         public boolean finished() {
-            return status.equals("ready") || status.equals("failed") || status.equals("cancelled");
+            return status.finished();
         }
     }
 
@@ -32,8 +32,8 @@ public final class Builds {
         db.update("UPDATE template_builds SET step_index = ?, layer = ? WHERE id = ?", index, layer, id);
     }
 
-    public void finished(String id, String status, String error) {
-        db.update("UPDATE template_builds SET status = ?, error = ?, finished_at = ? WHERE id = ?", status, error, System.currentTimeMillis(), id);
+    public void finished(String id, BuildStatus status, String error) {
+        db.update("UPDATE template_builds SET status = ?, error = ?, finished_at = ? WHERE id = ?", status.db(), error, System.currentTimeMillis(), id);
     }
 
     public Optional<Build> get(String id) {
@@ -55,7 +55,7 @@ public final class Builds {
         Long started = rs.wasNull() ? null : s;
         long f = rs.getLong("finished_at");
         Long finished = rs.wasNull() ? null : f;
-        return new Build(rs.getString("id"), rs.getString("template_id"), rs.getString("status"), rs.getInt("step_index"),
+        return new Build(rs.getString("id"), rs.getString("template_id"), BuildStatus.of(rs.getString("status")), rs.getInt("step_index"),
                 rs.getInt("step_total"), rs.getString("layer"), rs.getString("error"), rs.getLong("created_at"), started, finished);
     }
 }

@@ -57,20 +57,12 @@ final class BuildLogStream {
             out.flush();
             Builds.Build now = builds.get(b.id()).orElseThrow();
             if (now.finished() && lines.isEmpty()) {
-                StatusEvent status = new StatusEvent(superserveStatus(now.status()), String.valueOf(now.error()));
+                StatusEvent status = new StatusEvent(now.status().superserve(), String.valueOf(now.error()));
                 out.write(("event: status\ndata: " + JSON.writeValueAsString(status) + "\n\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
                 return;
             }
             if (lines.isEmpty()) Thread.sleep(200);
         }
-    }
-
-    static String superserveStatus(String buildStatus) {
-        return switch (buildStatus) {
-            case "ready" -> "ready";
-            case "failed", "cancelled" -> "failed";
-            default -> "building";
-        };
     }
 }

@@ -12,6 +12,7 @@ import dev.cella.server.api.E2bApi;
 import dev.cella.server.auth.Team;
 import dev.cella.server.template.BuildLogs;
 import dev.cella.server.template.BuildSpec;
+import dev.cella.server.template.BuildStatus;
 import dev.cella.server.template.Builder;
 import dev.cella.server.template.Builds;
 import dev.cella.server.template.E2bSteps;
@@ -144,7 +145,7 @@ final class E2bTemplateBuilds {
         Templates.TeamTemplate t = lookup.own(ctx);
         Builds.Build b = builds.get(ctx.pathParam("buildID")).filter(x -> x.templateId().equals(t.id()))
                 .orElseThrow(() -> new Problem.NotFound("build '" + ctx.pathParam("buildID") + "' not found"));
-        if (!b.status().equals("waiting")) throw new ApiError(409, "conflict", "build " + b.id() + " was started already");
+        if (b.status() != BuildStatus.WAITING) throw new ApiError(409, "conflict", "build " + b.id() + " was started already");
         JsonNode body = JsonHttp.body(ctx, JSON);
         BuildSpec spec = TemplateBuilds.parse(() -> E2bSteps.parse(body));
         // skipCache (force on the template) rebuilds every step; force on a step rebuilds from it
@@ -169,7 +170,7 @@ final class E2bTemplateBuilds {
 
     /** E2B's TemplateBuild. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record BuildStatus(String templateID, String buildID, String status, List<String> logs, List<LogEntry> logEntries, Reason reason,
+    record TemplateBuild(String templateID, String buildID, String status, List<String> logs, List<LogEntry> logEntries, Reason reason,
                        int stepIndex, int stepTotal, String layer, Long rootfsSizeBytes, Long durationMs) {
         record LogEntry(String timestamp, String message, String level) {}
 
@@ -188,19 +189,10 @@ final class E2bTemplateBuilds {
         if (offset < 0) throw ApiError.badRequest("logsOffset must not be negative");
         List<BuildLogs.Line> lines = logs.read(b.id(), offset, 1000);
         Long duration = b.startedAt() == null ? null : (b.finishedAt() != null ? b.finishedAt() : System.currentTimeMillis()) - b.startedAt();
-        ctx.json(new BuildStatus(b.templateId(), b.id(), e2bStatus(b.status()), lines.stream().map(BuildLogs.Line::text).toList(),
-                lines.stream().map(l -> new BuildStatus.LogEntry(Instant.ofEpochMilli(l.at()).toString(), l.text(), l.level())).toList(),
-                b.error() == null ? null : new BuildStatus.Reason(b.error(), String.valueOf(b.stepIndex() + 1)),
+        ctx.json(new TemplateBuild(b.templateId(), b.id(), b.status().e2b(), lines.stream().map(BuildLogs.Line::text).toList(),
+                lines.stream().map(l -> new TemplateBuild.LogEntry(Instant.ofEpochMilli(l.at()).toString(), l.text(), l.level())).toList(),
+                b.error() == null ? null : new TemplateBuild.Reason(b.error(), String.valueOf(b.stepIndex() + 1)),
                 b.stepIndex(), b.stepTotal(), b.layer(), templates.byId(b.templateId()).map(Templates.TeamTemplate::sizeBytes).orElse(null),
                 duration));
-    }
-
-    static String e2bStatus(String s) {
-        return switch (s) {
-            case "waiting" -> "waiting";
-            case "building" -> "building";
-            case "ready" -> "ready";
-            default -> "error";
-        };
     }
 }
