@@ -218,6 +218,8 @@ try {
   await awaitPool(u, POOL, 600_000);
   row('create + first command, pool warm', stats(await createThenTrue(RUNS)), 'crun run /bin/true', CRUN, '<= 1.5 x crun run');
   // what most users get: a sandbox from the pool, whose envd was warmed up before it was frozen
+  // (measured once the refills of the runs above are done: they take both cores for a while)
+  await awaitPool(u, POOL, 600_000);
   const pooled = await Sandbox.create();
   await commandsRun(pooled, 'a pooled sandbox');
   await pooled.kill();
