@@ -221,6 +221,7 @@ try {
   // (measured once the refills of the runs above are done: they take both cores for a while)
   await awaitPool(u, POOL, 600_000);
   const pooled = await Sandbox.create();
+  await awaitPool(u, POOL, 600_000); // and the one refill this take started
   await commandsRun(pooled, 'a pooled sandbox');
   await pooled.kill();
   await awaitPool(u, POOL, 600_000);
