@@ -83,10 +83,9 @@ public final class Node implements AutoCloseable {
 
     public WarmPool pool() { return pool; }
 
-    /** Deletes a layered template: its pooled sandboxes first (they stand on its files), then its files once nothing does. */
+    /** Deletes a layered template (see {@link Sandboxes#deleteTemplate}). */
     public boolean deleteTemplate(String templateId) throws IOException {
-        pool.drain(templateId);
-        return templates.delete(templateId, sandboxes.templatesInUse());
+        return sandboxes.deleteTemplate(templates, templateId);
     }
 
     /** Stops serving; the sandboxes keep running and are re-adopted by the next start. */

@@ -103,8 +103,7 @@ public final class NodeApi {
                     .map(e -> Map.of("templateId", e.getKey(), "rootfs", e.getValue().toString(), "builtIn", templates.isBuiltIn(e.getKey())))
                     .toList()));
             config.routes.delete("/v1/templates/{id}", ctx -> {
-                pool.drain(ctx.pathParam("id"));
-                if (!templates.delete(ctx.pathParam("id"), sandboxes.templatesInUse())) {
+                if (!sandboxes.deleteTemplate(templates, ctx.pathParam("id"))) {
                     error(ctx, 404, "template " + ctx.pathParam("id") + " not found");
                     return;
                 }

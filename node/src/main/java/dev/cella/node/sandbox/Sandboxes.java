@@ -273,6 +273,16 @@ public final class Sandboxes implements AutoCloseable {
         }
     }
 
+    /**
+     * Deletes a layered template, the one way the node API and an in-process node do it: its
+     * pooled sandboxes first (they stand on its files), then its files once no sandbox does.
+     * False for a template the node does not have.
+     */
+    public boolean deleteTemplate(dev.cella.node.template.NodeTemplates templates, String templateId) throws IOException {
+        if (pool != null) pool.drain(templateId);
+        return templates.delete(templateId, templatesInUse());
+    }
+
     /** The top layers of the living sandboxes' templates: what a deleted template's files may not be removed under. */
     public java.util.Set<Path> templatesInUse() {
         java.util.Set<Path> out = new java.util.HashSet<>();
