@@ -31,10 +31,6 @@ public record EnvdRuntime(Path dir) {
      */
     static final String POOLED_JIT = "-XX:CompileThresholdScaling=0.05";
 
-    public List<String> command(List<String> envdArgs) {
-        return command(envdArgs, false);
-    }
-
     /** The command that starts envd; {@code pooled} when it starts ahead of demand and is warmed up before use. */
     public List<String> command(List<String> envdArgs, boolean pooled) {
         List<String> argv = new ArrayList<>(List.of(

@@ -45,6 +45,7 @@ final class HttpForwarder extends ProxyHandler {
     private static final Logger log = LoggerFactory.getLogger(HttpForwarder.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String ROUTE = HttpForwarder.class.getName() + ".route";
+    private static final String TARGET = HttpForwarder.class.getName() + ".target";
     /**
      * How long an exchange with a sandbox may go without a byte either way. envd's streams
      * send a keepalive at least every 90 s; a service in a sandbox may long-poll. The same
@@ -116,6 +117,7 @@ final class HttpForwarder extends ProxyHandler {
                 (status, message) -> refuse(response, callback, t, status, message));
         if (route.isEmpty()) return true;
         request.setAttribute(ROUTE, route.get());
+        request.setAttribute(TARGET, t);
         // the client's connection is quiet while the sandbox thinks (a command that prints
         // nothing for a while): that is not the client's idle timeout, QUIET_LIMIT bounds it
         request.addIdleTimeoutListener(timeout -> false);
@@ -182,8 +184,8 @@ final class HttpForwarder extends ProxyHandler {
             return;
         }
         response.reset();
-        SandboxProxy.Target t = SandboxProxy.target(request.getHeaders()::get).orElse(null);
-        int port = t == null ? EnvdRuntime.PORT : t.port();
+        SandboxProxy.Target t = (SandboxProxy.Target) request.getAttribute(TARGET);
+        int port = t.port();
         boolean quiet = failure instanceof TimeoutException;
         refuse(response, callback, t, quiet ? 504 : 502, quiet
                 ? "the sandbox sent nothing on port " + port + " for " + QUIET_LIMIT.toMinutes() + " minutes"

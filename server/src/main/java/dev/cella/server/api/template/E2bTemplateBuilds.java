@@ -41,17 +41,15 @@ final class E2bTemplateBuilds {
 
     private final Templates templates;
     private final Builder builder;
-    private final Builds builds;
     private final BuildLogs logs;
     private final TemplateFiles files;
     private final TemplateLookup lookup;
     private final byte[] uploadKey;
 
-    E2bTemplateBuilds(Templates templates, Builder builder, Builds builds, BuildLogs logs, TemplateFiles files, TemplateLookup lookup,
+    E2bTemplateBuilds(Templates templates, Builder builder, BuildLogs logs, TemplateFiles files, TemplateLookup lookup,
                       byte[] uploadKey) {
         this.templates = templates;
         this.builder = builder;
-        this.builds = builds;
         this.logs = logs;
         this.files = files;
         this.lookup = lookup;
@@ -88,7 +86,7 @@ final class E2bTemplateBuilds {
         if (name.isEmpty() || name.length() > 128 || !TemplateBuilds.NAME.matcher(name).matches()) {
             throw ApiError.badRequest("name must be of lowercase letters, digits and . _ / -, beginning and ending with a letter or digit");
         }
-        if (templates.builtIn().contains(name) || name.equals(Templates.MINIMAL)) throw new ApiError(409, "conflict", "template name '" + name + "' is reserved");
+        lookup.refuseReserved(name);
         int vcpus = TemplateBuilds.range(b, "cpuCount", 2, 1, 8), memory = TemplateBuilds.range(b, "memoryMB", 1024, 128, 16384);
         Templates.TeamTemplate t = templates.byName(team.id(), name).orElseGet(() -> {
             String id = TemplateBuilds.newTemplateId();
@@ -143,8 +141,7 @@ final class E2bTemplateBuilds {
     /** {@code POST /v2/templates/{id}/builds/{buildID}}: the steps of a build asked for with /v3/templates. */
     private void trigger(Context ctx) {
         Templates.TeamTemplate t = lookup.own(ctx);
-        Builds.Build b = builds.get(ctx.pathParam("buildID")).filter(x -> x.templateId().equals(t.id()))
-                .orElseThrow(() -> new Problem.NotFound("build '" + ctx.pathParam("buildID") + "' not found"));
+        Builds.Build b = lookup.build(ctx, t);
         if (b.status() != BuildStatus.WAITING) throw new ApiError(409, "conflict", "build " + b.id() + " was started already");
         JsonNode body = JsonHttp.body(ctx, JSON);
         BuildSpec spec = TemplateBuilds.parse(() -> E2bSteps.parse(body));

@@ -82,9 +82,7 @@ final class TemplateBuilds {
         if (b.has("build_spec")) req = NewTemplate.superserve(b);
         else if (b.has("dockerfile")) req = NewTemplate.lelantos(b, contextHash[0]);
         else throw ApiError.badRequest("send a dockerfile (Lelantos) or a name and build_spec (Superserve)");
-        if (templates.builtIn().contains(req.name()) || req.name().equals(Templates.MINIMAL)) {
-            throw new ApiError(409, "conflict", "template name '" + req.name() + "' is reserved");
-        }
+        lookup.refuseReserved(req.name());
         if (templates.byName(team.id(), req.name()).isPresent()) {
             throw new ApiError(409, "conflict", "a template named '" + req.name() + "' exists: rebuild it");
         }
@@ -93,7 +91,7 @@ final class TemplateBuilds {
                 System.currentTimeMillis(), null, "building", Templates.Defaults.NONE, req.diskMb()));
         templates.spec(id, req.spec().toJson(), req.vcpus(), req.memoryMb(), req.diskMb());
         String buildId = builder.submit(new Builder.Request(team.id(), id, req.spec(), req.vcpus(), req.memoryMb(), req.diskMb()));
-        ctx.status(201).json(lookup.reply(templates.byId(id).orElseThrow()).building(buildId));
+        ctx.status(201).json(lookup.building(templates.byId(id).orElseThrow(), buildId));
     }
 
     /** A new build of a team template: with a new Dockerfile or build_spec, or the last one again. */
@@ -108,7 +106,7 @@ final class TemplateBuilds {
         else spec = BuildSpec.fromJson(templates.specOf(t.id()).orElseThrow(() -> ApiError.badRequest("nothing to rebuild from: send a dockerfile")));
         templates.spec(t.id(), spec.toJson(), t.vcpus(), t.memoryMb(), t.diskMb());
         String buildId = builder.submit(request(t, spec, -1, null));
-        ctx.status(202).json(lookup.reply(templates.byId(t.id()).orElseThrow()).building(buildId));
+        ctx.status(202).json(lookup.building(templates.byId(t.id()).orElseThrow(), buildId));
     }
 
     static String newTemplateId() {

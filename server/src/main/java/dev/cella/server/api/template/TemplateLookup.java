@@ -28,7 +28,11 @@ final class TemplateLookup {
 
     /** The path's {@code buildID}, a build of the caller's template. */
     Builds.Build build(Context ctx) {
-        Templates.TeamTemplate t = own(ctx);
+        return build(ctx, own(ctx));
+    }
+
+    /** The path's {@code buildID}, a build of {@code t} (the caller's, looked up already). */
+    Builds.Build build(Context ctx, Templates.TeamTemplate t) {
         return builds.get(ctx.pathParam("buildID")).filter(b -> b.templateId().equals(t.id()))
                 .orElseThrow(() -> new Problem.NotFound("build '" + ctx.pathParam("buildID") + "' not found"));
     }
@@ -41,6 +45,19 @@ final class TemplateLookup {
 
     TemplateReply reply(Templates.TeamTemplate t) {
         return TemplateReply.of(t, templates.stats(t.id()));
+    }
+
+    /** The template naming a build just started as its build (what a create or rebuild answers). */
+    TemplateReply building(Templates.TeamTemplate t, String buildId) {
+        Templates.Stats s = templates.stats(t.id());
+        return TemplateReply.of(t, new Templates.Stats(s.isPublic(), s.spawnCount(), s.lastSpawnedAt(), s.buildCount(), s.updatedAt(), buildId));
+    }
+
+    /** Names the server keeps for itself: its built-in templates and the minimal root. */
+    void refuseReserved(String name) {
+        if (templates.builtIn().contains(name) || name.equals(Templates.MINIMAL)) {
+            throw new ApiError(409, "conflict", "template name '" + name + "' is reserved");
+        }
     }
 
     static String validTag(String tag) {

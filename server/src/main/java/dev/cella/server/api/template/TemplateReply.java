@@ -52,16 +52,6 @@ public record TemplateReply(@JsonUnwrapped E2b e2b, @JsonUnwrapped Superserve su
                 new Superserve(id, null, id, "ready", null, null, null, null, null));
     }
 
-    /** The same, naming a build just started (what a create or rebuild answers). */
-    public TemplateReply building(String buildId) {
-        return new TemplateReply(
-                new E2b(e2b.templateID(), buildId, e2b.cpuCount(), e2b.memoryMB(), e2b.diskSizeMB(), e2b.isPublic(), e2b.aliases(),
-                        e2b.createdAt(), e2b.updatedAt(), e2b.createdBy(), e2b.lastSpawnedAt(), e2b.spawnCount(), e2b.buildCount(),
-                        e2b.envdVersion()),
-                new Superserve(superserve.id(), superserve.teamId(), superserve.name(), superserve.status(), superserve.vcpu(),
-                        superserve.memoryMib(), superserve.diskMib(), superserve.createdAt(), buildId));
-    }
-
     /** The template's id (E2B's templateID, Superserve's id). */
     public String templateId() {
         return e2b.templateID();

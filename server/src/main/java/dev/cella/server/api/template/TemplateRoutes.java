@@ -28,7 +28,7 @@ public final class TemplateRoutes {
         TemplateLookup lookup = new TemplateLookup(templates, builds);
         this.catalog = new TemplateCatalog(templates, builder, lookup);
         this.builds = new TemplateBuilds(templates, builder, files, lookup);
-        this.e2bBuilds = new E2bTemplateBuilds(templates, builder, builds, logs, files, lookup, uploadKey);
+        this.e2bBuilds = new E2bTemplateBuilds(templates, builder, logs, files, lookup, uploadKey);
         this.logStream = new BuildLogStream(builds, logs, lookup);
     }
 

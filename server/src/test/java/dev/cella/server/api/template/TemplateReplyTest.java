@@ -38,7 +38,7 @@ class TemplateReplyTest {
         assertThat(n.path("createdAt").asText()).isEqualTo("2023-11-14T22:13:20Z").isEqualTo(n.path("created_at").asText());
         assertThat(n.get("lastSpawnedAt").isNull()).as("E2B's nullable fields stay, as null").isTrue();
 
-        JsonNode building = JSON.valueToTree(TemplateReply.of(t, stats).building("build10"));
+        JsonNode building = JSON.valueToTree(TemplateReply.of(t, new Templates.Stats(true, 3, null, 2, 1_700_000_100_000L, "build10")));
         assertThat(building.path("buildID").asText()).isEqualTo("build10").isEqualTo(building.path("build_id").asText());
     }
 
