@@ -104,7 +104,8 @@ class NodeProcessTest {
         call("POST", "/v1/sandboxes", "{\"sandboxId\":\"proc2\",\"templateId\":\"base\",\"memoryMb\":256,\"internet\":false}", token);
         call("POST", "/v1/sandboxes/proc2/pause", null, token);
         String envd = created.body().path("envdUrl").asText();
-        fixture.run(envd, "nohup bash -c 'while true; do date +%s%N > /tmp/beat; sleep 0.05; done' >/dev/null 2>&1 &", null);
+        // written aside and renamed: a read never sees the file between its truncation and date's write
+        fixture.run(envd, "nohup bash -c 'while true; do date +%s%N > /tmp/beat.new; mv /tmp/beat.new /tmp/beat; sleep 0.05; done' >/dev/null 2>&1 &", null);
 
         // its warm pool is full: a dying node leaves the pooled sandboxes to its next start to remove
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
@@ -116,7 +117,9 @@ class NodeProcessTest {
         assertThat(pooledBefore).as("pooled sandboxes of the first node").isNotEmpty();
 
         node.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // kill -9
-        String beat = fixture.run(envd, "cat /tmp/beat", null).stdout();
+        var first = fixture.run(envd, "cat /tmp/beat", null);
+        assertThat(first.stdout()).as("the heartbeat, read after the node died (stderr: %s)", first.stderr()).isNotBlank();
+        String beat = first.stdout();
         Thread.sleep(200);
         assertThat(fixture.run(envd, "cat /tmp/beat", null).stdout()).as("the sandbox runs on without its node").isNotEqualTo(beat);
 
