@@ -55,6 +55,8 @@ for j in "$out"/app/lib/*.jar; do cp_line="$cp_line:$mount_path/app/lib/$(basena
 # its read-only part stays one copy in the page cache for all sandboxes (envd's anonymous
 # memory 39.1 -> 29.7 MiB). The JDK relocates anyway when that address is taken. The cost:
 # envd's archived class metadata sits at a known address, as it did by default before JDK 21.
+# slf4j.provider: envd's own small log backend, named so SLF4J does not scan the jars for one
+# (dev.cella.envd.log.EnvdLogging says why it is not Logback); SLF4J would announce it on stderr.
 cat > "$out/envd.args" <<ARGS
 --enable-native-access=ALL-UNNAMED
 -XX:+UnlockDiagnosticVMOptions
@@ -68,6 +70,8 @@ cat > "$out/envd.args" <<ARGS
 -XX:+ExitOnOutOfMemoryError
 -Xlog:aot=off,cds=off
 -Djava.io.tmpdir=/tmp
+-Dslf4j.provider=dev.cella.envd.log.EnvdLogging
+-Dslf4j.internal.verbosity=WARN
 -cp $cp_line
 ARGS
 

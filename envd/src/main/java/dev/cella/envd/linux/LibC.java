@@ -27,10 +27,17 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 public final class LibC {
     private LibC() {}
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LOOKUP = LINKER.defaultLookup();
-    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    /**
+     * The linker and the errno capture, made on first use: making them costs ~20 ms of
+     * class initialisation, and envd touches LibC on its way to listening ({@link #isRoot()}),
+     * where it needs none of them.
+     */
+    private static final class Native {
+        static final Linker LINKER = Linker.nativeLinker();
+        static final SymbolLookup LOOKUP = LINKER.defaultLookup();
+        static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+        static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    }
 
     // --- constants (glibc on x86_64 and aarch64 Linux: the same on both) ---
     public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2;
@@ -114,7 +121,7 @@ public final class LibC {
     }
 
     private static MethodHandle call(String name, FunctionDescriptor fd, Linker.Option... options) {
-        return LOOKUP.find(name).map(s -> LINKER.downcallHandle(s, fd, options)).orElse(null);
+        return Native.LOOKUP.find(name).map(s -> Native.LINKER.downcallHandle(s, fd, options)).orElse(null);
     }
 
     private static MethodHandle errnoCall(String name, FunctionDescriptor fd, Linker.Option... extra) {
@@ -145,7 +152,7 @@ public final class LibC {
     }
 
     private static int errno(MemorySegment state) {
-        return (int) ERRNO.get(state, 0L);
+        return (int) Native.ERRNO.get(state, 0L);
     }
 
     private static RuntimeException rethrow(Throwable t) {
@@ -170,7 +177,7 @@ public final class LibC {
             MemorySegment fa = arena.allocate(1024, 16);
             MemorySegment sigset = arena.allocate(128, 8);
             MemorySegment pid = arena.allocate(JAVA_INT);
-            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment state = arena.allocate(Native.CAPTURE);
             check("posix_spawnattr_init", (int) Spawn.ATTR_INIT.invokeExact(attr));
             check("posix_spawn_file_actions_init", (int) Spawn.FA_INIT.invokeExact(fa));
             try {
@@ -236,7 +243,7 @@ public final class LibC {
     }
 
     private static void syscall(Arena arena, String name, long nr, long a, long b, long c) throws Errno {
-        MemorySegment state = arena.allocate(CAPTURE);
+        MemorySegment state = arena.allocate(Native.CAPTURE);
         try {
             long rc = (long) Spawn.SYSCALL3.invokeExact(state, nr, a, b, c);
             if (rc < 0) throw new Errno(name, errno(state));
@@ -253,7 +260,7 @@ public final class LibC {
     public static int[] pipe() throws Errno {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment state = arena.allocate(Native.CAPTURE);
             int rc = (int) Fds.PIPE2.invokeExact(state, fds, O_CLOEXEC);
             if (rc != 0) throw new Errno("pipe2", errno(state));
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
@@ -319,12 +326,12 @@ public final class LibC {
     }
 
     public static MemorySegment newCaptureState(Arena arena) {
-        return arena.allocate(CAPTURE);
+        return arena.allocate(Native.CAPTURE);
     }
 
     public static void close(int fd) {
         try (Arena arena = Arena.ofConfined()) {
-            int ignored = (int) Fds.CLOSE.invokeExact(arena.allocate(CAPTURE), fd);
+            int ignored = (int) Fds.CLOSE.invokeExact(arena.allocate(Native.CAPTURE), fd);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -332,7 +339,7 @@ public final class LibC {
 
     public static void setNonBlocking(int fd) throws Errno {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment state = arena.allocate(Native.CAPTURE);
             int flags = (int) Fds.FCNTL.invokeExact(state, fd, F_GETFL, 0);
             if (flags < 0) throw new Errno("fcntl", errno(state));
             int rc = (int) Fds.FCNTL.invokeExact(state, fd, F_SETFL, flags | O_NONBLOCK);
@@ -357,7 +364,7 @@ public final class LibC {
     public static Reaped waitAny() throws Errno {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment status = arena.allocate(JAVA_INT);
-            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment state = arena.allocate(Native.CAPTURE);
             while (true) {
                 int pid = (int) Children.WAITPID.invokeExact(state, -1, status, 0);
                 if (pid > 0) return new Reaped(pid, status.get(JAVA_INT, 0));
@@ -375,7 +382,7 @@ public final class LibC {
     /** kill(2); returns false when no such process (group) exists. */
     public static boolean kill(int pid, int signal) throws Errno {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment state = arena.allocate(Native.CAPTURE);
             int rc = (int) Children.KILL.invokeExact(state, pid, signal);
             if (rc == 0) return true;
             int e = errno(state);
@@ -429,7 +436,7 @@ public final class LibC {
 
     public static Pty openPty() throws Errno {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment state = arena.allocate(Native.CAPTURE);
             int master = (int) Terminals.POSIX_OPENPT.invokeExact(state, O_RDWR | O_NOCTTY | O_CLOEXEC);
             if (master < 0) throw new Errno("posix_openpt", errno(state));
             try {
@@ -455,7 +462,7 @@ public final class LibC {
             MemorySegment ws = arena.allocate(8, 2);
             ws.set(JAVA_SHORT, 0, (short) rows);
             ws.set(JAVA_SHORT, 2, (short) cols);
-            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment state = arena.allocate(Native.CAPTURE);
             int rc = (int) Terminals.IOCTL_PTR.invokeExact(state, fd, TIOCSWINSZ, ws);
             if (rc != 0) throw new Errno("ioctl(TIOCSWINSZ)", errno(state));
         } catch (Errno e) {
@@ -468,7 +475,7 @@ public final class LibC {
     /** lchown(2): the JDK's setAttribute("unix:uid") follows links; this does not. */
     public static void lchown(String path, int uid, int gid) throws Errno {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment state = arena.allocate(Native.CAPTURE);
             int rc = (int) Owners.LCHOWN.invokeExact(state, arena.allocateFrom(path), uid, gid);
             if (rc != 0) throw new Errno("lchown " + path, errno(state));
         } catch (Errno e) {
@@ -487,7 +494,7 @@ public final class LibC {
 
     public static int inotifyInit() throws Errno {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment state = arena.allocate(Native.CAPTURE);
             int fd = (int) Inotify.INOTIFY_INIT1.invokeExact(state, O_CLOEXEC | O_NONBLOCK);
             if (fd < 0) throw new Errno("inotify_init1", errno(state));
             return fd;
@@ -500,7 +507,7 @@ public final class LibC {
 
     public static int inotifyAddWatch(int fd, String path, int mask) throws Errno {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment state = arena.allocate(Native.CAPTURE);
             int wd = (int) Inotify.INOTIFY_ADD_WATCH.invokeExact(state, fd, arena.allocateFrom(path), mask);
             if (wd < 0) throw new Errno("inotify_add_watch " + path, errno(state));
             return wd;
