@@ -177,7 +177,45 @@ async function filesOnce(s, label, make) {
     if (back.length !== size) throw new Error(`read ${back.length} bytes of ${size}`);
   }
   const med = (xs) => stats(xs).median;
-  line(`256 MiB files, ${label} data`, `up ${med(up).toFixed(0)} MB/s, down ${med(down).toFixed(0)} MB/s (median of 3)  [target >= 300 MB/s each way]`);
+  const base = await clientCeiling(data);
+  line(`256 MiB files, ${label} data`, `up ${med(up).toFixed(0)} MB/s, down ${med(down).toFixed(0)} MB/s (median of 3)  [target >= 300 MB/s each way]` +
+    ` | baseline this Node's fetch with a local server that does nothing: up ${base.up.toFixed(0)} MB/s (multipart, as the SDK sends a buffer), down ${base.down.toFixed(0)} MB/s`);
+}
+
+// What this client can move at all: the same bytes, sent as the SDK sends them (multipart
+// FormData for a buffer) to a server in another process that only drains them, and read back
+// from one that only serves them. No sandbox, proxy or disk: the ceiling the SDK figures sit under.
+const SINK = `
+import http from 'node:http';
+let body = Buffer.alloc(0);
+http.createServer((req, res) => {
+  if (req.method === 'PUT') { const parts = []; req.on('data', (c) => parts.push(c)); req.on('end', () => { body = Buffer.concat(parts); res.end(); }); return; }
+  if (req.method === 'POST') { req.on('data', () => {}); req.on('end', () => res.end('[]')); return; }
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length }); res.end(body);
+}).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+
+async function clientCeiling(data) {
+  const sink = spawn(process.execPath, ['--input-type=module', '-e', SINK], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise((resolve) => sink.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+    const url = `http://127.0.0.1:${port}/`;
+    await (await fetch(url, { method: 'PUT', body: data })).text();
+    const up = [], down = [];
+    for (let i = 0; i < 3; i++) {
+      const form = new FormData();
+      form.append('file', new Blob([data]), 'bench');
+      let t = performance.now();
+      await (await fetch(url, { method: 'POST', body: form })).text();
+      up.push(data.length / 1e6 / ((performance.now() - t) / 1000));
+      t = performance.now();
+      const back = await (await fetch(url)).arrayBuffer();
+      down.push(data.length / 1e6 / ((performance.now() - t) / 1000));
+      if (back.byteLength !== data.length) throw new Error(`the sink gave ${back.byteLength} bytes`);
+    }
+    return { up: stats(up).median, down: stats(down).median };
+  } finally {
+    sink.kill();
+  }
 }
 
 console.log(`Cella server benchmark through the E2B SDK 2.51: ${RUNS} runs; ${new Date().toISOString()}`);

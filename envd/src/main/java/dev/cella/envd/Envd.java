@@ -88,9 +88,12 @@ public final class Envd {
     /** Links the libc downcalls and exercises JSON once, so the first real call is fast too. */
     static void warmUp() {
         try {
+            long t0 = System.nanoTime();
             LibC.link();
+            long t1 = System.nanoTime();
             ObjectMapper json = new ObjectMapper();
             json.readTree(json.writeValueAsBytes(java.util.Map.of("warm", java.util.List.of(1, "up"))));
+            log.debug("warm-up: libc linked in {} ms, JSON in {} ms", (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
         } catch (Exception | LinkageError e) {
             log.warn("warm-up failed (envd runs on, the first calls will be slower): {}", e.toString());
         }
