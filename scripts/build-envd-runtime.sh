@@ -2,7 +2,8 @@
 # Packages envd as a self-contained runtime directory that runs in ANY Linux root
 # filesystem (glibc, musl, or nothing but a static busybox; with or without Java):
 #
-#   glibc/     the dynamic loader and the few C libraries the JVM needs, from this host
+#   glibc/     the dynamic loader (as ld.so, whatever this architecture calls it) and the
+#              few C libraries the JVM needs, from this host
 #   jre/       a jlink'd JRE with only the modules envd uses, and its CDS archive
 #   app/       cella-envd.jar and its libraries
 #   envd.args  the JVM's options and class path (a java @argfile: no shell needed)
@@ -11,7 +12,7 @@
 #
 # It is mounted read-only at /.cella/envd in every sandbox and writes nothing into
 # itself. The sandbox starts it without any shell:
-#   /.cella/envd/glibc/ld-linux-x86-64.so.2 --library-path /.cella/envd/glibc \
+#   /.cella/envd/glibc/ld.so --library-path /.cella/envd/glibc \
 #     /.cella/envd/jre/bin/java @/.cella/envd/envd.args -XX:AOTCache=/.cella/envd/envd.aot \
 #     dev.cella.envd.Envd --port 49983
 #
@@ -40,9 +41,13 @@ mkdir -p "$out/app/lib" "$out/glibc" "$out/bin"
 
 # 2. the C libraries the JRE links against, and the loader that loads them
 libs=$( { ldd "$out/jre/bin/java"; ldd "$out/jre/lib/server/libjvm.so"; for so in "$out"/jre/lib/*.so; do ldd "$so"; done; } 2>/dev/null \
-  | awk '/=>/ {print $3} /ld-linux/ && !/=>/ {print $1}' | grep '^/' | grep -v "$out" | sort -u)
+  | awk '/=>/ {print $3}' | grep '^/' | grep -v "$out" | sort -u)
 for lib in $libs; do cp -L "$lib" "$out/glibc/"; done
-cp -L /lib64/ld-linux-x86-64.so.2 "$out/glibc/ld-linux-x86-64.so.2"
+# The program interpreter java names (ld-linux-x86-64.so.2 on x86_64, ld-linux-aarch64.so.1 on
+# arm64), under one name for every architecture, so whoever starts envd need not know which.
+loader=$(ldd "$out/jre/bin/java" | awk '/ld-linux/ && !/=>/ {print $1; exit}')
+[ -n "$loader" ] && [ -f "$loader" ] || { echo "build-envd-runtime: cannot find java's dynamic loader in ldd's output" >&2; exit 1; }
+cp -L "$loader" "$out/glibc/ld.so"
 
 # 3. the application
 cp "$target/cella-envd.jar" "$out/app/"
@@ -81,7 +86,7 @@ cat > "$out/bin/envd" <<'LAUNCH'
 r=/.cella/envd
 aot=""
 [ -f "$r/envd.aot" ] && aot="-XX:AOTCache=$r/envd.aot"
-exec "$r/glibc/ld-linux-x86-64.so.2" --library-path "$r/glibc" "$r/jre/bin/java" "@$r/envd.args" $aot dev.cella.envd.Envd "$@"
+exec "$r/glibc/ld.so" --library-path "$r/glibc" "$r/jre/bin/java" "@$r/envd.args" $aot dev.cella.envd.Envd "$@"
 LAUNCH
 chmod +x "$out/bin/envd"
 

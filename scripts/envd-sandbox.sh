@@ -90,7 +90,7 @@ if [ -f "$m/etc/resolv.conf" ] || [ -L "$m/etc/resolv.conf" ]; then
 fi
 hostname cella-dev
 
-java=("$mount_path/glibc/ld-linux-x86-64.so.2" --library-path "$mount_path/glibc" "$mount_path/jre/bin/java")
+java=("$mount_path/glibc/ld.so" --library-path "$mount_path/glibc" "$mount_path/jre/bin/java")
 opts=("@$mount_path/envd.args")
 if [ "$aot" = 1 ] && [ -f "$runtime/envd.aot" ]; then opts+=("-XX:AOTCache=$mount_path/envd.aot"); fi
 exec chroot "$m" "${java[@]}" "${opts[@]}" "${jvm_opts[@]}" dev.cella.envd.Envd --host "$host" --port "$port" "${envd_args[@]}"

@@ -34,7 +34,7 @@ public record EnvdRuntime(Path dir) {
     /** The command that starts envd; {@code pooled} when it starts ahead of demand and is warmed up before use. */
     public List<String> command(List<String> envdArgs, boolean pooled) {
         List<String> argv = new ArrayList<>(List.of(
-                MOUNT_PATH + "/glibc/ld-linux-x86-64.so.2", "--library-path", MOUNT_PATH + "/glibc",
+                MOUNT_PATH + "/glibc/ld.so", "--library-path", MOUNT_PATH + "/glibc",
                 MOUNT_PATH + "/jre/bin/java", "@" + MOUNT_PATH + "/envd.args"));
         if (Files.isRegularFile(dir.resolve("envd.aot"))) argv.add("-XX:AOTCache=" + MOUNT_PATH + "/envd.aot");
         if (pooled) argv.add(POOLED_JIT);
