@@ -4,8 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -17,7 +21,11 @@ import java.util.regex.Pattern;
  *
  * <p>What stays out, and why: the kernel's large, privileged or host-global interfaces
  * a sandbox never needs, most of which the missing capabilities already refuse (seccomp
- * is the second wall, and it also shuts what needs no capability at all):
+ * is the second wall, and it also shuts what needs no capability at all). The allow-list is
+ * data, kept as Firecracker keeps its profiles: {@code seccomp/common.json} by purpose, and
+ * one file per architecture ({@code x86_64.json}, {@code aarch64.json}) with the ABIs it
+ * filters and its own calls; the rules that look at arguments are below, in code, with why.
+ * Out of every list:
  * <ul>
  * <li>mounts and namespaces: mount, umount2, the new mount API (fsopen, fsmount,
  *     open_tree, move_mount, mount_setattr...), pivot_root, unshare, setns, and clone
@@ -72,126 +80,6 @@ public final class SeccompProfile {
     /** The highest address family the kernel defines (AF_MCTP); AF_MAX is one more. */
     static final int AF_LAST = 45;
 
-    // ---- the allow-list, by purpose -------------------------------------------------
-
-    /** Reading, writing and managing open files. */
-    static final List<String> FILE_IO = List.of(
-            "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
-            "lseek", "_llseek", "open", "openat", "openat2", "creat", "close", "close_range",
-            "dup", "dup2", "dup3", "fcntl", "fcntl64", "ioctl", "flock",
-            "fsync", "fdatasync", "sync", "syncfs", "sync_file_range",
-            "truncate", "ftruncate", "truncate64", "ftruncate64", "fallocate", "fadvise64", "fadvise64_64", "readahead",
-            "sendfile", "sendfile64", "splice", "tee", "vmsplice", "copy_file_range", "cachestat");
-
-    /** File metadata, directories and links. */
-    static final List<String> FILE_METADATA = List.of(
-            "stat", "lstat", "fstat", "newfstatat", "stat64", "lstat64", "fstat64", "fstatat64", "statx",
-            "statfs", "fstatfs", "statfs64", "fstatfs64", "access", "faccessat", "faccessat2",
-            "getdents", "getdents64", "getcwd", "chdir", "fchdir",
-            "mkdir", "mkdirat", "rmdir", "rename", "renameat", "renameat2",
-            "link", "linkat", "unlink", "unlinkat", "symlink", "symlinkat", "readlink", "readlinkat",
-            "chmod", "fchmod", "fchmodat", "fchmodat2", "umask",
-            "chown", "fchown", "lchown", "fchownat", "chown32", "fchown32", "lchown32",
-            "utime", "utimes", "futimesat", "utimensat", "utimensat_time64",
-            // device nodes need CAP_MKNOD, and the device cgroup refuses to open any of them
-            "mknod", "mknodat",
-            "setxattr", "lsetxattr", "fsetxattr", "getxattr", "lgetxattr", "fgetxattr",
-            "listxattr", "llistxattr", "flistxattr", "removexattr", "lremovexattr", "fremovexattr",
-            "setxattrat", "getxattrat", "listxattrat", "removexattrat",
-            "inotify_init", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
-            "fanotify_mark", // useless without fanotify_init, which needs CAP_SYS_ADMIN
-            // mount information of the sandbox's own mount namespace
-            "statmount", "listmount");
-
-    /** chroot: the sandbox keeps CAP_SYS_CHROOT (build tools and package scripts chroot). */
-    static final List<String> CHROOT = List.of("chroot");
-
-    /** Memory: mappings, protection, locking, memfds. */
-    static final List<String> MEMORY = List.of(
-            "brk", "mmap", "mmap2", "munmap", "mremap", "mprotect", "madvise", "mincore", "msync", "remap_file_pages",
-            "mlock", "mlock2", "munlock", "mlockall", "munlockall",
-            "pkey_alloc", "pkey_free", "pkey_mprotect", "membarrier", "memfd_create", "memfd_secret",
-            "map_shadow_stack", "mseal");
-
-    /** Processes and threads (clone and clone3 have rules of their own). */
-    static final List<String> PROCESSES = List.of(
-            "fork", "vfork", "execve", "execveat", "exit", "exit_group", "wait4", "waitid", "waitpid",
-            "getpid", "getppid", "gettid", "getpgid", "setpgid", "getpgrp", "getsid", "setsid",
-            "set_tid_address", "set_robust_list", "get_robust_list", "rseq", "restart_syscall",
-            "prctl", "futex", "futex_time64", "futex_waitv", "futex_wake", "futex_wait", "futex_requeue",
-            "pidfd_open", "pidfd_send_signal", "process_mrelease",
-            "capget", "capset", "getrandom", "uretprobe");
-
-    /** Scheduling and resource limits (real-time priorities still need CAP_SYS_NICE). */
-    static final List<String> SCHEDULING = List.of(
-            "sched_yield", "sched_getaffinity", "sched_setaffinity", "sched_getparam", "sched_setparam",
-            "sched_getscheduler", "sched_setscheduler", "sched_getattr", "sched_setattr",
-            "sched_get_priority_max", "sched_get_priority_min", "sched_rr_get_interval", "sched_rr_get_interval_time64",
-            "getpriority", "setpriority", "ioprio_get", "ioprio_set", "getcpu",
-            "getrlimit", "setrlimit", "ugetrlimit", "prlimit64", "getrusage", "times", "sysinfo", "uname");
-
-    /** User and group identities (changing them needs CAP_SETUID/CAP_SETGID, which root here has). */
-    static final List<String> CREDENTIALS = List.of(
-            "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid", "getgroups",
-            "getuid32", "geteuid32", "getgid32", "getegid32", "getresuid32", "getresgid32", "getgroups32",
-            "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid", "setfsgid", "setgroups",
-            "setuid32", "setgid32", "setreuid32", "setregid32", "setresuid32", "setresgid32", "setfsuid32", "setfsgid32",
-            "setgroups32");
-
-    /** Signals. */
-    static final List<String> SIGNALS = List.of(
-            "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending", "rt_sigsuspend",
-            "rt_sigtimedwait", "rt_sigtimedwait_time64", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
-            "sigaltstack", "sigprocmask", "sigreturn", "kill", "tkill", "tgkill",
-            "signalfd", "signalfd4", "pause", "alarm");
-
-    /** Clocks and timers: reading the clock, sleeping, timers. Setting the clock is not here. */
-    static final List<String> TIME = List.of(
-            "time", "gettimeofday", "clock_gettime", "clock_gettime64", "clock_getres", "clock_getres_time64",
-            "clock_nanosleep", "clock_nanosleep_time64", "nanosleep",
-            "getitimer", "setitimer", "timer_create", "timer_delete", "timer_getoverrun",
-            "timer_gettime", "timer_gettime64", "timer_settime", "timer_settime64",
-            "timerfd_create", "timerfd_gettime", "timerfd_gettime64", "timerfd_settime", "timerfd_settime64",
-            // reading the kernel's clock discipline (ntp_gettime); changes need CAP_SYS_TIME
-            "adjtimex", "clock_adjtime", "clock_adjtime64");
-
-    /** Waiting on many descriptors; pipes and event counters. */
-    static final List<String> POLLING = List.of(
-            "poll", "ppoll", "ppoll_time64", "select", "_newselect", "pselect6", "pselect6_time64",
-            "epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2",
-            "eventfd", "eventfd2", "pipe", "pipe2");
-
-    /** Sockets, except socket(2) itself, which has rules of its own. socketcall is 32-bit x86's multiplexer. */
-    static final List<String> NETWORK = List.of(
-            "socketpair", "bind", "connect", "listen", "accept", "accept4", "getsockname", "getpeername",
-            "send", "recv", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "recvmmsg_time64",
-            "shutdown", "setsockopt", "getsockopt", "socketcall");
-
-    /** System V and POSIX IPC, confined to the sandbox's IPC namespace. */
-    static final List<String> IPC = List.of(
-            "shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semctl", "semtimedop", "semtimedop_time64",
-            "msgget", "msgsnd", "msgrcv", "msgctl", "ipc",
-            "mq_open", "mq_unlink", "mq_timedsend", "mq_timedsend_time64", "mq_timedreceive",
-            "mq_timedreceive_time64", "mq_notify", "mq_getsetattr");
-
-    /** Linux native AIO (libaio; databases use it). io_uring is not here. */
-    static final List<String> AIO = List.of(
-            "io_setup", "io_destroy", "io_submit", "io_cancel", "io_getevents", "io_pgetevents", "io_pgetevents_time64");
-
-    /** A process restricting itself further: its own seccomp filters and Landlock rules. */
-    static final List<String> SELF_RESTRICTION = List.of(
-            "seccomp", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self");
-
-    /** x86: thread-local storage and segment descriptors (TLS on 32-bit, Wine, old runtimes). */
-    static final List<String> X86 = List.of("arch_prctl", "set_thread_area", "get_thread_area", "modify_ldt");
-
-    /** 64- and 32-bit Arm. */
-    static final List<String> ARM = List.of(
-            "arm_fadvise64_64", "arm_sync_file_range", "sync_file_range2", "breakpoint", "cacheflush", "set_tls");
-
-    /** Debugging the sandbox's own processes (see the class comment), on kernels 4.8 and later. */
-    static final List<String> DEBUGGING = List.of("ptrace", "process_vm_readv", "process_vm_writev");
-
     private SeccompProfile() {}
 
     /** The profile for this machine: its architecture and its kernel. */
@@ -200,18 +88,14 @@ public final class SeccompProfile {
     }
 
     static ObjectNode build(ObjectMapper json, String osArch, String kernelVersion) {
-        boolean arm = isArm(osArch);
+        Policy policy = policy(osArch);
         ObjectNode s = json.createObjectNode();
         s.put("defaultAction", "SCMP_ACT_ERRNO");
         s.put("defaultErrnoRet", EPERM);
         ArrayNode arches = s.putArray("architectures");
-        if (arm) {
-            arches.add("SCMP_ARCH_AARCH64").add("SCMP_ARCH_ARM");
-        } else {
-            arches.add("SCMP_ARCH_X86_64").add("SCMP_ARCH_X86").add("SCMP_ARCH_X32");
-        }
+        policy.architectures().forEach(arches::add);
         ArrayNode syscalls = s.putArray("syscalls");
-        allow(syscalls, allowed(osArch, kernelVersion));
+        allow(syscalls, policy.allowed(kernelVersion));
 
         // clone only without namespace flags: (flags & NAMESPACE_FLAGS) == 0. The flags are
         // clone's first argument on x86 and Arm (s390 alone differs).
@@ -241,18 +125,6 @@ public final class SeccompProfile {
         return s;
     }
 
-    /** The syscalls allowed whatever their arguments. */
-    static List<String> allowed(String osArch, String kernelVersion) {
-        List<String> names = new ArrayList<>();
-        for (List<String> group : List.of(FILE_IO, FILE_METADATA, CHROOT, MEMORY, PROCESSES, SCHEDULING, CREDENTIALS,
-                SIGNALS, TIME, POLLING, NETWORK, IPC, AIO, SELF_RESTRICTION)) {
-            names.addAll(group);
-        }
-        names.addAll(isArm(osArch) ? ARM : X86);
-        if (atLeast(kernelVersion, 4, 8)) names.addAll(DEBUGGING);
-        return names;
-    }
-
     private static ObjectNode allow(ArrayNode syscalls, List<String> names) {
         ObjectNode rule = syscalls.addObject();
         ArrayNode n = rule.putArray("names");
@@ -261,8 +133,61 @@ public final class SeccompProfile {
         return rule;
     }
 
-    static boolean isArm(String osArch) {
-        return osArch != null && (osArch.equals("aarch64") || osArch.equals("arm64") || osArch.startsWith("arm"));
+    // ---- the allow-list: data, one file per architecture beside a common one ----------
+
+    /** A group of syscalls allowed whatever their arguments, with what they are for. */
+    record Group(String group, String purpose, String sinceKernel, List<String> allow, Map<String, String> notes) {
+        Group {
+            allow = List.copyOf(allow);
+            notes = notes == null ? Map.of() : Map.copyOf(notes);
+        }
+
+        /** Whether a kernel release has what this group needs ({@code sinceKernel}, e.g. "4.8"). */
+        boolean appliesTo(String kernelVersion) {
+            if (sinceKernel == null) return true;
+            String[] v = sinceKernel.split("\\.");
+            return atLeast(kernelVersion, Integer.parseInt(v[0]), Integer.parseInt(v[1]));
+        }
+    }
+
+    /** One file of {@code seccomp/}: {@code common.json} (no architectures) or an architecture's. */
+    record PolicyFile(String about, List<String> architectures, List<Group> groups) {}
+
+    /** An architecture's policy: the common groups and its own. */
+    record Policy(String arch, List<String> architectures, List<Group> groups) {
+        /** The names allowed whatever their arguments, on a kernel of this release. */
+        List<String> allowed(String kernelVersion) {
+            return groups.stream().filter(g -> g.appliesTo(kernelVersion)).flatMap(g -> g.allow().stream()).toList();
+        }
+    }
+
+    /** The architectures there is a policy for, by the name of their file. */
+    static final List<String> ARCHITECTURES = List.of("x86_64", "aarch64");
+
+    /** The policy of a JVM's {@code os.arch}; an architecture without one is refused, never given another's. */
+    static Policy policy(String osArch) {
+        String arch = switch (osArch == null ? "" : osArch) {
+            case "amd64", "x86_64" -> "x86_64";
+            case "aarch64", "arm64" -> "aarch64";
+            default -> throw new UnsupportedOperationException("no seccomp profile for the architecture '" + osArch
+                    + "' (there are " + ARCHITECTURES + ": add seccomp/<arch>.json beside them)");
+        };
+        PolicyFile common = read("common"), own = read(arch);
+        List<Group> groups = new ArrayList<>(common.groups());
+        groups.addAll(own.groups());
+        return new Policy(arch, List.copyOf(own.architectures()), List.copyOf(groups));
+    }
+
+    private static final ObjectMapper DATA = new ObjectMapper();
+
+    private static PolicyFile read(String name) {
+        String resource = "seccomp/" + name + ".json";
+        try (InputStream in = SeccompProfile.class.getResourceAsStream(resource)) {
+            if (in == null) throw new IllegalStateException("the seccomp policy " + resource + " is missing from the node's jar");
+            return DATA.readValue(in, PolicyFile.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the seccomp policy " + resource, e);
+        }
     }
 
     /** Whether a kernel release such as {@code 6.1.0-18-amd64} is at least major.minor; false when unreadable. */
