@@ -113,7 +113,7 @@ public final class Builder implements AutoCloseable {
 
     /** Queues a prepared build. */
     public String start(String buildId, Request req) {
-        templates.status(req.templateId(), "building");
+        templates.status(req.templateId(), TemplateStatus.BUILDING);
         logs.append(buildId, "info", "queued");
         Thread t = Thread.ofVirtual().name("build-" + buildId).unstarted(() -> run(buildId, req));
         running.put(buildId, new Running(t));
@@ -175,7 +175,7 @@ public final class Builder implements AutoCloseable {
         // a template whose earlier build is good stays usable; one that never built keeps the build's outcome
         var t = templates.byId(req.templateId());
         if (t.isPresent()) {
-            templates.status(req.templateId(), t.get().nodeTemplate() != null ? "ready" : status == BuildStatus.CANCELLED ? "failed" : status.db());
+            templates.status(req.templateId(), TemplateStatus.afterBuild(status, t.get().nodeTemplate() != null));
         }
         if (status != BuildStatus.READY) logs.append(buildId, status == BuildStatus.CANCELLED ? "warn" : "error", "build " + status.db());
     }

@@ -3,7 +3,6 @@ package dev.cella.server.template;
 import dev.cella.node.problem.Problem;
 import dev.cella.server.db.Jdbc;
 import dev.cella.server.nodes.Fleet;
-import dev.cella.node.problem.Problem;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -30,12 +29,13 @@ public final class Templates {
     }
 
     /** A team's template as stored. */
-    public record TeamTemplate(String id, String teamId, String name, String type, String nodeId, Integer vcpus, Integer memoryMb,
-                               long sizeBytes, long createdAt, String nodeTemplate, String status, Defaults defaults, Integer diskMb) {
+    public record TeamTemplate(String id, String teamId, String name, TemplateType type, String nodeId, Integer vcpus, Integer memoryMb,
+                               long sizeBytes, long createdAt, String nodeTemplate, TemplateStatus status, Defaults defaults, Integer diskMb) {
         /** A snapshot: ready at once, its node template its own id, no defaults of its own. */
         public static TeamTemplate snapshot(String id, String teamId, String name, String nodeId, Integer vcpus, Integer memoryMb,
                                             long sizeBytes, long createdAt) {
-            return new TeamTemplate(id, teamId, name, "snapshot", nodeId, vcpus, memoryMb, sizeBytes, createdAt, id, "ready", Defaults.NONE, null);
+            return new TeamTemplate(id, teamId, name, TemplateType.SNAPSHOT, nodeId, vcpus, memoryMb, sizeBytes, createdAt, id, TemplateStatus.READY,
+                    Defaults.NONE, null);
         }
     }
 
@@ -63,7 +63,7 @@ public final class Templates {
         if (own.isPresent()) {
             TeamTemplate t = own.get();
             if (t.nodeTemplate() == null) {
-                throw Problem.invalidState("template '" + name + "' has no finished build yet (status: " + t.status() + ")");
+                throw Problem.invalidState("template '" + name + "' has no finished build yet (status: " + t.status().db() + ")");
             }
             return new Resolved(t.nodeTemplate(), name, t.vcpus(), t.memoryMb(), t.defaults());
         }
@@ -114,8 +114,8 @@ public final class Templates {
     public void insert(TeamTemplate t) {
         db.update("INSERT INTO templates (id, team_id, name, type, node_id, vcpus, memory_mb, size_bytes, created_at, node_template, status,"
                         + " env, workdir, user_name, start_cmd, ready_cmd, disk_mb, updated_at, build_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                t.id(), t.teamId(), t.name(), t.type(), t.nodeId(), t.vcpus(), t.memoryMb(), t.sizeBytes(), t.createdAt(), t.nodeTemplate(),
-                t.status(), json(t.defaults().env()), t.defaults().workdir(), t.defaults().user(), t.defaults().startCmd(),
+                t.id(), t.teamId(), t.name(), t.type().db(), t.nodeId(), t.vcpus(), t.memoryMb(), t.sizeBytes(), t.createdAt(), t.nodeTemplate(),
+                t.status().db(), json(t.defaults().env()), t.defaults().workdir(), t.defaults().user(), t.defaults().startCmd(),
                 t.defaults().readyCmd(), t.diskMb(), t.createdAt(), t.nodeTemplate() != null ? 1 : 0);
     }
 
@@ -126,8 +126,8 @@ public final class Templates {
                 nodeId, nodeTemplate, sizeBytes, json(d.env()), d.workdir(), d.user(), d.startCmd(), d.readyCmd(), System.currentTimeMillis(), id);
     }
 
-    public void status(String id, String status) {
-        db.update("UPDATE templates SET status = ?, updated_at = ? WHERE id = ?", status, System.currentTimeMillis(), id);
+    public void status(String id, TemplateStatus status) {
+        db.update("UPDATE templates SET status = ?, updated_at = ? WHERE id = ?", status.db(), System.currentTimeMillis(), id);
     }
 
     public void spec(String id, String specJson, Integer vcpus, Integer memoryMb, Integer diskMb) {
@@ -226,9 +226,9 @@ public final class Templates {
         Integer memory = rs.wasNull() ? null : m;
         int d = rs.getInt("disk_mb");
         Integer disk = rs.wasNull() ? null : d;
-        return new TeamTemplate(rs.getString("id"), rs.getString("team_id"), rs.getString("name"), rs.getString("type"),
+        return new TeamTemplate(rs.getString("id"), rs.getString("team_id"), rs.getString("name"), TemplateType.of(rs.getString("type")),
                 rs.getString("node_id"), vcpus, memory, rs.getLong("size_bytes"), rs.getLong("created_at"), rs.getString("node_template"),
-                rs.getString("status"), new Defaults(env(rs.getString("env")), rs.getString("workdir"), rs.getString("user_name"),
+                TemplateStatus.of(rs.getString("status")), new Defaults(env(rs.getString("env")), rs.getString("workdir"), rs.getString("user_name"),
                 rs.getString("start_cmd"), rs.getString("ready_cmd")), disk);
     }
 }

@@ -17,6 +17,8 @@ import dev.cella.server.template.Builder;
 import dev.cella.server.template.Builds;
 import dev.cella.server.template.E2bSteps;
 import dev.cella.server.template.TemplateFiles;
+import dev.cella.server.template.TemplateStatus;
+import dev.cella.server.template.TemplateType;
 import dev.cella.server.template.Templates;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
@@ -90,11 +92,11 @@ final class E2bTemplateBuilds {
         int vcpus = TemplateBuilds.range(b, "cpuCount", 2, 1, 8), memory = TemplateBuilds.range(b, "memoryMB", 1024, 128, 16384);
         Templates.TeamTemplate t = templates.byName(team.id(), name).orElseGet(() -> {
             String id = TemplateBuilds.newTemplateId();
-            templates.insert(new Templates.TeamTemplate(id, team.id(), name, "build", "", vcpus, memory, 0, System.currentTimeMillis(), null,
-                    "waiting", Templates.Defaults.NONE, 4096));
+            templates.insert(new Templates.TeamTemplate(id, team.id(), name, TemplateType.BUILD, "", vcpus, memory, 0, System.currentTimeMillis(), null,
+                    TemplateStatus.WAITING, Templates.Defaults.NONE, 4096));
             return templates.byId(id).orElseThrow();
         });
-        if (t.type().equals("snapshot")) throw new ApiError(409, "conflict", "'" + name + "' is a snapshot, not a built template");
+        if (t.type() == TemplateType.SNAPSHOT) throw new ApiError(409, "conflict", "'" + name + "' is a snapshot, not a built template");
         templates.spec(t.id(), templates.specOf(t.id()).orElse(null), vcpus, memory, t.diskMb());
         String buildId = builder.prepare(t.id());
         List<String> tags = new ArrayList<>();

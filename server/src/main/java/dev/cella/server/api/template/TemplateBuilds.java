@@ -11,6 +11,8 @@ import dev.cella.server.template.BuildSpec;
 import dev.cella.server.template.Builder;
 import dev.cella.server.template.Dockerfile;
 import dev.cella.server.template.TemplateFiles;
+import dev.cella.server.template.TemplateStatus;
+import dev.cella.server.template.TemplateType;
 import dev.cella.server.template.Templates;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
@@ -87,8 +89,8 @@ final class TemplateBuilds {
             throw new ApiError(409, "conflict", "a template named '" + req.name() + "' exists: rebuild it");
         }
         String id = newTemplateId();
-        templates.insert(new Templates.TeamTemplate(id, team.id(), req.name(), "build", "", req.vcpus(), req.memoryMb(), 0,
-                System.currentTimeMillis(), null, "building", Templates.Defaults.NONE, req.diskMb()));
+        templates.insert(new Templates.TeamTemplate(id, team.id(), req.name(), TemplateType.BUILD, "", req.vcpus(), req.memoryMb(), 0,
+                System.currentTimeMillis(), null, TemplateStatus.BUILDING, Templates.Defaults.NONE, req.diskMb()));
         templates.spec(id, req.spec().toJson(), req.vcpus(), req.memoryMb(), req.diskMb());
         String buildId = builder.submit(new Builder.Request(team.id(), id, req.spec(), req.vcpus(), req.memoryMb(), req.diskMb()));
         ctx.status(201).json(lookup.building(templates.byId(id).orElseThrow(), buildId));
@@ -97,7 +99,7 @@ final class TemplateBuilds {
     /** A new build of a team template: with a new Dockerfile or build_spec, or the last one again. */
     private void rebuild(Context ctx) throws IOException {
         Templates.TeamTemplate t = lookup.own(ctx);
-        if (t.type().equals("snapshot")) throw ApiError.badRequest("a snapshot is not built: make a new one");
+        if (t.type() == TemplateType.SNAPSHOT) throw ApiError.badRequest("a snapshot is not built: make a new one");
         String[] contextHash = {null};
         JsonNode b = ctx.req().getContentLengthLong() == 0 ? JSON.createObjectNode() : body(ctx, E2bApi.team(ctx), contextHash);
         BuildSpec spec;

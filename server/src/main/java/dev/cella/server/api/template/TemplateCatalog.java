@@ -8,6 +8,7 @@ import dev.cella.server.api.ApiError;
 import dev.cella.server.api.E2bApi;
 import dev.cella.server.template.Builder;
 import dev.cella.server.template.Builds;
+import dev.cella.server.template.TemplateType;
 import dev.cella.server.template.Templates;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
@@ -55,7 +56,7 @@ final class TemplateCatalog {
         r.route(HandlerType.DELETE, "/templates/{id}", ctx -> {
             lookup.refuseBuiltIn(ctx, "deleted");
             Templates.TeamTemplate t = lookup.own(ctx);
-            if (t.type().equals("snapshot")) throw ApiError.badRequest("delete a snapshot with DELETE /v1/snapshots/" + t.name());
+            if (t.type() == TemplateType.SNAPSHOT) throw ApiError.badRequest("delete a snapshot with DELETE /v1/snapshots/" + t.name());
             templates.delete(t.id()); // its layers stay: they are a cache other templates' builds share
             ctx.status(204);
         });

@@ -41,7 +41,7 @@ public record TemplateReply(@JsonUnwrapped E2b e2b, @JsonUnwrapped Superserve su
                         Instant.ofEpochMilli(stats.updatedAt()).toString(), null,
                         stats.lastSpawnedAt() == null ? null : Instant.ofEpochMilli(stats.lastSpawnedAt()).toString(),
                         stats.spawnCount(), stats.buildCount(), E2bApi.ENVD_VERSION),
-                new Superserve(t.id(), t.teamId(), t.name(), t.status(), t.vcpus(), t.memoryMb(), t.diskMb(), created, stats.lastBuild()));
+                new Superserve(t.id(), t.teamId(), t.name(), t.status().superserve(), t.vcpus(), t.memoryMb(), t.diskMb(), created, stats.lastBuild()));
     }
 
     /** A template built into this server: public, ready, of the default sizes. */

@@ -132,7 +132,7 @@ public final class SnapshotRoutes implements Consumer<V1Api> {
     static Map<String, Object> template(Templates.TeamTemplate t) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", t.name());
-        m.put("type", t.type());
+        m.put("type", t.type().wrenn());
         m.put("vcpus", t.vcpus());
         m.put("memory_mb", t.memoryMb());
         m.put("size_bytes", t.sizeBytes());

@@ -2,6 +2,8 @@ package dev.cella.server.api.template;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.server.template.TemplateStatus;
+import dev.cella.server.template.TemplateType;
 import dev.cella.server.template.Templates;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -24,7 +26,7 @@ class TemplateReplyTest {
 
     @Test
     void aTeamTemplateAnswersInBothShapes() {
-        var t = new Templates.TeamTemplate("tmpl1", "team1", "my-app", "build", "", 2, 1024, 0, 1_700_000_000_000L, null, "ready",
+        var t = new Templates.TeamTemplate("tmpl1", "team1", "my-app", TemplateType.BUILD, "", 2, 1024, 0, 1_700_000_000_000L, null, TemplateStatus.READY,
                 Templates.Defaults.NONE, 4096);
         var stats = new Templates.Stats(true, 3, null, 2, 1_700_000_100_000L, "build9");
         JsonNode n = JSON.valueToTree(TemplateReply.of(t, stats));
