@@ -2,8 +2,6 @@ package dev.cella.node.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.cella.node.http.JsonHttp;
 import dev.cella.node.metrics.MetricRange;
 import dev.cella.node.metrics.MetricsSampler;
@@ -17,7 +15,6 @@ import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -60,8 +57,7 @@ public final class NodeApi {
     private final NodeCapacity capacity;
     private final MetricsSampler metrics;
     private final byte[] token;
-    private final ObjectMapper json = new ObjectMapper().registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    private final ObjectMapper json = NodeJson.node();
     private Javalin app;
 
     public NodeApi(Sandboxes sandboxes, NodeTemplates templates, dev.cella.node.image.ImagePuller images, dev.cella.node.pool.WarmPool pool,
@@ -80,13 +76,8 @@ public final class NodeApi {
         app = JsonHttp.start(host, port, json, config -> {
             config.routes.before("/v1/*", this::authorize);
             config.routes.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
-            config.routes.get("/v1/node", ctx -> {
-                Map<String, Object> report = new LinkedHashMap<>(capacity.report(sandboxes.list()));
-                report.put("pool", pool.totals());
-                report.put("starts", startQueue());
-                ctx.json(report);
-            });
-            config.routes.get("/v1/pool", ctx -> ctx.json(Map.of("templates", pool.report(), "starts", startQueue())));
+            config.routes.get("/v1/node", ctx -> ctx.json(capacity.report(sandboxes.list(), pool.totals(), startQueue())));
+            config.routes.get("/v1/pool", ctx -> ctx.json(new NodeReport.Pool(pool.report(), startQueue())));
             config.routes.put("/v1/pool/{templateId}", ctx -> {
                 JsonNode size = body(ctx).get("size");
                 if (size != null && !size.isNull() && (!size.canConvertToInt() || size.asInt() < 0 || size.asInt() > 1000)) {
@@ -100,8 +91,7 @@ public final class NodeApi {
                 ctx.status(204);
             });
             config.routes.get("/v1/templates", ctx -> ctx.json(templates.all().entrySet().stream()
-                    .map(e -> Map.of("templateId", e.getKey(), "rootfs", e.getValue().toString(), "builtIn", templates.isBuiltIn(e.getKey())))
-                    .toList()));
+                    .map(e -> new NodeTemplate(e.getKey(), e.getValue().toString(), templates.isBuiltIn(e.getKey()))).toList()));
             config.routes.delete("/v1/templates/{id}", ctx -> {
                 if (!sandboxes.deleteTemplate(templates, ctx.pathParam("id"))) {
                     error(ctx, 404, "template " + ctx.pathParam("id") + " not found");
@@ -123,7 +113,7 @@ public final class NodeApi {
             config.routes.post("/v1/sandboxes/{id}/snapshot", ctx -> {
                 String templateId = body(ctx).path("templateId").asText("");
                 sandboxes.snapshot(ctx.pathParam("id"), templateId, templates);
-                ctx.status(201).json(Map.of("templateId", templateId, "sizeBytes", templates.size(templateId)));
+                ctx.status(201).json(new SnapshotTaken(templateId, templates.size(templateId)));
             });
             config.routes.post("/v1/sandboxes", this::create);
             config.routes.get("/v1/sandboxes", ctx -> ctx.json(sandboxes.list().stream().map(NodeApi::view).toList()));
@@ -157,9 +147,9 @@ public final class NodeApi {
     }
 
     /** The start queue now: starts running, creates waiting, and how many may run at once. */
-    private Map<String, Integer> startQueue() {
+    private NodeReport.StartQueue startQueue() {
         var q = sandboxes.starts();
-        return Map.of("running", q.running(), "waiting", q.waiting(), "concurrent", q.concurrent());
+        return new NodeReport.StartQueue(q.running(), q.waiting(), q.concurrent());
     }
 
     private void authorize(Context ctx) {
@@ -195,8 +185,7 @@ public final class NodeApi {
         sandboxes.require(id);
         String range = Optional.ofNullable(ctx.queryParam("range")).orElse("10m");
         long seconds = MetricRange.of(range).orElseThrow(() -> new Problem.Invalid("range must be one of " + MetricRange.labels())).seconds;
-        List<Map<String, Object>> points = metrics.points(id, seconds).stream().map(dev.cella.node.metrics.MetricPoint::wire).toList();
-        ctx.json(Map.of("sandbox_id", id, "range", range, "points", points));
+        ctx.json(new SandboxMetrics(id, range, metrics.points(id, seconds)));
     }
 
     private void create(Context ctx) throws Exception {

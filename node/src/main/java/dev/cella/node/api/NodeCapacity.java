@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -29,28 +28,21 @@ public final class NodeCapacity {
         this.proxyPort = proxyPort;
     }
 
-    public Map<String, Object> report(List<SandboxRecord> sandboxes) throws IOException {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("nodeId", nodeId);
-        m.put("driver", driverKind);
-        m.put("proxyPort", proxyPort);
-        m.put("cpus", Runtime.getRuntime().availableProcessors());
+    /** The report of {@code GET /v1/node}, with the pool's totals and the start queue as the caller has them. */
+    public NodeReport report(List<SandboxRecord> sandboxes, Map<String, Integer> pool, NodeReport.StartQueue starts) throws IOException {
         long[] mem = memInfo();
-        m.put("memoryMb", mem[0] / 1024);
-        m.put("memoryAvailableMb", mem[1] / 1024);
         FileStore fs = Files.getFileStore(stateDir);
-        m.put("diskMb", fs.getTotalSpace() >> 20);
-        m.put("diskFreeMb", fs.getUsableSpace() >> 20);
         List<SandboxRecord> active = sandboxes.stream().filter(r -> r.state() != SandboxState.HIBERNATED).toList();
-        m.put("sandboxes", Map.of(
-                "running", sandboxes.stream().filter(r -> r.state() == SandboxState.RUNNING).count(),
-                "paused", sandboxes.stream().filter(r -> r.state() == SandboxState.PAUSED).count(),
-                "hibernated", sandboxes.stream().filter(r -> r.state() == SandboxState.HIBERNATED).count()));
-        m.put("committed", Map.of(
-                "vcpus", active.stream().mapToInt(r -> r.spec().vcpus()).sum(),
-                "memoryMb", active.stream().mapToLong(r -> r.spec().memoryMb()).sum(),
-                "diskMb", sandboxes.stream().mapToLong(r -> r.spec().diskMb()).sum()));
-        return m;
+        var counts = new NodeReport.Counts(
+                sandboxes.stream().filter(r -> r.state() == SandboxState.RUNNING).count(),
+                sandboxes.stream().filter(r -> r.state() == SandboxState.PAUSED).count(),
+                sandboxes.stream().filter(r -> r.state() == SandboxState.HIBERNATED).count());
+        var committed = new NodeReport.Committed(
+                active.stream().mapToInt(r -> r.spec().vcpus()).sum(),
+                active.stream().mapToLong(r -> r.spec().memoryMb()).sum(),
+                sandboxes.stream().mapToLong(r -> r.spec().diskMb()).sum());
+        return new NodeReport(nodeId, driverKind, proxyPort, Runtime.getRuntime().availableProcessors(), mem[0] / 1024, mem[1] / 1024,
+                fs.getTotalSpace() >> 20, fs.getUsableSpace() >> 20, counts, committed, pool, starts);
     }
 
     /** {MemTotal, MemAvailable} in KiB. */

@@ -1,17 +1,10 @@
 package dev.cella.node.metrics;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import com.fasterxml.jackson.annotation.JsonProperty;
 
-/** One sample (or average of samples) of a sandbox, as the Wrenn API's MetricPoint: CPU % of its vCPUs, bytes. */
-public record MetricPoint(long timestampUnix, double cpuPct, long memBytes, long diskBytes) {
-    /** Seed 004's MetricPoint as JSON: {timestamp_unix, cpu_pct, mem_bytes, disk_bytes}. */
-    public Map<String, Object> wire() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("timestamp_unix", timestampUnix);
-        m.put("cpu_pct", cpuPct);
-        m.put("mem_bytes", memBytes);
-        m.put("disk_bytes", diskBytes);
-        return m;
-    }
-}
+/**
+ * One sample (or average of samples) of a sandbox, as the Wrenn API's MetricPoint: CPU % of
+ * its vCPUs, bytes. In JSON as that API names it: {timestamp_unix, cpu_pct, mem_bytes, disk_bytes}.
+ */
+public record MetricPoint(@JsonProperty("timestamp_unix") long timestampUnix, @JsonProperty("cpu_pct") double cpuPct,
+                          @JsonProperty("mem_bytes") long memBytes, @JsonProperty("disk_bytes") long diskBytes) {}

@@ -4,9 +4,13 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.cella.node.api.NewSandbox;
+import dev.cella.node.api.NodeJson;
+import dev.cella.node.api.NodeReport;
 import dev.cella.node.api.NodeSandbox;
+import dev.cella.node.api.NodeTemplate;
+import dev.cella.node.api.SandboxMetrics;
+import dev.cella.node.api.SnapshotTaken;
 import dev.cella.node.metrics.MetricPoint;
 import dev.cella.node.problem.Problem;
 import dev.cella.node.proxy.SandboxRoutes;
@@ -39,8 +43,7 @@ public final class RemoteNode implements NodeClient {
     private final String token;
     private final HttpClient http;
     /** What it reads of the node's answers: a field this server does not know (a newer node's) is passed over. */
-    private final ObjectMapper json = new ObjectMapper().registerModule(new JavaTimeModule())
-            .disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private final ObjectMapper json = NodeJson.server();
     private volatile Info info;
     /** Whether the last call got an answer; when not, when it was, so that a dead node is not asked at every turn. */
     private volatile boolean answering;
@@ -60,12 +63,12 @@ public final class RemoteNode implements NodeClient {
 
     /** Asks the node what it is: its id, proxy port and templates. */
     public RemoteNode refresh() {
-        JsonNode node = call("GET", "/v1/node", null, QUICK);
+        NodeReport node = json.convertValue(call("GET", "/v1/node", null, QUICK), NodeReport.class);
         Map<String, Path> templates = new LinkedHashMap<>();
-        for (JsonNode t : call("GET", "/v1/templates", null, QUICK)) {
-            templates.put(t.path("templateId").asText(), Path.of(t.path("rootfs").asText()));
+        for (NodeTemplate t : json.convertValue(call("GET", "/v1/templates", null, QUICK), new TypeReference<List<NodeTemplate>>() {})) {
+            templates.put(t.templateId(), Path.of(t.rootfs()));
         }
-        info = new Info(node.path("nodeId").asText(), node.path("proxyPort").asInt(), Map.copyOf(templates));
+        info = new Info(node.nodeId(), node.proxyPort(), Map.copyOf(templates));
         return this;
     }
 
@@ -141,13 +144,9 @@ public final class RemoteNode implements NodeClient {
     @Override
     public List<MetricPoint> metrics(String sandboxId, long seconds) {
         String range = dev.cella.node.metrics.MetricRange.covering(seconds).label;
-        List<MetricPoint> out = new java.util.ArrayList<>();
-        for (JsonNode p : call("GET", "/v1/sandboxes/" + sandboxId + "/metrics?range=" + range, null, QUICK).path("points")) {
-            out.add(new MetricPoint(p.path("timestamp_unix").asLong(), p.path("cpu_pct").asDouble(), p.path("mem_bytes").asLong(),
-                    p.path("disk_bytes").asLong()));
-        }
+        SandboxMetrics m = json.convertValue(call("GET", "/v1/sandboxes/" + sandboxId + "/metrics?range=" + range, null, QUICK), SandboxMetrics.class);
         long since = Instant.now().getEpochSecond() - seconds;
-        return out.stream().filter(p -> p.timestampUnix() >= since).toList();
+        return m.points().stream().filter(p -> p.timestampUnix() >= since).toList();
     }
 
     @Override
@@ -157,9 +156,10 @@ public final class RemoteNode implements NodeClient {
 
     @Override
     public long snapshot(String sandboxId, String templateId) {
-        JsonNode r = call("POST", "/v1/sandboxes/" + sandboxId + "/snapshot", json.createObjectNode().put("templateId", templateId), SLOW);
+        SnapshotTaken r = json.convertValue(call("POST", "/v1/sandboxes/" + sandboxId + "/snapshot",
+                json.valueToTree(new SnapshotTaken.Request(templateId)), SLOW), SnapshotTaken.class);
         refresh(); // its templates changed
-        return r.path("sizeBytes").asLong();
+        return r.sizeBytes();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.cella.server.api.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cella.node.api.SandboxMetrics;
 import dev.cella.node.metrics.MetricRange;
 import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxState;
@@ -296,7 +297,6 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
         long seconds = MetricRange.of(range).orElseThrow(() -> ApiError.badRequest("range must be one of " + MetricRange.labels())).seconds;
         View v = find(ctx);
         if (v.live() == null) throw ApiError.notFound("metrics not available for sandbox in state: " + v.status());
-        List<Map<String, Object>> points = sandboxes.metrics(V1Api.caller(ctx).team(), id(ctx), seconds).stream().map(dev.cella.node.metrics.MetricPoint::wire).toList();
-        V1Api.json(ctx, 200, Map.of("sandbox_id", id(ctx), "range", range, "points", points));
+        V1Api.json(ctx, 200, new SandboxMetrics(id(ctx), range, sandboxes.metrics(V1Api.caller(ctx).team(), id(ctx), seconds)));
     }
 }

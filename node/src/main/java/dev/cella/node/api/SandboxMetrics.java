@@ -1,0 +1,9 @@
+package dev.cella.node.api;
+
+import dev.cella.node.metrics.MetricPoint;
+
+import java.util.List;
+
+/** {@code GET /v1/sandboxes/{id}/metrics?range=}: the Wrenn API's CapsuleMetrics, as the node keeps them. */
+public record SandboxMetrics(@com.fasterxml.jackson.annotation.JsonProperty("sandbox_id") String sandboxId, String range,
+                             List<MetricPoint> points) {}
