@@ -1,12 +1,14 @@
 package dev.cella.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cella.node.envd.EnvdRuntime;
 import dev.cella.node.envd.EnvdSetup;
 import dev.cella.node.net.SandboxNetwork;
 import dev.cella.node.runtime.CgroupLayout;
 import dev.cella.node.runtime.ContainerDriver;
 import dev.cella.node.runtime.Crun;
+import dev.cella.node.runtime.DiskStock;
 import dev.cella.node.runtime.RunningSandbox;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sys.Command;
@@ -17,6 +19,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +35,7 @@ import java.util.Set;
  */
 public final class NodeBench {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final HttpClient HTTP = EnvdClient.newHttpClient(java.time.Duration.ofSeconds(5));
+    static final HttpClient HTTP = EnvdClient.newHttpClient(Duration.ofSeconds(5));
 
     public static void main(String[] args) throws Exception {
         Path rootfs = Path.of(args[0]);
@@ -41,7 +45,7 @@ public final class NodeBench {
         SandboxNetwork network = new SandboxNetwork(232);
         network.installRules(List.of());
         ContainerDriver driver = new ContainerDriver(state, new Crun(state.resolve("crun"), CgroupLayout.detect(), JSON), network,
-                new EnvdRuntime(runtime), new EnvdSetup(JSON), JSON, new dev.cella.node.runtime.DiskStock(state.resolve("disks"), 4).start());
+                new EnvdRuntime(runtime), new EnvdSetup(JSON), JSON, new DiskStock(state.resolve("disks"), 4).start());
         try {
             run(driver, rootfs, runs, state);
         } finally {
@@ -56,7 +60,7 @@ public final class NodeBench {
     }
 
     static void run(ContainerDriver driver, Path rootfs, int runs, Path state) throws Exception {
-        System.out.printf("Cella node benchmark (container driver on crun): %d runs; %s%n%n", runs, java.time.Instant.now());
+        System.out.printf("Cella node benchmark (container driver on crun): %d runs; %s%n%n", runs, Instant.now());
         List<Double> crunTrue = crunBaseline(rootfs, runs, state);
 
         List<Double> ready = new ArrayList<>(), firstCommand = new ArrayList<>(), pause = new ArrayList<>(), resume = new ArrayList<>();
@@ -108,10 +112,10 @@ public final class NodeBench {
     static List<Double> crunBaseline(Path rootfs, int runs, Path state) throws Exception {
         Path bundle = Files.createDirectories(state.resolve("baseline"));
         Command.run("crun", "spec", "--bundle", bundle.toString());
-        var cfg = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(bundle.resolve("config.json").toFile());
-        ((com.fasterxml.jackson.databind.node.ObjectNode) cfg.get("process")).put("terminal", false);
-        ((com.fasterxml.jackson.databind.node.ObjectNode) cfg.get("process")).putArray("args").add("/bin/true");
-        ((com.fasterxml.jackson.databind.node.ObjectNode) cfg.get("root")).put("path", rootfs.toString()).put("readonly", true);
+        var cfg = (ObjectNode) JSON.readTree(bundle.resolve("config.json").toFile());
+        ((ObjectNode) cfg.get("process")).put("terminal", false);
+        ((ObjectNode) cfg.get("process")).putArray("args").add("/bin/true");
+        ((ObjectNode) cfg.get("root")).put("path", rootfs.toString()).put("readonly", true);
         JSON.writeValue(bundle.resolve("config.json").toFile(), cfg);
         List<String> crun = Crun.command(CgroupLayout.detect());
         List<Double> out = new ArrayList<>();

@@ -1,18 +1,39 @@
 package dev.cella.e2e;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.node.envd.EnvdRuntime;
+import dev.cella.node.envd.EnvdSetup;
+import dev.cella.node.net.SandboxNetwork;
+import dev.cella.node.runtime.CgroupLayout;
+import dev.cella.node.runtime.ContainerDriver;
+import dev.cella.node.runtime.Crun;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.SequenceInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -76,13 +97,13 @@ class CellaUpTest {
                 "--envd-runtime", Repo.envdRuntime().toString(), "--template", "base=" + Repo.baseRootfs())
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(data.resolve("node.log").toFile())).start();
         servers.add(node);
-        var http = java.net.http.HttpClient.newHttpClient();
+        var http = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             try {
-                if (http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + apiPort + "/health")).build(),
-                        java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200) return node;
-            } catch (java.io.IOException notYet) {
+                if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + apiPort + "/health")).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) return node;
+            } catch (IOException notYet) {
                 Thread.sleep(100);
             }
         }
@@ -106,15 +127,15 @@ class CellaUpTest {
         // the node keeps sandboxes across restarts by design: remove what the run left, as a node's reconciler would
         for (Path data : dataDirs) {
             if (Files.isDirectory(data.resolve("node"))) {
-                var json = new com.fasterxml.jackson.databind.ObjectMapper();
-                var driver = new dev.cella.node.runtime.ContainerDriver(data.resolve("node"),
-                        new dev.cella.node.runtime.Crun(data.resolve("node/crun"), dev.cella.node.runtime.CgroupLayout.detect(), json),
-                        new dev.cella.node.net.SandboxNetwork(231), new dev.cella.node.envd.EnvdRuntime(Repo.envdRuntime()),
-                        new dev.cella.node.envd.EnvdSetup(json), json);
-                driver.reconcile(java.util.Set.of()).forEach(what -> System.out.println("cleaned up " + what));
+                var json = new ObjectMapper();
+                var driver = new ContainerDriver(data.resolve("node"),
+                        new Crun(data.resolve("node/crun"), CgroupLayout.detect(), json),
+                        new SandboxNetwork(231), new EnvdRuntime(Repo.envdRuntime()),
+                        new EnvdSetup(json), json);
+                driver.reconcile(Set.of()).forEach(what -> System.out.println("cleaned up " + what));
             }
             try (var walk = Files.walk(data)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
     }
@@ -194,21 +215,21 @@ class CellaUpTest {
                 "--node-token-file", data.resolve("node/node-token").toString()));
         runNode(env, "e2b", "server-tests/");
 
-        var http = java.net.http.HttpClient.newHttpClient();
+        var http = HttpClient.newHttpClient();
         String api = env.get("E2B_API_URL"), key = env.get("E2B_API_KEY");
-        java.util.function.BiFunction<String, String, java.net.http.HttpResponse<String>> call = (method, path) -> {
+        BiFunction<String, String, HttpResponse<String>> call = (method, path) -> {
             try {
-                return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(api + path)).header("X-API-KEY", key)
+                return http.send(HttpRequest.newBuilder(URI.create(api + path)).header("X-API-KEY", key)
                         .header("Content-Type", "application/json")
-                        .method(method, method.equals("POST") ? java.net.http.HttpRequest.BodyPublishers.ofString("{\"templateID\":\"base\"}")
-                                : java.net.http.HttpRequest.BodyPublishers.noBody()).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                        .method(method, method.equals("POST") ? HttpRequest.BodyPublishers.ofString("{\"templateID\":\"base\"}")
+                                : HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         };
         var created = call.apply("POST", "/sandboxes");
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        String id = new com.fasterxml.jackson.databind.ObjectMapper().readTree(created.body()).path("sandboxID").asText();
+        String id = new ObjectMapper().readTree(created.body()).path("sandboxID").asText();
         assertThat(data.resolve("node/records/" + id + ".json"))
                 .as("the sandbox lives on the node, not in the server").exists();
 
@@ -252,31 +273,31 @@ class CellaUpTest {
         Path data = dataDir();
         Map<String, String> env = up(List.of("-Xmx192m"), data, 3260);
         String api = env.get("E2B_API_URL"), key = env.get("E2B_API_KEY");
-        var http = java.net.http.HttpClient.newHttpClient();
-        var created = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(api + "/v1/capsules")).header("X-API-Key", key)
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        var http = HttpClient.newHttpClient();
+        var created = http.send(HttpRequest.newBuilder(URI.create(api + "/v1/capsules")).header("X-API-Key", key)
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        String c = api + "/v1/capsules/" + new com.fasterxml.jackson.databind.ObjectMapper().readTree(created.body()).path("id").asText();
+        String c = api + "/v1/capsules/" + new ObjectMapper().readTree(created.body()).path("id").asText();
         long size = 1L << 30;
         String boundary = "gib-boundary";
         byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"path\"\r\n\r\n/home/user/gib.bin\r\n--" + boundary
                 + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"gib.bin\"\r\n\r\n").getBytes(StandardCharsets.UTF_8);
         byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
-        var sent = java.security.MessageDigest.getInstance("SHA-256");
+        var sent = MessageDigest.getInstance("SHA-256");
         long t0 = System.nanoTime();
-        var up = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(c + "/files/stream/write")).header("X-API-Key", key)
+        var up = http.send(HttpRequest.newBuilder(URI.create(c + "/files/stream/write")).header("X-API-Key", key)
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.SequenceInputStream(java.util.Collections.enumeration(List.of(
-                        new java.io.ByteArrayInputStream(head), new java.security.DigestInputStream(new Pattern(size), sent),
-                        new java.io.ByteArrayInputStream(tail)))))).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new SequenceInputStream(Collections.enumeration(List.of(
+                        new ByteArrayInputStream(head), new DigestInputStream(new Pattern(size), sent),
+                        new ByteArrayInputStream(tail)))))).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(up.statusCode()).as(up.body()).isEqualTo(204);
         long upMs = (System.nanoTime() - t0) / 1_000_000;
         t0 = System.nanoTime();
-        var down = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(c + "/files/stream/read")).header("X-API-Key", key)
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"path\":\"/home/user/gib.bin\"}")).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+        var down = http.send(HttpRequest.newBuilder(URI.create(c + "/files/stream/read")).header("X-API-Key", key)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"path\":\"/home/user/gib.bin\"}")).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
         assertThat(down.statusCode()).isEqualTo(200);
-        var received = java.security.MessageDigest.getInstance("SHA-256");
+        var received = MessageDigest.getInstance("SHA-256");
         long n = 0;
         try (var in = down.body()) {
             byte[] buf = new byte[1 << 16];
@@ -291,12 +312,12 @@ class CellaUpTest {
         assertThat(received.digest()).isEqualTo(sent.digest());
         System.out.printf("1 GiB through /v1 files/stream with -Xmx192m: up %d ms (%.0f MiB/s), down %d ms (%.0f MiB/s)%n",
                 upMs, 1024_000.0 / upMs, downMs, 1024_000.0 / downMs);
-        http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(c)).header("X-API-Key", key).DELETE().build(),
-                java.net.http.HttpResponse.BodyHandlers.discarding());
+        http.send(HttpRequest.newBuilder(URI.create(c)).header("X-API-Key", key).DELETE().build(),
+                HttpResponse.BodyHandlers.discarding());
     }
 
     /** Bytes of a pattern, made as they are read. */
-    static final class Pattern extends java.io.InputStream {
+    static final class Pattern extends InputStream {
         private long left;
 
         Pattern(long n) {

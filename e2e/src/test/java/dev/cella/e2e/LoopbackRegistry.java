@@ -3,6 +3,8 @@ package dev.cella.e2e;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -10,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +46,7 @@ final class LoopbackRegistry implements AutoCloseable {
         Path binary = Path.of("/usr/bin/docker-registry");
         assertThat(binary).as("docker-registry is installed by scripts/install-prereqs.sh --with-tests").exists();
         dir = Files.createTempDirectory("cella-registry");
-        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (var s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
         String auth = "";
@@ -54,7 +57,7 @@ final class LoopbackRegistry implements AutoCloseable {
             assertThat(p.waitFor()).isZero();
             Files.writeString(dir.resolve("htpasswd"), username + ":" + hash + "\n");
             auth = "auth:\n  htpasswd:\n    realm: cella-test\n    path: " + dir.resolve("htpasswd") + "\n";
-            authorization = "Basic " + java.util.Base64.getEncoder().encodeToString((username + ":" + password).getBytes());
+            authorization = "Basic " + Base64.getEncoder().encodeToString((username + ":" + password).getBytes());
         } else {
             authorization = null;
         }

@@ -18,7 +18,10 @@ import dev.cella.envd.user.Users;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 /**
  * envd: the daemon inside every sandbox. Wires its parts by hand, in one place.
@@ -76,7 +79,7 @@ public final class Envd {
         this.http = new EnvdHttp(json, state, users, userResolver, router, files, new SandboxMetrics());
     }
 
-    public Envd start(String host, int port) throws java.io.IOException {
+    public Envd start(String host, int port) throws IOException {
         http.start(host, port);
         return this;
     }
@@ -92,7 +95,7 @@ public final class Envd {
             LibC.link();
             long t1 = System.nanoTime();
             ObjectMapper json = new ObjectMapper();
-            json.readTree(json.writeValueAsBytes(java.util.Map.of("warm", java.util.List.of(1, "up"))));
+            json.readTree(json.writeValueAsBytes(Map.of("warm", List.of(1, "up"))));
             log.debug("warm-up: libc linked in {} ms, JSON in {} ms", (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
         } catch (Exception | LinkageError e) {
             log.warn("warm-up failed (envd runs on, the first calls will be slower): {}", e.toString());

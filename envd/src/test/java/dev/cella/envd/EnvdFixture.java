@@ -12,6 +12,8 @@ import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -58,7 +60,7 @@ public final class EnvdFixture implements AutoCloseable {
 
     /** The one envd client, with these extra headers (name, value, name, value...). */
     public EnvdClient client(String... headers) {
-        Map<String, String> h = new java.util.LinkedHashMap<>();
+        Map<String, String> h = new LinkedHashMap<>();
         for (int i = 0; i < headers.length; i += 2) h.put(headers[i], headers[i + 1]);
         return client.withHeaders(h);
     }
@@ -97,7 +99,7 @@ public final class EnvdFixture implements AutoCloseable {
     public void close() throws IOException {
         envd.stop();
         try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 }

@@ -1,10 +1,12 @@
 package dev.cella.node;
 
+import dev.cella.node.net.SandboxNetwork;
 import dev.cella.node.runtime.RunningSandbox;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -63,7 +65,7 @@ class ContainerDriverTest {
             Thread.sleep(500);
             assertThat(Files.readString(counter).trim()).as("no process runs while paused").isEqualTo(before);
             HttpRequest health = HttpRequest.newBuilder(URI.create(s.envdUrl() + "/health")).timeout(Duration.ofMillis(300)).build();
-            assertThatThrownBy(() -> node.http.send(health, HttpResponse.BodyHandlers.discarding())).isInstanceOf(java.io.IOException.class);
+            assertThatThrownBy(() -> node.http.send(health, HttpResponse.BodyHandlers.discarding())).isInstanceOf(IOException.class);
             node.driver.thaw("pause1");
             Thread.sleep(300);
             assertThat(Integer.parseInt(Files.readString(counter).trim())).as("it goes on where it stopped").isGreaterThan(Integer.parseInt(before));
@@ -78,7 +80,7 @@ class ContainerDriverTest {
         node.driver.create(node.spec("gone1", 256, false));
         node.driver.stop("gone1");
         assertThat(Files.exists(Path.of("/run/netns/cella-gone1"))).isFalse();
-        assertThat(dev.cella.node.net.SandboxNetwork.hostInterfaces()).isEmpty();
+        assertThat(SandboxNetwork.hostInterfaces()).isEmpty();
         assertThat(Files.readString(Path.of("/proc/self/mounts"))).doesNotContain("gone1");
         assertThat(node.driver.running()).doesNotContain("gone1");
         assertThat(node.state.resolve("sandboxes/gone1")).doesNotExist();

@@ -6,7 +6,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -47,7 +49,7 @@ class IsolationTest {
 
     /** A tiny HTTP server answering "hello", from the host's python3. */
     static Process listener(List<String> prefix, String host, int port) throws Exception {
-        List<String> cmd = new java.util.ArrayList<>(prefix);
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of("python3", "-c",
                 "import http.server as h\n"
                         + "class H(h.BaseHTTPRequestHandler):\n"
@@ -124,7 +126,7 @@ class IsolationTest {
                 + "        n += 1\n"
                 + "except OSError as e:\n"
                 + "    print('refused after', n)\n";
-        var r = node.run(b.envdUrl(), "python3 -c \"$BOMB\" 2>&1", null, java.util.Map.of("BOMB", bomb));
+        var r = node.run(b.envdUrl(), "python3 -c \"$BOMB\" 2>&1", null, Map.of("BOMB", bomb));
         assertThat(r.stdout()).startsWith("refused after");
         int forks = Integer.parseInt(r.stdout().trim().split(" ")[2]);
         assertThat(forks).isLessThan(256);

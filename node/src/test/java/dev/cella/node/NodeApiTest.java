@@ -3,14 +3,22 @@ package dev.cella.node;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cella.node.api.NodeApi;
 import dev.cella.node.api.NodeCapacity;
+import dev.cella.node.metrics.MetricsSampler;
+import dev.cella.node.pool.WarmPool;
+import dev.cella.node.proxy.NodeRoutes;
 import dev.cella.node.proxy.SandboxProxy;
+import dev.cella.node.sandbox.SandboxState;
 import dev.cella.node.sandbox.SandboxStore;
 import dev.cella.node.sandbox.Sandboxes;
+import dev.cella.node.template.NodeTemplates;
 import dev.cella.protocol.envd.EnvdClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -18,6 +26,7 @@ import java.net.http.WebSocket;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -32,8 +41,8 @@ class NodeApiTest {
     static Sandboxes sandboxes;
     static NodeApi api;
     static SandboxProxy proxy;
-    static dev.cella.node.template.NodeTemplates templates;
-    static dev.cella.node.metrics.MetricsSampler metrics;
+    static NodeTemplates templates;
+    static MetricsSampler metrics;
     static String apiBase, proxyBase;
 
     @BeforeAll
@@ -42,11 +51,11 @@ class NodeApiTest {
         node = new NodeFixture();
         sandboxes = new Sandboxes(node.driver, new SandboxStore(node.state), Clock.systemUTC());
         sandboxes.recover();
-        metrics = new dev.cella.node.metrics.MetricsSampler(sandboxes, node.driver).start();
-        proxy = new SandboxProxy(new dev.cella.node.proxy.NodeRoutes(sandboxes)).start("127.0.0.1", 0);
-        templates = new dev.cella.node.template.NodeTemplates(java.util.Map.of("base", node.rootfs), node.state.resolve("templates"));
-        var pool = new dev.cella.node.pool.WarmPool(node.driver, sandboxes.starts(), templates::rootfs, java.util.Set.of("base"),
-                dev.cella.node.pool.WarmPool.Settings.off(), Clock.systemUTC());
+        metrics = new MetricsSampler(sandboxes, node.driver).start();
+        proxy = new SandboxProxy(new NodeRoutes(sandboxes)).start("127.0.0.1", 0);
+        templates = new NodeTemplates(Map.of("base", node.rootfs), node.state.resolve("templates"));
+        var pool = new WarmPool(node.driver, sandboxes.starts(), templates::rootfs, Set.of("base"),
+                WarmPool.Settings.off(), Clock.systemUTC());
         api = new NodeApi(sandboxes, templates, null, pool,
                 new NodeCapacity("test-node", "container", node.state, proxy.port()), metrics, TOKEN).start("127.0.0.1", 0);
         apiBase = "http://127.0.0.1:" + api.port();
@@ -157,9 +166,9 @@ class NodeApiTest {
 
         // host-based routing, and envd's /init out of reach
         // (the JDK's client will not set Host: a raw request does)
-        try (var socket = new java.net.Socket("127.0.0.1", proxy.port())) {
+        try (var socket = new Socket("127.0.0.1", proxy.port())) {
             socket.getOutputStream().write("GET /health HTTP/1.1\r\nHost: 49983-px1.cella.test\r\nConnection: close\r\n\r\n".getBytes());
-            String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream())).readLine();
+            String status = new BufferedReader(new InputStreamReader(socket.getInputStream())).readLine();
             assertThat(status).startsWith("HTTP/1.1 204");
         }
         var init = node.http.send(HttpRequest.newBuilder(URI.create(proxyBase + "/init")).header("E2b-Sandbox-Id", "px1")
@@ -180,7 +189,7 @@ class NodeApiTest {
         var woken = node.http.send(HttpRequest.newBuilder(URI.create(proxyBase + "/health")).header("E2b-Sandbox-Id", "px2").build(),
                 HttpResponse.BodyHandlers.discarding());
         assertThat(woken.statusCode()).isEqualTo(204);
-        assertThat(sandboxes.require("px2").state()).isEqualTo(dev.cella.node.sandbox.SandboxState.RUNNING);
+        assertThat(sandboxes.require("px2").state()).isEqualTo(SandboxState.RUNNING);
         sandboxes.kill("px2");
     }
 
@@ -228,7 +237,7 @@ class NodeApiTest {
         Res snap = call("POST", "/v1/sandboxes/snap1/snapshot", "{\"templateId\":\"tplsnap1\"}", true);
         assertThat(snap.status()).isEqualTo(201);
         assertThat(snap.body().path("sizeBytes").asLong()).isPositive().isLessThan(10L << 20);
-        assertThat(sandboxes.require("snap1").state()).as("running again after the copy").isEqualTo(dev.cella.node.sandbox.SandboxState.RUNNING);
+        assertThat(sandboxes.require("snap1").state()).as("running again after the copy").isEqualTo(SandboxState.RUNNING);
         assertThat(call("POST", "/v1/sandboxes/snap1/snapshot", "{\"templateId\":\"tplsnap1\"}", true).status()).as("id taken").isEqualTo(400);
         assertThat(call("GET", "/v1/templates", null, true).body().toString()).contains("tplsnap1");
 

@@ -8,6 +8,8 @@ import dev.cella.node.runtime.CgroupLayout;
 import dev.cella.node.runtime.ContainerDriver;
 import dev.cella.node.runtime.Crun;
 import dev.cella.node.sandbox.SandboxSpec;
+import dev.cella.node.sys.Command;
+import dev.cella.node.sys.Paths;
 import dev.cella.protocol.envd.EnvdClient;
 import dev.cella.protocol.envd.EnvdException;
 
@@ -20,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /** A container driver on real crun, real namespaces and nftables, with the packaged envd. */
@@ -76,7 +79,7 @@ final class NodeFixture implements AutoCloseable {
     }
 
     static int loopDevices() throws IOException {
-        return (int) dev.cella.node.sys.Command.run("losetup", "-a").lines().filter(l -> !l.isBlank()).count();
+        return (int) Command.run("losetup", "-a").lines().filter(l -> !l.isBlank()).count();
     }
 
     record Result(String stdout, String stderr, int exitCode) {}
@@ -113,8 +116,8 @@ final class NodeFixture implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        driver.reconcile(java.util.Set.of());
+        driver.reconcile(Set.of());
         network.removeRules();
-        dev.cella.node.sys.Paths.deleteTree(state);
+        Paths.deleteTree(state);
     }
 }

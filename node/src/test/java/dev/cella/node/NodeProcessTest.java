@@ -1,17 +1,23 @@
 package dev.cella.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cella.node.runtime.CgroupLayout;
+import dev.cella.node.runtime.Crun;
+import dev.cella.node.sys.Paths;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,8 +48,8 @@ class NodeProcessTest {
             // stopped as an operator stops it (SIGTERM): it stops its warm pool's sandboxes on the way out
             last.destroy();
             if (!last.waitFor(60, TimeUnit.SECONDS)) last.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            fixture.driver.reconcile(java.util.Set.of()); // whatever a failed test left
-            dev.cella.node.sys.Paths.deleteTree(state);
+            fixture.driver.reconcile(Set.of()); // whatever a failed test left
+            Paths.deleteTree(state);
         }
         if (fixture != null) fixture.close();
     }
@@ -58,7 +64,7 @@ class NodeProcessTest {
         while (System.nanoTime() < deadline) {
             try {
                 if (call("GET", "/health", null, null).status() == 200) return p;
-            } catch (java.io.IOException notYet) {
+            } catch (IOException notYet) {
                 // not listening yet
             }
             if (!p.isAlive()) throw new AssertionError("node exited: " + Files.readString(state.resolve("node.log")));
@@ -79,7 +85,7 @@ class NodeProcessTest {
 
     /** The warm pool's containers under the node's crun root. */
     static List<String> pooledContainers() throws Exception {
-        return new dev.cella.node.runtime.Crun(state.resolve("crun"), dev.cella.node.runtime.CgroupLayout.detect(), NodeFixture.JSON).list()
+        return new Crun(state.resolve("crun"), CgroupLayout.detect(), NodeFixture.JSON).list()
                 .stream().filter(n -> n.startsWith("cella-pool")).toList();
     }
 
@@ -110,7 +116,7 @@ class NodeProcessTest {
         // its warm pool is full: a dying node leaves the pooled sandboxes to its next start to remove
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         while (!poolFull(token) && System.nanoTime() < deadline) Thread.sleep(100);
-        List<String> pooledBefore = new java.util.ArrayList<>(pooledContainers());
+        List<String> pooledBefore = new ArrayList<>(pooledContainers());
         for (String id : List.of("proc1", "proc2")) { // created from the pool: theirs are not pooled any more
             pooledBefore.remove("cella-" + call("GET", "/v1/sandboxes/" + id, null, token).body().path("runtimeName").asText());
         }

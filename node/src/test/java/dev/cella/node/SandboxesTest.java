@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -168,7 +169,7 @@ class SandboxesTest {
         assertThat(Files.readString(Path.of("/proc/self/mounts"))).doesNotContain("orphan1");
         assertThat(SandboxNetwork.namespaces()).doesNotContain("cella-orphan2");
         assertThat(SandboxNetwork.hostInterfaces()).doesNotContain("cv16000");
-        assertThat(orphan.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)).as("the orphan container's process ended").isTrue();
+        assertThat(orphan.waitFor(5, TimeUnit.SECONDS)).as("the orphan container's process ended").isTrue();
         assertThat(cgroup).doesNotExist();
         assertThat(freezer).doesNotExist();
     }

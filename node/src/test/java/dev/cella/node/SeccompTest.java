@@ -8,6 +8,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,7 +81,7 @@ class SeccompTest {
 
     /** Runs {@code bash -c script} on a pseudo-terminal of envd's, as the default user; answers the terminal's output. */
     String runOnPty(String script) throws Exception {
-        EnvdClient.Run r = node.envd(s.envdUrl()).run(EnvdClient.Start.bash(script).pty(80, 24), java.time.Duration.ofSeconds(30));
+        EnvdClient.Run r = node.envd(s.envdUrl()).run(EnvdClient.Start.bash(script).pty(80, 24), Duration.ofSeconds(30));
         if (r.trailer() != null && r.trailer().has("error")) throw new AssertionError("envd: " + r.trailer());
         return r.pty();
     }

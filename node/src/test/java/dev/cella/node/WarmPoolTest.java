@@ -1,5 +1,6 @@
 package dev.cella.node;
 
+import dev.cella.node.envd.EnvdSetup;
 import dev.cella.node.pool.WarmPool;
 import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.SandboxSpec;
@@ -14,6 +15,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,6 +29,7 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
 
 import static dev.cella.node.SandboxesTest.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -55,7 +59,7 @@ class WarmPoolTest {
         sandboxes = new Sandboxes(node.newDriver(), new SandboxStore(node.state), Clock.systemUTC(),
                 new StartQueue(4, 256, Duration.ofMinutes(5))); // a slow, busy CI machine: a create may wait long, never fail
         sandboxes.recover();
-        var envd = new dev.cella.node.envd.EnvdSetup(NodeFixture.JSON);
+        var envd = new EnvdSetup(NodeFixture.JSON);
         pool = new WarmPool(node.driver, s -> envd.warmUp(s.envdUrl()), sandboxes.starts(), id -> id.equals("base") ? Optional.ofNullable(baseRoot.get()) : Optional.empty(),
                 Set.of("base"), new WarmPool.Settings(2, Map.of(), Duration.ofMinutes(10), 1), Clock.systemUTC());
         sandboxes.usePool(pool);
@@ -88,13 +92,13 @@ class WarmPoolTest {
     }
 
     static boolean inInternetSet(String ip) throws Exception {
-        return java.util.regex.Pattern.compile("[{ ,]" + java.util.regex.Pattern.quote(ip) + "[ ,}\\n]")
+        return Pattern.compile("[{ ,]" + Pattern.quote(ip) + "[ ,}\\n]")
                 .matcher(Command.run("nft", "list", "set", "inet", "cella", "internet")).find();
     }
 
     static String readQuietly(Path p) {
         try {
-            return java.nio.file.Files.readString(p).strip();
+            return Files.readString(p).strip();
         } catch (Exception e) {
             return "(" + e + ")";
         }
@@ -122,7 +126,7 @@ class WarmPoolTest {
                 + " /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max");
         assertThat(out.lines().toList()).startsWith("warm1", "from-init", "user", Long.toString(256L << 20), "300");
         assertThat(node.runWithToken(r.envdUrl(), "true", "wrong").exitCode()).as("a wrong token is refused").isNotZero();
-        if (java.nio.file.Files.exists(Path.of("/sys/fs/cgroup/cpu/cella"))) { // cgroup v1: its CPU quota, and the normal weight again
+        if (Files.exists(Path.of("/sys/fs/cgroup/cpu/cella"))) { // cgroup v1: its CPU quota, and the normal weight again
             assertThat(run(r, "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares").lines().toList())
                     .containsExactly("100000", "1024");
             String other = pooled.stream().filter(n -> !n.equals(r.name())).findFirst().orElseThrow(); // ready, not taken
@@ -173,7 +177,7 @@ class WarmPoolTest {
         await(() -> {
             try {
                 return node.driver.running().stream().noneMatch(before::contains);
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 return false;
             }
         }, Duration.ofSeconds(30), "the drained sandboxes are stopped");
@@ -226,7 +230,7 @@ class WarmPoolTest {
             } catch (Exception | AssertionError e) {
                 Path dir = node.state.resolve("sandboxes").resolve(r.name());
                 throw new AssertionError(r.spec().id() + " (" + r.name() + ", " + r.envdUrl() + ") does not answer; its envd said: "
-                        + (java.nio.file.Files.exists(dir.resolve("envd.log")) ? java.nio.file.Files.readString(dir.resolve("envd.log")) : "(no log)")
+                        + (Files.exists(dir.resolve("envd.log")) ? Files.readString(dir.resolve("envd.log")) : "(no log)")
                         + "; crun: " + node.driver.running().contains(r.name())
                         + "; freezer: " + readQuietly(Path.of("/sys/fs/cgroup/freezer/cella", r.name(), "freezer.state"))
                         + "; netns: " + Command.result(List.of("ip", "netns", "list"), null).stdout().contains("cella-" + r.name())

@@ -40,6 +40,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The control plane, wired by hand, here: the database, teams and keys, sandboxes on the
@@ -106,7 +107,7 @@ final class Server implements AutoCloseable {
         AccountRoutes accounts = new AccountRoutes(jdbc, users, teams, tokens, keys);
         ServerSettings.Github gh = o.github();
         GithubOAuth github = gh == null ? null : new GithubOAuth(gh.clientId(), gh.clientSecret(), gh.url(), gh.apiUrl());
-        java.util.function.Supplier<String> publicUrl = () -> o.publicUrl() != null ? o.publicUrl() : "http://" + host + ":" + apiPort();
+        Supplier<String> publicUrl = () -> o.publicUrl() != null ? o.publicUrl() : "http://" + host + ":" + apiPort();
         v1 = new V1Api(keys, tokens, teams, rate, List.of(
                 accounts,
                 new OAuthRoutes(github, publicUrl, o.frontendUrl(), tokens.derivedKey("oauth-state"), users, teams, accounts),

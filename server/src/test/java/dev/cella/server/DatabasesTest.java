@@ -61,7 +61,7 @@ class DatabasesTest {
     void keysAreHashedAndTeamScoped(String name, Database db) {
         Jdbc jdbc = new Jdbc(db.dataSource());
         ApiKeys keys = new ApiKeys(jdbc);
-        var teams = new dev.cella.server.team.Teams(jdbc);
+        var teams = new Teams(jdbc);
         Team a = Teams.team(teams.create("team a " + name.replace("-", " "), null)), b = Teams.team(teams.create("team b " + name.replace("-", " "), null));
         String keyA = keys.createKey(a, "first"), keyB = keys.createKey(b, "first");
         assertThat(keyA).matches("e2b_[0-9a-f]{40}");

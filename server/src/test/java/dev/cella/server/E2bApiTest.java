@@ -4,13 +4,28 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.Node;
 import dev.cella.node.NodeConfig;
+import dev.cella.node.proxy.SandboxProxy;
+import dev.cella.node.sandbox.SandboxSpec;
+import dev.cella.node.sandbox.TimeoutAction;
 import dev.cella.server.api.E2bApi;
+import dev.cella.server.api.template.TemplateRoutes;
 import dev.cella.server.auth.ApiKeys;
 import dev.cella.server.db.Database;
 import dev.cella.server.db.Jdbc;
+import dev.cella.server.nodes.Fleet;
 import dev.cella.server.nodes.LocalNode;
+import dev.cella.server.proxy.ServerRoutes;
+import dev.cella.server.sandbox.Reconciler;
+import dev.cella.server.sandbox.RowState;
 import dev.cella.server.sandbox.SandboxRepository;
+import dev.cella.server.sandbox.SandboxRow;
 import dev.cella.server.sandbox.SandboxService;
+import dev.cella.server.team.Teams;
+import dev.cella.server.template.BuildLogs;
+import dev.cella.server.template.Builder;
+import dev.cella.server.template.Builds;
+import dev.cella.server.template.TemplateFiles;
+import dev.cella.server.template.Templates;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,8 +36,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -36,9 +60,9 @@ class E2bApiTest {
     static Node node;
     static E2bApi api;
     static SandboxService service;
-    static dev.cella.server.sandbox.Reconciler reconciler;
+    static Reconciler reconciler;
     static String base, keyA, keyB, proxyBase;
-    static dev.cella.node.proxy.SandboxProxy proxy;
+    static SandboxProxy proxy;
     static Path rootfs;
 
     @BeforeAll
@@ -49,24 +73,24 @@ class E2bApiTest {
         db = Database.sqlite(data.resolve("cella.db"));
         Jdbc jdbc = new Jdbc(db.dataSource());
         ApiKeys keys = new ApiKeys(jdbc);
-        keyA = keys.createKey(dev.cella.server.team.Teams.team(new dev.cella.server.team.Teams(jdbc).create("a", null)), "a");
-        keyB = keys.createKey(dev.cella.server.team.Teams.team(new dev.cella.server.team.Teams(jdbc).create("b", null)), "b");
+        keyA = keys.createKey(Teams.team(new Teams(jdbc).create("a", null)), "a");
+        keyB = keys.createKey(Teams.team(new Teams(jdbc).create("b", null)), "b");
         E2bApiTest.rootfs = baseRootfs;
         Map<String, Path> templates = Map.of("base", baseRootfs);
         node = new Node(new NodeConfig("local", data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
                 TestRepo.envdRuntime(), templates, 233));
-        var fleet = new dev.cella.server.nodes.Fleet(java.util.List.of(new LocalNode("local", node)));
+        var fleet = new Fleet(List.of(new LocalNode("local", node)));
         SandboxRepository repo = new SandboxRepository(jdbc);
         service = new SandboxService(repo, fleet);
-        reconciler = new dev.cella.server.sandbox.Reconciler(repo, fleet, id -> false);
-        proxy = new dev.cella.node.proxy.SandboxProxy(new dev.cella.server.proxy.ServerRoutes(repo, fleet)).start("127.0.0.1", 0);
+        reconciler = new Reconciler(repo, fleet, id -> false);
+        proxy = new SandboxProxy(new ServerRoutes(repo, fleet)).start("127.0.0.1", 0);
         proxyBase = "http://127.0.0.1:" + proxy.port();
-        var teamTemplates = new dev.cella.server.template.Templates(jdbc, fleet);
-        var builds = new dev.cella.server.template.Builds(jdbc);
-        var logs = new dev.cella.server.template.BuildLogs(jdbc);
-        var files = new dev.cella.server.template.TemplateFiles(data.resolve("template-files"));
-        var builder = new dev.cella.server.template.Builder(teamTemplates, builds, logs, fleet, files, 1, java.time.Duration.ofSeconds(30));
-        api = new E2bApi(keys, service, teamTemplates, new dev.cella.server.api.template.TemplateRoutes(teamTemplates, builder, builds, logs, files,
+        var teamTemplates = new Templates(jdbc, fleet);
+        var builds = new Builds(jdbc);
+        var logs = new BuildLogs(jdbc);
+        var files = new TemplateFiles(data.resolve("template-files"));
+        var builder = new Builder(teamTemplates, builds, logs, fleet, files, 1, Duration.ofSeconds(30));
+        api = new E2bApi(keys, service, teamTemplates, new TemplateRoutes(teamTemplates, builder, builds, logs, files,
                 "test-upload-key".getBytes()), 200, null).start("127.0.0.1", 0);
         base = "http://127.0.0.1:" + api.port();
     }
@@ -102,9 +126,9 @@ class E2bApiTest {
     @Test
     void fiftyConcurrentCreatesAllSucceedAndNoneAnswers5xx() throws Exception {
         int n = Integer.getInteger("cella.concurrentCreates", 50);
-        java.util.List<java.util.concurrent.Future<String>> creates = new java.util.ArrayList<>();
-        java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
-        try (var exec = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+        List<Future<String>> creates = new ArrayList<>();
+        AtomicInteger refused = new AtomicInteger();
+        try (var exec = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < n; i++) {
                 creates.add(exec.submit(() -> {
                     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
@@ -121,7 +145,7 @@ class E2bApiTest {
                 }));
             }
         }
-        java.util.Set<String> ids = new java.util.HashSet<>();
+        Set<String> ids = new HashSet<>();
         for (var f : creates) ids.add(f.get());
         System.out.printf("%d concurrent creates: all made, %d answers were 429 first%n", n, refused.get());
         assertThat(ids).hasSize(n);
@@ -161,8 +185,8 @@ class E2bApiTest {
     @Test
     void theServerIsTheSourceOfTruth() throws Exception {
         // a sandbox on the node that no team owns (as if the server had died between a kill and its record)
-        node.sandboxes().create(new dev.cella.node.sandbox.SandboxSpec("strayone", "base", rootfs, 1, 256, 512, 256, false,
-                Map.of(), Map.of(), null, "user", null, null), null, dev.cella.node.sandbox.TimeoutAction.KILL);
+        node.sandboxes().create(new SandboxSpec("strayone", "base", rootfs, 1, 256, 512, 256, false,
+                Map.of(), Map.of(), null, "user", null, null), null, TimeoutAction.KILL);
         Res owned = call("POST", "/sandboxes", "{\"templateID\":\"base\"}", keyA);
         String ownedId = owned.body().path("sandboxID").asText();
         // and, the other way round, a record whose sandbox ended behind the server's back, and one paused so
@@ -173,7 +197,7 @@ class E2bApiTest {
         assertThat(node.sandboxes().get("strayone")).isEmpty();
         var repo = new SandboxRepository(new Jdbc(db.dataSource()));
         assertThat(repo.findAnyTeam(ended)).as("the record of a sandbox its node no longer has").isEmpty();
-        assertThat(repo.findAnyTeam(ownedId)).get().extracting(dev.cella.server.sandbox.SandboxRow::state).isEqualTo(dev.cella.server.sandbox.RowState.PAUSED);
+        assertThat(repo.findAnyTeam(ownedId)).get().extracting(SandboxRow::state).isEqualTo(RowState.PAUSED);
         assertThat(call("GET", "/sandboxes/" + ownedId, null, keyA).body().path("state").asText()).isEqualTo("paused");
         call("DELETE", "/sandboxes/" + ownedId, null, keyA);
     }
@@ -277,10 +301,10 @@ class E2bApiTest {
     @Test
     void aTeamIsLimitedTo200RequestsPerSecond() throws Exception {
         // 16 clients at once, so the team asks faster than its limit whatever this machine's speed
-        java.util.concurrent.atomic.AtomicInteger ok = new java.util.concurrent.atomic.AtomicInteger(), limited = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicBoolean retryAfterSeen = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicInteger ok = new AtomicInteger(), limited = new AtomicInteger();
+        AtomicBoolean retryAfterSeen = new AtomicBoolean();
         long t0 = System.nanoTime();
-        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int c = 0; c < 16; c++) {
                 pool.submit(() -> {
                     for (int i = 0; i < 80; i++) {

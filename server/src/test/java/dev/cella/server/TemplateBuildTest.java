@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,6 +21,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -67,7 +70,7 @@ class TemplateBuildTest {
     record Res(int status, JsonNode body) {}
 
     static Res call(String method, String path, String body, String apiKey) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(java.time.Duration.ofSeconds(120))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(120))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
                 .header("Content-Type", "application/json").header("X-API-Key", apiKey);
         HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
@@ -207,7 +210,7 @@ class TemplateBuildTest {
                 + " && tar -cf " + ctxDir + "/context.tar -C " + ctxDir + "/src .");
         String withCopy = "FROM base\nCOPY app /srv/app\nCOPY --chown=user notes.txt /home/user/\nRUN cat /srv/app/a.txt > /srv/copied.txt\n";
         String boundary = "ctx-boundary";
-        java.io.ByteArrayOutputStream mp = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream mp = new ByteArrayOutputStream();
         mp.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"dockerfile\"\r\n\r\n" + withCopy + "\r\n--" + boundary
                 + "\r\nContent-Disposition: form-data; name=\"alias\"\r\n\r\nwith-context\r\n--" + boundary
                 + "\r\nContent-Disposition: form-data; name=\"context\"; filename=\"context.tar\"\r\n\r\n").getBytes(StandardCharsets.UTF_8));
@@ -268,7 +271,7 @@ class TemplateBuildTest {
 
     @Test
     void buildsAreQueuedTwoAtATime() throws Exception {
-        List<String[]> started = new java.util.ArrayList<>();
+        List<String[]> started = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             Res r = call("POST", "/templates", "{\"name\":\"queued-" + i + "\",\"build_spec\":{\"from\":\"base\",\"steps\":[{\"run\":\"sleep 3; echo "
                     + i + " > /n\"}]}}", key);

@@ -1,5 +1,7 @@
 package dev.cella.server;
 
+import dev.cella.node.Node;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,7 +30,7 @@ final class TestRepo {
     }
 
     /** Kills what a test's node still runs (its sandboxes outlive it by design), then closes it. */
-    static void closeWithItsSandboxes(dev.cella.node.Node node) {
+    static void closeWithItsSandboxes(Node node) {
         if (node == null) return;
         for (var r : node.sandboxes().list()) {
             try {

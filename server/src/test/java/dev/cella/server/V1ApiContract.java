@@ -10,16 +10,30 @@ import dev.cella.server.nodes.LocalNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -48,7 +62,7 @@ abstract class V1ApiContract {
         node = new Node(new NodeConfig("local", data.resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0, "x".repeat(32),
                 TestRepo.envdRuntime(), templates, 234));
         github = new FakeGithub();
-        List<String> args = new java.util.ArrayList<>(List.of("--data-dir", data.toString(), "--port", "0", "--max-upload-mb", "64",
+        List<String> args = new ArrayList<>(List.of("--data-dir", data.toString(), "--port", "0", "--max-upload-mb", "64",
                 "--pty-idle-seconds", "8", "--github-client-id", FakeGithub.CLIENT_ID, "--github-client-secret", FakeGithub.CLIENT_SECRET,
                 "--github-url", github.url(), "--github-api-url", github.url(), "--frontend-url", "http://frontend.test"));
         args.addAll(List.of(extra));
@@ -72,7 +86,7 @@ abstract class V1ApiContract {
 
     /** A call with a login token ("Bearer ...") or an API key ("e2b_..."), or neither. */
     static Res call(String method, String path, String body, String credential) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(java.time.Duration.ofSeconds(60))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
                 .header("Content-Type", "application/json");
         if (credential != null && credential.startsWith("e2b_")) b.header("X-API-Key", credential);
@@ -130,7 +144,7 @@ abstract class V1ApiContract {
         assertThat(wrong.status()).isEqualTo(401);
         assertThat(wrong.code()).isEqualTo("unauthorized");
         // failed authentications are limited per client (Lelantos: 3 a second): of ten at once, most are refused
-        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> burst = new java.util.ArrayList<>();
+        List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             burst.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base + "/v1/auth/login"))
                     .POST(HttpRequest.BodyPublishers.ofString("{\"email\":\"nobody@example.com\",\"password\":\"x\"}")).build(),
@@ -267,7 +281,7 @@ abstract class V1ApiContract {
         assertThat(echo.body().path("duration_ms").asLong()).isGreaterThanOrEqualTo(0);
         Res binary = call("POST", c + "/exec", "{\"cmd\":\"printf\",\"args\":[\"\\\\377\\\\376\"]}", key);
         assertThat(binary.body().path("encoding").asText()).isEqualTo("base64");
-        assertThat(java.util.Base64.getDecoder().decode(binary.body().path("stdout").asText())).containsExactly(0xff, 0xfe);
+        assertThat(Base64.getDecoder().decode(binary.body().path("stdout").asText())).containsExactly(0xff, 0xfe);
         Res slow = call("POST", c + "/exec", "{\"cmd\":\"/bin/sh\",\"args\":[\"-c\",\"echo before; sleep 30\"],\"timeout_sec\":1}", key);
         assertThat(slow.status()).isEqualTo(200);
         assertThat(slow.body().path("exit_code").asInt()).isEqualTo(124);
@@ -363,23 +377,23 @@ abstract class V1ApiContract {
     }
 
     /** A multipart body with the fields in the order given (name -> content), streamed from generators. */
-    static HttpRequest.BodyPublisher multipart(String boundary, List<Map.Entry<String, java.util.function.Supplier<java.io.InputStream>>> parts) {
-        List<java.util.function.Supplier<java.io.InputStream>> pieces = new java.util.ArrayList<>();
+    static HttpRequest.BodyPublisher multipart(String boundary, List<Map.Entry<String, Supplier<InputStream>>> parts) {
+        List<Supplier<InputStream>> pieces = new ArrayList<>();
         for (var p : parts) {
             String head = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + p.getKey() + "\""
                     + (p.getKey().equals("file") ? "; filename=\"f.bin\"\r\nContent-Type: application/octet-stream" : "") + "\r\n\r\n";
-            pieces.add(() -> new java.io.ByteArrayInputStream(head.getBytes(StandardCharsets.UTF_8)));
+            pieces.add(() -> new ByteArrayInputStream(head.getBytes(StandardCharsets.UTF_8)));
             pieces.add(p.getValue());
-            pieces.add(() -> new java.io.ByteArrayInputStream("\r\n".getBytes(StandardCharsets.UTF_8)));
+            pieces.add(() -> new ByteArrayInputStream("\r\n".getBytes(StandardCharsets.UTF_8)));
         }
-        pieces.add(() -> new java.io.ByteArrayInputStream(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8)));
-        return HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.SequenceInputStream(
-                java.util.Collections.enumeration(pieces.stream().map(java.util.function.Supplier::get).toList())));
+        pieces.add(() -> new ByteArrayInputStream(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8)));
+        return HttpRequest.BodyPublishers.ofInputStream(() -> new SequenceInputStream(
+                Collections.enumeration(pieces.stream().map(Supplier::get).toList())));
     }
 
     /** {@code n} bytes of a repeatable pattern, made as they are read. */
-    static java.io.InputStream pattern(long n) {
-        return new java.io.InputStream() {
+    static InputStream pattern(long n) {
+        return new InputStream() {
             long left = n;
 
             @Override
@@ -398,7 +412,7 @@ abstract class V1ApiContract {
         };
     }
 
-    static HttpResponse<java.io.InputStream> upload(String path, String key, HttpRequest.BodyPublisher body, String boundary) throws Exception {
+    static HttpResponse<InputStream> upload(String path, String key, HttpRequest.BodyPublisher body, String boundary) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).header("X-API-Key", key)
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary).POST(body).build(), HttpResponse.BodyHandlers.ofInputStream());
     }
@@ -409,13 +423,13 @@ abstract class V1ApiContract {
         String c = "/v1/capsules/" + call("POST", "/v1/capsules", "{\"memory_mb\":256}", key).body().path("id").asText();
         String b = "cella-boundary-1";
         // the path first, then the file; and the other way round (the file then waits on disk)
-        var up = upload(c + "/files/write", key, multipart(b, List.of(Map.entry("path", () -> new java.io.ByteArrayInputStream("/home/user/docs/a.txt".getBytes())),
-                Map.entry("file", () -> new java.io.ByteArrayInputStream("hello files".getBytes())))), b);
+        var up = upload(c + "/files/write", key, multipart(b, List.of(Map.entry("path", () -> new ByteArrayInputStream("/home/user/docs/a.txt".getBytes())),
+                Map.entry("file", () -> new ByteArrayInputStream("hello files".getBytes())))), b);
         assertThat(up.statusCode()).isEqualTo(204);
-        var late = upload(c + "/files/write", key, multipart(b, List.of(Map.entry("file", () -> new java.io.ByteArrayInputStream("late path".getBytes())),
-                Map.entry("path", () -> new java.io.ByteArrayInputStream("/home/user/docs/b.txt".getBytes())))), b);
+        var late = upload(c + "/files/write", key, multipart(b, List.of(Map.entry("file", () -> new ByteArrayInputStream("late path".getBytes())),
+                Map.entry("path", () -> new ByteArrayInputStream("/home/user/docs/b.txt".getBytes())))), b);
         assertThat(late.statusCode()).isEqualTo(204);
-        var noPath = upload(c + "/files/write", key, multipart(b, List.of(Map.entry("file", () -> new java.io.ByteArrayInputStream("x".getBytes())))), b);
+        var noPath = upload(c + "/files/write", key, multipart(b, List.of(Map.entry("file", () -> new ByteArrayInputStream("x".getBytes())))), b);
         assertThat(noPath.statusCode()).isEqualTo(400);
         var read = HTTP.send(HttpRequest.newBuilder(URI.create(base + c + "/files/read")).header("X-API-Key", key)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"path\":\"/home/user/docs/a.txt\"}")).build(), HttpResponse.BodyHandlers.ofString());
@@ -446,7 +460,7 @@ abstract class V1ApiContract {
 
         // streaming: 48 MiB up and down, checked byte for byte; past the limit (64 MiB here) a 413 and no file left
         long size = 48L << 20;
-        var stream = upload(c + "/files/stream/write", key, multipart(b, List.of(Map.entry("path", () -> new java.io.ByteArrayInputStream("/home/user/big.bin".getBytes())),
+        var stream = upload(c + "/files/stream/write", key, multipart(b, List.of(Map.entry("path", () -> new ByteArrayInputStream("/home/user/big.bin".getBytes())),
                 Map.entry("file", () -> pattern(size)))), b);
         assertThat(stream.statusCode()).isEqualTo(204);
         var down = HTTP.send(HttpRequest.newBuilder(URI.create(base + c + "/files/stream/read")).header("X-API-Key", key)
@@ -455,30 +469,30 @@ abstract class V1ApiContract {
         try (var got = down.body(); var expected = pattern(size)) {
             assertThat(got).hasSameContentAs(expected);
         }
-        var tooBig = upload(c + "/files/stream/write", key, multipart(b, List.of(Map.entry("path", () -> new java.io.ByteArrayInputStream("/home/user/huge.bin".getBytes())),
+        var tooBig = upload(c + "/files/stream/write", key, multipart(b, List.of(Map.entry("path", () -> new ByteArrayInputStream("/home/user/huge.bin".getBytes())),
                 Map.entry("file", () -> pattern(70L << 20)))), b);
         assertThat(tooBig.statusCode()).isEqualTo(413);
         assertThat(new String(tooBig.body().readAllBytes())).contains("too_large");
         assertThat(call("POST", c + "/files/read", "{\"path\":\"/home/user/huge.bin\"}", key).status()).isEqualTo(404);
-        var plainTooBig = upload(c + "/files/write", key, multipart(b, List.of(Map.entry("path", () -> new java.io.ByteArrayInputStream("/home/user/h2.bin".getBytes())),
+        var plainTooBig = upload(c + "/files/write", key, multipart(b, List.of(Map.entry("path", () -> new ByteArrayInputStream("/home/user/h2.bin".getBytes())),
                 Map.entry("file", () -> pattern(101L << 20)))), b);
         assertThat(plainTooBig.statusCode()).as("the plain upload's limit is 100 MB").isEqualTo(413);
 
         String other = apiKey(signup("files-other").path("token").asText());
         assertThat(call("POST", c + "/files/read", "{\"path\":\"/home/user/docs/a.txt\"}", other).status()).isEqualTo(404);
-        assertThat(upload(c + "/files/write", other, multipart(b, List.of(Map.entry("path", () -> new java.io.ByteArrayInputStream("/tmp/x".getBytes())),
-                Map.entry("file", () -> new java.io.ByteArrayInputStream("x".getBytes())))), b).statusCode()).isEqualTo(404);
+        assertThat(upload(c + "/files/write", other, multipart(b, List.of(Map.entry("path", () -> new ByteArrayInputStream("/tmp/x".getBytes())),
+                Map.entry("file", () -> new ByteArrayInputStream("x".getBytes())))), b).statusCode()).isEqualTo(404);
         call("DELETE", c, null, key);
     }
 
     /** A WebSocket client that collects the frames it receives. */
-    static final class Frames implements java.net.http.WebSocket.Listener {
-        final java.util.concurrent.LinkedBlockingQueue<JsonNode> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+    static final class Frames implements WebSocket.Listener {
+        final LinkedBlockingQueue<JsonNode> queue = new LinkedBlockingQueue<>();
         final StringBuilder partial = new StringBuilder();
-        final java.util.concurrent.CompletableFuture<Integer> closed = new java.util.concurrent.CompletableFuture<>();
+        final CompletableFuture<Integer> closed = new CompletableFuture<>();
 
         @Override
-        public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence data, boolean last) {
+        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
             partial.append(data);
             if (last) {
                 try {
@@ -493,7 +507,7 @@ abstract class V1ApiContract {
         }
 
         @Override
-        public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket ws, int status, String reason) {
+        public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
             closed.complete(status);
             return null;
         }
@@ -515,7 +529,7 @@ abstract class V1ApiContract {
             while (!all.toString().contains(text) && System.nanoTime() < deadline) {
                 JsonNode f = queue.poll(200, TimeUnit.MILLISECONDS);
                 if (f != null && f.path("type").asText().equals("output")) {
-                    all.append(new String(java.util.Base64.getDecoder().decode(f.path("data").asText()), StandardCharsets.UTF_8));
+                    all.append(new String(Base64.getDecoder().decode(f.path("data").asText()), StandardCharsets.UTF_8));
                 }
             }
             assertThat(all.toString()).contains(text);
@@ -523,18 +537,18 @@ abstract class V1ApiContract {
         }
     }
 
-    static java.net.http.WebSocket socket(String path, String key, Frames frames) throws Exception {
+    static WebSocket socket(String path, String key, Frames frames) throws Exception {
         var b = HTTP.newWebSocketBuilder();
         if (key != null) b.header("X-API-Key", key);
         return b.buildAsync(URI.create(base.replace("http", "ws") + path), frames).get(10, TimeUnit.SECONDS);
     }
 
-    static void send(java.net.http.WebSocket ws, String json) throws Exception {
+    static void send(WebSocket ws, String json) throws Exception {
         ws.sendText(json, true).get(5, TimeUnit.SECONDS);
     }
 
     static String b64(String s) {
-        return java.util.Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -580,7 +594,7 @@ abstract class V1ApiContract {
         send(ws4, "{\"type\":\"auth\",\"token\":\"" + user.path("token").asText() + "\"}");
         send(ws4, "{\"type\":\"start\",\"cmd\":\"/bin/sh\",\"args\":[\"-c\",\"echo one; echo two >&2; exit 4\"]}");
         assertThat(viaToken.next("start").path("pid").asInt()).isPositive();
-        List<JsonNode> streamed = new java.util.ArrayList<>();
+        List<JsonNode> streamed = new ArrayList<>();
         JsonNode frame;
         do {
             frame = viaToken.queue.poll(20, TimeUnit.SECONDS);
@@ -697,12 +711,12 @@ abstract class V1ApiContract {
     }
 
     static Map<String, String> query(String location) {
-        Map<String, String> q = new java.util.HashMap<>();
+        Map<String, String> q = new HashMap<>();
         String raw = URI.create(location).getRawQuery();
         if (raw != null) {
             for (String pair : raw.split("&")) {
                 int eq = pair.indexOf('=');
-                q.put(pair.substring(0, eq), java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                q.put(pair.substring(0, eq), URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
             }
         }
         return q;

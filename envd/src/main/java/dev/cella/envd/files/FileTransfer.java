@@ -23,6 +23,8 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -133,7 +135,7 @@ public final class FileTransfer {
         FileChannel channel;
         try {
             channel = FileChannel.open(file, StandardOpenOption.READ);
-        } catch (java.nio.file.AccessDeniedException e) {
+        } catch (AccessDeniedException e) {
             throw new HttpError(403, "permission denied: " + file);
         }
         try (channel) {
@@ -315,7 +317,7 @@ public final class FileTransfer {
         Path parent = target.getParent();
         try {
             if (parent != null && !Files.isDirectory(parent)) ownership.createDirectories(parent, user);
-        } catch (java.nio.file.FileAlreadyExistsException e) {
+        } catch (FileAlreadyExistsException e) {
             throw HttpError.badRequest("a parent of '" + target + "' is not a directory");
         }
         // Written in place (create or truncate), as E2B's envd does: a symlink is written

@@ -3,11 +3,13 @@ package dev.cella.envd.fs;
 import dev.cella.envd.linux.LibC;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -57,14 +59,14 @@ public final class DirWatcher implements AutoCloseable {
 
     private void addTree(Path dir) {
         try (Stream<Path> s = Files.walk(dir)) {
-            s.filter(p -> !p.equals(dir) && Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).forEach(p -> {
+            s.filter(p -> !p.equals(dir) && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).forEach(p -> {
                 try {
                     add(p);
                 } catch (IOException ignored) {
                     // vanished or unreadable: nothing to watch there
                 }
             });
-        } catch (IOException | java.io.UncheckedIOException ignored) {
+        } catch (IOException | UncheckedIOException ignored) {
             // a subtree that disappears while walking
         }
     }

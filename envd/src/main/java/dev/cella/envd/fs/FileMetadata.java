@@ -3,7 +3,9 @@ package dev.cella.envd.fs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.Map;
@@ -45,7 +47,7 @@ public final class FileMetadata {
             for (var e : metadata.entrySet()) {
                 view.write(PREFIX + e.getKey(), ByteBuffer.wrap(e.getValue().getBytes(StandardCharsets.UTF_8)));
             }
-        } catch (java.nio.file.FileSystemException e) {
+        } catch (FileSystemException e) {
             if (String.valueOf(e.getReason()).contains("not supported")) return;
             throw e;
         }
@@ -55,7 +57,7 @@ public final class FileMetadata {
         Map<String, String> out = new TreeMap<>();
         try {
             UserDefinedFileAttributeView view = Files.getFileAttributeView(file, UserDefinedFileAttributeView.class,
-                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                    LinkOption.NOFOLLOW_LINKS);
             if (view == null) return out;
             for (String name : view.list()) {
                 if (!name.startsWith(PREFIX)) continue;

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -171,7 +172,7 @@ public final class FilesystemService {
 
     // --- watching ---
 
-    private static final java.util.Set<String> NETWORK_FILESYSTEMS = java.util.Set.of(
+    private static final Set<String> NETWORK_FILESYSTEMS = Set.of(
             "nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "fuse", "9p", "ceph", "glusterfs", "sshfs");
 
     private Path watchedDir(RpcCall call) {

@@ -8,12 +8,13 @@ import dev.cella.envd.EnvdState;
 import dev.cella.envd.connect.ConnectCode;
 import dev.cella.envd.connect.ConnectException;
 import dev.cella.envd.connect.ConnectRouter;
-import dev.cella.protocol.envd.FileSignature;
 import dev.cella.envd.files.FileTransfer;
 import dev.cella.envd.metrics.SandboxMetrics;
 import dev.cella.envd.user.UserAccount;
 import dev.cella.envd.user.UserResolver;
 import dev.cella.envd.user.Users;
+import dev.cella.protocol.envd.EnvdProtocol;
+import dev.cella.protocol.envd.FileSignature;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +22,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Executors;
 
 /**
@@ -34,7 +37,7 @@ import java.util.concurrent.Executors;
 public final class EnvdHttp {
     private static final Logger log = LoggerFactory.getLogger(EnvdHttp.class);
     /** The version of E2B's envd protocol this daemon honestly implements (see the notes). */
-    public static final String VERSION = dev.cella.protocol.envd.EnvdProtocol.VERSION;
+    public static final String VERSION = EnvdProtocol.VERSION;
 
     private final ObjectMapper json;
     private final EnvdState state;
@@ -169,7 +172,7 @@ public final class EnvdHttp {
         if (!user.isEmpty() && users.byName(user).isEmpty()) throw HttpError.badRequest("user '" + user + "' does not exist in the sandbox");
         JsonNode envs = req.get("envVars");
         if (envs != null && envs.isObject()) {
-            java.util.Map<String, String> vars = new java.util.HashMap<>();
+            Map<String, String> vars = new HashMap<>();
             envs.properties().forEach(e -> vars.put(e.getKey(), e.getValue().asText()));
             state.envVars().clear();
             state.envVars().putAll(vars);

@@ -1,5 +1,6 @@
 package dev.cella.envd.linux;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -9,6 +10,8 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -134,7 +137,7 @@ public final class LibC {
     }
 
     /** A failed libc call. */
-    public static final class Errno extends java.io.IOException {
+    public static final class Errno extends IOException {
         public final int errno;
         public Errno(String call, int errno) {
             super(call + " failed: errno " + errno + " (" + describe(errno) + ")");
@@ -416,10 +419,10 @@ public final class LibC {
     /** Whether this process runs as root (effective uid 0), read from /proc without any downcall. */
     public static boolean isRoot() {
         try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("Uid:")) return line.split("\\s+")[2].equals("0");
             }
-        } catch (java.io.IOException ignored) {
+        } catch (IOException ignored) {
             // no /proc: ask libc below
         }
         return geteuid() == 0;

@@ -6,6 +6,8 @@ import org.slf4j.helpers.LegacyAbstractLogger;
 import org.slf4j.helpers.MessageFormatter;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.Locale;
 
 /**
@@ -58,8 +60,8 @@ final class LineLogger extends LegacyAbstractLogger {
         line.append(milli).append(" [").append(Thread.currentThread().getName()).append("] ")
                 .append(level.name()).append(' ').append(name).append(" -- ").append(formatted).append('\n');
         if (thrown != null) {
-            var trace = new java.io.StringWriter();
-            thrown.printStackTrace(new java.io.PrintWriter(trace));
+            var trace = new StringWriter();
+            thrown.printStackTrace(new PrintWriter(trace));
             line.append(trace);
         }
         out.print(line);

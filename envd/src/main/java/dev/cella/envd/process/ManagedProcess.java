@@ -6,6 +6,7 @@ import dev.cella.envd.linux.LibC;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -144,7 +145,7 @@ public final class ManagedProcess {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(Math.max(1, data.length));
-            MemorySegment.copy(data, 0, buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, data.length);
+            MemorySegment.copy(data, 0, buf, ValueLayout.JAVA_BYTE, 0, data.length);
             MemorySegment state = LibC.newCaptureState(arena);
             long off = 0;
             while (off < data.length) {

@@ -8,11 +8,15 @@ import dev.cella.envd.user.UserAccount;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -57,7 +61,7 @@ public final class ProcessManager {
         Future<ManagedProcess> f = spawner.submit(() -> spawn(spec, firstListener));
         try {
             return f.get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             if (e.getCause() instanceof ConnectException ce) throw ce;
             throw new ConnectException(ConnectCode.INTERNAL, "cannot start " + spec.executable() + ": " + e.getCause().getMessage());
         } catch (InterruptedException e) {
@@ -142,8 +146,8 @@ public final class ProcessManager {
      */
     private static void preferForOomKill(int pid) {
         try {
-            java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/" + pid + "/oom_score_adj"), "500");
-        } catch (java.io.IOException | SecurityException ignored) {
+            Files.writeString(Path.of("/proc/" + pid + "/oom_score_adj"), "500");
+        } catch (IOException | SecurityException ignored) {
             // no /proc here, or the process is gone already
         }
     }

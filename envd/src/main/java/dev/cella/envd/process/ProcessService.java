@@ -15,6 +15,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /** The {@code process.Process} Connect service of E2B's envd. */
@@ -112,7 +113,7 @@ public final class ProcessService {
     /** Forwards one process's events to one client stream, start event first. */
     private final class EventStream implements ProcessListener {
         private final StreamWriter out;
-        private final java.util.concurrent.CountDownLatch begun = new java.util.concurrent.CountDownLatch(1);
+        private final CountDownLatch begun = new CountDownLatch(1);
 
         EventStream(StreamWriter out) {
             this.out = out;

@@ -3,11 +3,15 @@ package dev.cella.envd.user;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Looks users and groups up in the sandbox's own /etc/passwd and /etc/group.
@@ -86,7 +90,7 @@ public final class Users {
     /** A file's lines as last read, and the modification time and size they were read at. */
     private record Snapshot(long modified, long size, List<String> lines) {}
 
-    private final java.util.Map<Path, Snapshot> cache = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Path, Snapshot> cache = new ConcurrentHashMap<>();
 
     /**
      * The file's lines, read again only when it changed (a ListDir of a thousand entries
@@ -94,8 +98,8 @@ public final class Users {
      */
     private List<String> lines(Path file) {
         try {
-            var attrs = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
-            long modified = attrs.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS);
+            var attrs = Files.readAttributes(file, BasicFileAttributes.class);
+            long modified = attrs.lastModifiedTime().to(TimeUnit.NANOSECONDS);
             Snapshot s = cache.get(file);
             if (s != null && s.modified() == modified && s.size() == attrs.size()) return s.lines();
             List<String> lines = Files.readAllLines(file).stream().filter(l -> !l.isBlank() && !l.startsWith("#")).toList();

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -15,7 +16,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.Random;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
@@ -81,13 +84,13 @@ class FileTransferTest {
         assertThat(Files.readAllBytes(home.resolve("gz.txt"))).isEqualTo(text);
         var down = send(files("path=gz.txt").header("X-Access-Token", TOKEN).header("Accept-Encoding", "gzip").GET());
         assertThat(down.headers().firstValue("Content-Encoding")).contains("gzip");
-        assertThat(new GZIPInputStream(new java.io.ByteArrayInputStream(down.body())).readAllBytes()).isEqualTo(text);
+        assertThat(new GZIPInputStream(new ByteArrayInputStream(down.body())).readAllBytes()).isEqualTo(text);
     }
 
     @Test
     void downloadsGoAsStoredUnlessGzipIsAskedForAndPays() throws Exception {
         byte[] random = new byte[3 << 20];
-        new java.util.Random(7).nextBytes(random);
+        new Random(7).nextBytes(random);
         Files.write(home.resolve("random.bin"), random);
         byte[] text = "a line of a log, again and again\n".repeat(100_000).getBytes();
         Files.write(home.resolve("log.txt"), text);
@@ -108,11 +111,11 @@ class FileTransferTest {
         assertThat(gz.headers().firstValue("Transfer-Encoding")).isEmpty();
         assertThat(gz.headers().firstValue("Content-Length")).contains(String.valueOf(gz.body().length));
         assertThat(gz.body().length).isLessThan(text.length / 10);
-        assertThat(new GZIPInputStream(new java.io.ByteArrayInputStream(gz.body())).readAllBytes()).isEqualTo(text);
+        assertThat(new GZIPInputStream(new ByteArrayInputStream(gz.body())).readAllBytes()).isEqualTo(text);
         // identity refused: gzip even for random data
         var forced = send(files("path=random.bin").header("X-Access-Token", TOKEN).header("Accept-Encoding", "gzip, identity;q=0").GET());
         assertThat(forced.headers().firstValue("Content-Encoding")).contains("gzip");
-        assertThat(new GZIPInputStream(new java.io.ByteArrayInputStream(forced.body())).readAllBytes()).isEqualTo(random);
+        assertThat(new GZIPInputStream(new ByteArrayInputStream(forced.body())).readAllBytes()).isEqualTo(random);
         assertThat(send(files("path=random.bin").header("X-Access-Token", TOKEN).header("Accept-Encoding", "br, identity;q=0").GET())
                 .statusCode()).isEqualTo(406);
     }
@@ -120,7 +123,7 @@ class FileTransferTest {
     @Test
     void largeUploadsAndDownloadsArriveIntact() throws Exception {
         byte[] data = new byte[40 << 20];
-        new java.util.Random(11).nextBytes(data);
+        new Random(11).nextBytes(data);
         String boundary = "----cella" + System.nanoTime();
         byte[] nearMiss = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
         for (int at = 1000; at + nearMiss.length < data.length; at += 300_001) { // prefixes of the delimiter, never all of it
@@ -141,7 +144,7 @@ class FileTransferTest {
         assertThat(Files.readAllBytes(home.resolve("big/multipart.bin"))).isEqualTo(data);
         // a body of unknown length comes chunked
         var octet = send(files("path=big/octet.bin").header("X-Access-Token", TOKEN).header("Content-Type", "application/octet-stream")
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(data))));
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(data))));
         assertThat(octet.statusCode()).isEqualTo(200);
         assertThat(Files.readAllBytes(home.resolve("big/octet.bin"))).isEqualTo(data);
         var down = send(files("path=big/octet.bin").header("X-Access-Token", TOKEN).header("Accept-Encoding", "gzip").GET());
@@ -149,7 +152,7 @@ class FileTransferTest {
         assertThat(MessageDigest.getInstance("SHA-256").digest(down.body())).isEqualTo(MessageDigest.getInstance("SHA-256").digest(data));
         var range = send(files("path=big/octet.bin").header("X-Access-Token", TOKEN).header("Range", "bytes=1000000-21000000").GET());
         assertThat(range.statusCode()).isEqualTo(206);
-        assertThat(range.body()).isEqualTo(java.util.Arrays.copyOfRange(data, 1_000_000, 21_000_001));
+        assertThat(range.body()).isEqualTo(Arrays.copyOfRange(data, 1_000_000, 21_000_001));
     }
 
     @Test

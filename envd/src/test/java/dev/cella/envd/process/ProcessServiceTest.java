@@ -1,8 +1,8 @@
 package dev.cella.envd.process;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cella.envd.EnvdFixture;
 import dev.cella.envd.EnvdFixture.Run;
+import dev.cella.envd.EnvdFixture;
 import dev.cella.protocol.envd.EnvdClient.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 
 import static dev.cella.envd.EnvdFixture.startRequest;
@@ -71,7 +72,7 @@ class ProcessServiceTest {
     void requestEnvsAndCwdApply() throws Exception {
         Path cwd = Files.createDirectories(envd.dir.resolve("work"));
         String req = EnvdFixture.json(Map.of("process", Map.of("cmd", "/bin/sh",
-                "args", java.util.List.of("-c", "echo $GREETING; pwd"), "envs", Map.of("GREETING", "hi"), "cwd", cwd.toString())));
+                "args", List.of("-c", "echo $GREETING; pwd"), "envs", Map.of("GREETING", "hi"), "cwd", cwd.toString())));
         Run r = envd.run(req);
         assertThat(r.stdout()).isEqualTo("hi\n" + cwd + "\n");
     }

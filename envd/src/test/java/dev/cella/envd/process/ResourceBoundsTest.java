@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import static dev.cella.envd.EnvdFixture.startRequest;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -73,7 +74,7 @@ class ResourceBoundsTest {
         return rt.totalMemory() - rt.freeMemory();
     }
 
-    static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+    static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

@@ -3,8 +3,10 @@ package dev.cella.node.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.http.JsonHttp;
+import dev.cella.node.image.ImagePuller;
 import dev.cella.node.metrics.MetricRange;
 import dev.cella.node.metrics.MetricsSampler;
+import dev.cella.node.pool.WarmPool;
 import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxRecord;
 import dev.cella.node.sandbox.Sandboxes;
@@ -12,6 +14,7 @@ import dev.cella.node.template.NodeTemplates;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -52,15 +55,15 @@ import java.util.Optional;
 public final class NodeApi {
     private final Sandboxes sandboxes;
     private final NodeTemplates templates;
-    private final dev.cella.node.image.ImagePuller images;
-    private final dev.cella.node.pool.WarmPool pool;
+    private final ImagePuller images;
+    private final WarmPool pool;
     private final NodeCapacity capacity;
     private final MetricsSampler metrics;
     private final byte[] token;
     private final ObjectMapper json = NodeJson.node();
     private Javalin app;
 
-    public NodeApi(Sandboxes sandboxes, NodeTemplates templates, dev.cella.node.image.ImagePuller images, dev.cella.node.pool.WarmPool pool,
+    public NodeApi(Sandboxes sandboxes, NodeTemplates templates, ImagePuller images, WarmPool pool,
                    NodeCapacity capacity, MetricsSampler metrics, String nodeToken) {
         if (nodeToken == null || nodeToken.length() < 16) throw new IllegalArgumentException("the node token must have at least 16 characters");
         this.sandboxes = sandboxes;
@@ -106,7 +109,7 @@ public final class NodeApi {
                 try {
                     ctx.status(201).json(images.pull(ref, b.hasNonNull("username") ? b.get("username").asText() : null,
                             b.hasNonNull("password") ? b.get("password").asText() : null));
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     error(ctx, 502, "pulling " + ref + " failed: " + e.getMessage());
                 }
             });

@@ -1,5 +1,7 @@
 package dev.cella.node.envd;
 
+import dev.cella.protocol.envd.EnvdProtocol;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,7 +14,7 @@ import java.util.List;
  */
 public record EnvdRuntime(Path dir) {
     public static final String MOUNT_PATH = "/.cella/envd";
-    public static final int PORT = dev.cella.protocol.envd.EnvdProtocol.PORT;
+    public static final int PORT = EnvdProtocol.PORT;
 
     public EnvdRuntime {
         dir = dir.toAbsolutePath().normalize(); // crun resolves mount sources from its own directory

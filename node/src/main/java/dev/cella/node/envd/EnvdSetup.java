@@ -8,6 +8,8 @@ import dev.cella.protocol.envd.EnvdException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Map;
 
@@ -76,7 +78,7 @@ public final class EnvdSetup {
             envd.run(EnvdClient.Start.of("/bin/true"), limit);
             envd.unary(EnvdClient.FILESYSTEM + "Stat", json.createObjectNode().put("path", "/"), limit);
             envd.unary(EnvdClient.FILESYSTEM + "ListDir", json.createObjectNode().put("path", "/etc").put("depth", 1), limit);
-            envd.send(envd.request("/files?path=/etc/hostname", limit).GET().build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+            envd.send(envd.request("/files?path=/etc/hostname", limit).GET().build(), HttpResponse.BodyHandlers.discarding());
         }
     }
 
@@ -104,7 +106,7 @@ public final class EnvdSetup {
         EnvdClient.Reply r;
         try {
             r = envd.call("/init", body, Duration.ofSeconds(10));
-        } catch (java.net.http.HttpTimeoutException e) {
+        } catch (HttpTimeoutException e) {
             throw e;
         } catch (IOException e) {
             // A pooled connection the peer had already closed (sandbox addresses are reused, and

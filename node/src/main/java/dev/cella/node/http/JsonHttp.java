@@ -6,10 +6,11 @@ import dev.cella.node.problem.Problem;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import org.slf4j.LoggerFactory;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -56,7 +57,7 @@ public final class JsonHttp {
                     if (e instanceof Problem.Busy busy) ctx.header("Retry-After", Long.toString(busy.retryAfterSeconds()));
                     errors.write(ctx, a.status(), a.code(), e.getMessage());
                 });
-                config.routes.exception(io.javalin.http.HttpResponseException.class,
+                config.routes.exception(HttpResponseException.class,
                         (e, ctx) -> errors.write(ctx, e.getStatus(), e.getStatus() == 413 ? "too_large" : "invalid_request", e.getMessage()));
                 config.routes.exception(Exception.class, (e, ctx) -> {
                     LoggerFactory.getLogger(JsonHttp.class).warn("{} {} failed", ctx.method(), ctx.path(), e);

@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
@@ -124,7 +125,7 @@ public final class ImagePuller {
                 Xattr.set(w.getParent(), "trusted.overlay.opaque", "y");
             } else {
                 Path hidden = w.resolveSibling(name.substring(4));
-                if (Files.exists(hidden, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Paths.deleteTree(hidden);
+                if (Files.exists(hidden, LinkOption.NOFOLLOW_LINKS)) Paths.deleteTree(hidden);
                 Command.run("mknod", hidden.toString(), "c", "0", "0");
             }
         }

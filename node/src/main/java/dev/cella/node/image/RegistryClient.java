@@ -15,7 +15,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -117,12 +120,12 @@ final class RegistryClient {
 
     /** The Authorization value a challenge asks for: a Bearer token from its realm, or Basic credentials. */
     private String token(String challenge, ImageReference ref) throws IOException, InterruptedException {
-        String basic = username == null ? null : "Basic " + java.util.Base64.getEncoder().encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8));
+        String basic = username == null ? null : "Basic " + Base64.getEncoder().encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8));
         if (challenge.regionMatches(true, 0, "Basic", 0, 5)) {
             if (basic == null) throw new IOException(ref + ": the registry wants a username and password");
             return basic;
         }
-        Map<String, String> p = new java.util.HashMap<>();
+        Map<String, String> p = new HashMap<>();
         Matcher m = PARAM.matcher(challenge);
         while (m.find()) p.put(m.group(1), m.group(2));
         String realm = p.get("realm");
@@ -143,7 +146,7 @@ final class RegistryClient {
     static MessageDigest sha() {
         try {
             return MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

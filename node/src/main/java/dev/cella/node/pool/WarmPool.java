@@ -1,6 +1,7 @@
 package dev.cella.node.pool;
 
 import dev.cella.node.problem.Problem;
+import dev.cella.node.runtime.RunningSandbox;
 import dev.cella.node.runtime.RuntimeDriver;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sandbox.StartQueue;
@@ -16,14 +17,17 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
@@ -112,9 +116,9 @@ public final class WarmPool implements AutoCloseable {
 
     /** What happened in one template's pool since the node started. */
     private static final class Counts {
-        final java.util.concurrent.atomic.LongAdder taken = new java.util.concurrent.atomic.LongAdder(),
-                missed = new java.util.concurrent.atomic.LongAdder(), made = new java.util.concurrent.atomic.LongAdder(),
-                discarded = new java.util.concurrent.atomic.LongAdder(), failed = new java.util.concurrent.atomic.LongAdder();
+        final LongAdder taken = new LongAdder(),
+                missed = new LongAdder(), made = new LongAdder(),
+                discarded = new LongAdder(), failed = new LongAdder();
     }
 
     private Counts counts(String templateId) {
@@ -127,7 +131,7 @@ public final class WarmPool implements AutoCloseable {
     /** Exercises a new pooled sandbox's envd before it is frozen (see {@link dev.cella.node.envd.EnvdSetup#warmUp}). */
     @FunctionalInterface
     public interface Warmer {
-        void warm(dev.cella.node.runtime.RunningSandbox sandbox) throws Exception;
+        void warm(RunningSandbox sandbox) throws Exception;
 
         Warmer NONE = s -> {};
     }
@@ -339,7 +343,7 @@ public final class WarmPool implements AutoCloseable {
 
     /** The names of the pooled sandboxes: the reconciler must leave them alone. */
     public synchronized Set<String> names() {
-        Set<String> out = new java.util.HashSet<>(making);
+        Set<String> out = new HashSet<>(making);
         ready.values().forEach(q -> q.forEach(p -> out.add(p.name())));
         return out;
     }
@@ -368,7 +372,7 @@ public final class WarmPool implements AutoCloseable {
 
     /** The templates the pool has to look at: sized, asked for, built in, or holding sandboxes. */
     private Set<String> templateIds() {
-        Set<String> names = new java.util.TreeSet<>(ownSizes.keySet());
+        Set<String> names = new TreeSet<>(ownSizes.keySet());
         names.addAll(lastAsked.keySet());
         names.addAll(builtIn);
         synchronized (this) {

@@ -1,5 +1,6 @@
 package dev.cella.node.proxy;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.envd.EnvdRuntime;
 import org.eclipse.jetty.client.HttpClient;
@@ -201,7 +202,7 @@ final class HttpForwarder extends ProxyHandler {
         byte[] bytes;
         try {
             bytes = JSON.writeValueAsBytes(body);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e); // a map of strings and a number always serializes
         }
         response.setStatus(status);

@@ -6,6 +6,7 @@ import io.javalin.Javalin;
 import io.javalin.websocket.WsConfig;
 import io.javalin.websocket.WsContext;
 
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -20,6 +21,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -76,7 +79,7 @@ public final class SandboxProxy {
     /** A request's target: the sandbox and the port inside it. */
     record Target(String sandboxId, int port) {}
 
-    static Optional<Target> target(java.util.function.Function<String, String> header) {
+    static Optional<Target> target(Function<String, String> header) {
         String id = header.apply("E2b-Sandbox-Id");
         String port = header.apply("E2b-Sandbox-Port");
         if (id != null && !id.isBlank()) {
@@ -100,7 +103,7 @@ public final class SandboxProxy {
      * public needs the sandbox's traffic token in {@code e2b-traffic-access-token}.
      */
     Optional<SandboxRoutes.Route> route(Target t, String path, String trafficToken,
-                                                java.util.function.BiConsumer<Integer, String> refuse) {
+                                                BiConsumer<Integer, String> refuse) {
         if (t.port() < 1 || t.port() > 65535) {
             refuse.accept(400, "invalid port " + t.port());
             return Optional.empty();
@@ -170,7 +173,7 @@ public final class SandboxProxy {
     private final class Relay implements WebSocket.Listener {
         private final WsContext client;
         private final StringBuilder text = new StringBuilder();
-        private final java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
+        private final ByteArrayOutputStream binary = new ByteArrayOutputStream();
 
         Relay(WsContext client) {
             this.client = client;

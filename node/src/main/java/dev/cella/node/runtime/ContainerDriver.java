@@ -1,27 +1,36 @@
 package dev.cella.node.runtime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cella.node.envd.EnvdSetup;
 import dev.cella.node.envd.EnvdRuntime;
+import dev.cella.node.envd.EnvdSetup;
 import dev.cella.node.net.SandboxAddress;
 import dev.cella.node.net.SandboxNetwork;
 import dev.cella.node.sandbox.SandboxSpec;
 import dev.cella.node.sys.Command;
 import dev.cella.node.sys.Paths;
+import dev.cella.node.template.NodeTemplates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The {@code container} driver: each sandbox is a crun container with an overlay root
@@ -49,7 +58,7 @@ public final class ContainerDriver implements RuntimeDriver {
     private final Map<String, SandboxAddress> addresses = new ConcurrentHashMap<>();
     private final DiskStock disks;
     /** Starts hold it shared, a reconcile alone: see {@link #start}. */
-    private final java.util.concurrent.locks.ReadWriteLock starting = new java.util.concurrent.locks.ReentrantReadWriteLock();
+    private final ReadWriteLock starting = new ReentrantReadWriteLock();
 
     /** A driver that formats each new sandbox's disk when it starts (no stock of ready disks). */
     public ContainerDriver(Path stateDir, Crun crun, SandboxNetwork network, EnvdRuntime envd, EnvdSetup envdSetup, ObjectMapper json)
@@ -181,7 +190,7 @@ public final class ContainerDriver implements RuntimeDriver {
 
     /** The overlay's lower directories: the template's root, or its top layer and the layers under it. */
     static String lowerdir(Path templateRootfs) {
-        return String.join(":", dev.cella.node.template.NodeTemplates.lowerDirs(templateRootfs).stream().map(Path::toString).toList());
+        return String.join(":", NodeTemplates.lowerDirs(templateRootfs).stream().map(Path::toString).toList());
     }
 
     /** The upper directory as it is (whiteouts and opaque-directory attributes kept by cp -a as root). */
@@ -291,7 +300,7 @@ public final class ContainerDriver implements RuntimeDriver {
                 memory = Long.parseLong(Files.readString(mem.resolve("memory.usage_in_bytes")).trim())
                         - statField(mem.resolve("memory.stat"), "total_inactive_file");
             }
-            java.nio.file.FileStore layer = Files.getFileStore(dir(id).resolve("layer"));
+            FileStore layer = Files.getFileStore(dir(id).resolve("layer"));
             long disk = layer.getTotalSpace() - layer.getUnallocatedSpace();
             return Optional.of(new SandboxUsage(cpu, Math.max(0, memory), disk));
         } catch (IOException | RuntimeException e) {
@@ -390,7 +399,7 @@ public final class ContainerDriver implements RuntimeDriver {
      * only when thawed), then killed, then waited for a little.
      */
     static void killProcesses(List<Path> cgroups) throws IOException {
-        Set<Long> pids = new java.util.LinkedHashSet<>(); // on cgroup v1 each process is in every hierarchy's directory
+        Set<Long> pids = new LinkedHashSet<>(); // on cgroup v1 each process is in every hierarchy's directory
         for (Path cg : cgroups) {
             if (Files.exists(cg.resolve("freezer.state"))) writeQuietly(cg.resolve("freezer.state"), "THAWED");
             if (Files.exists(cg.resolve("cgroup.freeze"))) writeQuietly(cg.resolve("cgroup.freeze"), "0");
@@ -399,7 +408,7 @@ public final class ContainerDriver implements RuntimeDriver {
         if (pids.isEmpty()) return;
         log.info("ending {} processes of containers nobody owns", pids.size());
         for (long pid : pids) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
         while (System.nanoTime() < deadline && pids.stream().anyMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))) {
             try {
                 Thread.sleep(20);
@@ -419,7 +428,7 @@ public final class ContainerDriver implements RuntimeDriver {
                     if (!line.isBlank()) out.add(Long.parseLong(line.strip()));
                 }
             }
-        } catch (java.io.UncheckedIOException | java.nio.file.NoSuchFileException e) {
+        } catch (UncheckedIOException | NoSuchFileException e) {
             // gone while we looked
         }
         return out;
@@ -455,7 +464,7 @@ public final class ContainerDriver implements RuntimeDriver {
     /** A cgroup directory is removed with rmdir, innermost first, once it holds no process. */
     static void removeCgroup(Path cg) throws IOException {
         try (var walk = Files.walk(cg)) {
-            for (Path p : walk.filter(Files::isDirectory).sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path p : walk.filter(Files::isDirectory).sorted(Comparator.reverseOrder()).toList()) {
                 Command.result(List.of("rmdir", p.toString()), null);
             }
         }

@@ -4,11 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.sys.Command;
 
+import java.io.File;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The crun command line, with its state kept under the node's own root so that the
@@ -54,15 +57,15 @@ public final class Crun {
         ProcessBuilder pb = new ProcessBuilder(argv("run", "--detach", "--bundle=" + bundle, "--pid-file=" + bundle.resolve("pid"), name))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         try {
             Process p = pb.start();
-            if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IOException("crun run did not return in 30 s");
             }
             if (p.exitValue() != 0) {
-                throw new IOException("crun run " + name + " failed: " + java.nio.file.Files.readString(log).strip());
+                throw new IOException("crun run " + name + " failed: " + Files.readString(log).strip());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -11,6 +11,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -83,7 +84,7 @@ public final class DiskStock implements AutoCloseable {
         }
         List<String> mkfs = List.of("mkfs.ext4", "-q", "-F", "-m", "0", "-E", "nodiscard,lazy_itable_init=1,lazy_journal_init=1", target.toString());
         if (background) {
-            List<String> niced = new java.util.ArrayList<>(List.of("nice", "-n", "15"));
+            List<String> niced = new ArrayList<>(List.of("nice", "-n", "15"));
             niced.addAll(mkfs);
             mkfs = niced;
         }

@@ -7,6 +7,8 @@ import dev.cella.node.envd.EnvdRuntime;
 import dev.cella.node.net.SandboxAddress;
 import dev.cella.node.sandbox.SandboxSpec;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -96,13 +98,13 @@ public final class OciConfig {
     /** A sandbox may not be given more open files than the node itself may have. */
     static long hostOpenFilesHardLimit() {
         try {
-            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/limits"))) {
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
                 if (line.startsWith("Max open files")) {
                     String hard = line.substring(26).trim().split("\\s+")[1];
                     return hard.equals("unlimited") ? 1 << 20 : Long.parseLong(hard);
                 }
             }
-        } catch (java.io.IOException | RuntimeException ignored) {
+        } catch (IOException | RuntimeException ignored) {
             // fall through
         }
         return 4096;

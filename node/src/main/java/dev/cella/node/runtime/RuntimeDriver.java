@@ -3,7 +3,10 @@ package dev.cella.node.runtime;
 import dev.cella.node.sandbox.SandboxSpec;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * How a node turns a sandbox spec into something running and back. One implementation
@@ -60,16 +63,16 @@ public interface RuntimeDriver {
      * included) into {@code target}, an empty directory: the top layer of a new template.
      * The sandbox must be frozen or stopped in place by the caller for a consistent copy.
      */
-    void snapshot(String id, java.nio.file.Path target) throws IOException;
+    void snapshot(String id, Path target) throws IOException;
 
     /** What the sandbox uses now; empty when it is not running here. */
-    java.util.Optional<SandboxUsage> usage(String id);
+    Optional<SandboxUsage> usage(String id);
 
     /** The ids of the sandboxes this driver really has running (or frozen) on the host. */
     List<String> running() throws IOException;
 
     /** Takes back the sandbox {@code name} found running after the node restarted; empty when it is not (fully) there. */
-    java.util.Optional<RunningSandbox> reattach(String name, SandboxSpec spec) throws IOException;
+    Optional<RunningSandbox> reattach(String name, SandboxSpec spec) throws IOException;
 
     /**
      * Removes every kernel object and file of this driver that none of the {@code owned}
@@ -78,5 +81,5 @@ public interface RuntimeDriver {
      * holds new ones back while it runs; the caller names as owned every sandbox whose
      * start has returned, even if not yet on its books.
      */
-    List<String> reconcile(java.util.Set<String> owned) throws IOException;
+    List<String> reconcile(Set<String> owned) throws IOException;
 }

@@ -1,21 +1,26 @@
 package dev.cella.node.sandbox;
 
+import dev.cella.node.pool.WarmPool;
 import dev.cella.node.problem.Problem;
 import dev.cella.node.runtime.RunningSandbox;
 import dev.cella.node.runtime.RuntimeDriver;
+import dev.cella.node.sys.Paths;
+import dev.cella.node.template.NodeTemplates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -50,11 +55,11 @@ public final class Sandboxes implements AutoCloseable {
     private final Clock clock;
     private final StartQueue starts;
     /** Where creates find ready sandboxes; null when the node has no pool. */
-    private volatile dev.cella.node.pool.WarmPool pool;
+    private volatile WarmPool pool;
     private final Map<String, SandboxRecord> live = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     /** Driver names of sandboxes whose start returned but which are not in {@link #live} yet. */
-    private final java.util.Set<String> arriving = ConcurrentHashMap.newKeySet();
+    private final Set<String> arriving = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private Thread reaper;
 
@@ -70,7 +75,7 @@ public final class Sandboxes implements AutoCloseable {
     }
 
     /** Creates take ready sandboxes from this pool when it has one for them. */
-    public void usePool(dev.cella.node.pool.WarmPool pool) {
+    public void usePool(WarmPool pool) {
         this.pool = pool;
     }
 
@@ -202,7 +207,7 @@ public final class Sandboxes implements AutoCloseable {
     /** A pooled sandbox given this spec, or empty (no pool, none ready, or its assignment failed: the create goes cold). */
     private Optional<Started> fromPool(SandboxSpec spec) {
         var p = pool;
-        var pooled = p == null ? Optional.<dev.cella.node.pool.WarmPool.Pooled>empty() : p.take(spec);
+        var pooled = p == null ? Optional.<WarmPool.Pooled>empty() : p.take(spec);
         if (pooled.isEmpty()) return Optional.empty();
         String name = pooled.get().name();
         arriving.add(name);
@@ -217,8 +222,8 @@ public final class Sandboxes implements AutoCloseable {
     }
 
     /** The driver's names of every sandbox this node owns: its live ones and its pool's. */
-    private java.util.Set<String> names() {
-        java.util.Set<String> out = new java.util.HashSet<>();
+    private Set<String> names() {
+        Set<String> out = new HashSet<>();
         out.addAll(arriving); // before live: a sandbox moving from one to the other is always in one of the two
         live.values().forEach(r -> out.add(r.name()));
         var p = pool;
@@ -253,7 +258,7 @@ public final class Sandboxes implements AutoCloseable {
      * copied (a running one runs again after), so the copy is consistent. Returns the
      * template's id.
      */
-    public void snapshot(String id, String templateId, dev.cella.node.template.NodeTemplates templates) throws IOException {
+    public void snapshot(String id, String templateId, NodeTemplates templates) throws IOException {
         synchronized (lock(id)) {
             SandboxRecord r = require(id);
             if (r.state() == SandboxState.HIBERNATED) throw new Problem.Conflict("sandbox " + id + " is hibernated: resume it first");
@@ -261,10 +266,10 @@ public final class Sandboxes implements AutoCloseable {
             Path target = templates.prepare(templateId);
             try {
                 if (wasRunning) driver.freeze(r.name());
-                driver.snapshot(r.name(), target.resolve(dev.cella.node.template.NodeTemplates.LAYER));
-                templates.commit(templateId, dev.cella.node.template.NodeTemplates.lowerDirs(r.spec().templateRootfs()));
+                driver.snapshot(r.name(), target.resolve(NodeTemplates.LAYER));
+                templates.commit(templateId, NodeTemplates.lowerDirs(r.spec().templateRootfs()));
             } catch (IOException | RuntimeException e) {
-                dev.cella.node.sys.Paths.deleteTree(target);
+                Paths.deleteTree(target);
                 throw e;
             } finally {
                 if (wasRunning) driver.thaw(r.name());
@@ -278,14 +283,14 @@ public final class Sandboxes implements AutoCloseable {
      * pooled sandboxes first (they stand on its files), then its files once no sandbox does.
      * False for a template the node does not have.
      */
-    public boolean deleteTemplate(dev.cella.node.template.NodeTemplates templates, String templateId) throws IOException {
+    public boolean deleteTemplate(NodeTemplates templates, String templateId) throws IOException {
         if (pool != null) pool.drain(templateId);
         return templates.delete(templateId, templatesInUse());
     }
 
     /** The top layers of the living sandboxes' templates: what a deleted template's files may not be removed under. */
-    public java.util.Set<Path> templatesInUse() {
-        java.util.Set<Path> out = new java.util.HashSet<>();
+    public Set<Path> templatesInUse() {
+        Set<Path> out = new HashSet<>();
         for (SandboxRecord r : live.values()) if (r.spec().templateRootfs() != null) out.add(r.spec().templateRootfs());
         return out;
     }

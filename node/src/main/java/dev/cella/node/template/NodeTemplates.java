@@ -1,16 +1,18 @@
 package dev.cella.node.template;
 
-import dev.cella.node.problem.Problem;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.sys.Paths;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -97,7 +99,7 @@ public final class NodeTemplates {
             try {
                 JSON.readTree(meta.toFile()).path("lowers").forEach(n -> out.add(Path.of(n.asText())));
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         }
         return out;
@@ -128,7 +130,7 @@ public final class NodeTemplates {
 
     /** Removes the files of deleted templates that nothing stands on any more. */
     public void collect(Set<Path> inUse) throws IOException {
-        java.util.Set<Path> needed = new java.util.HashSet<>();
+        Set<Path> needed = new HashSet<>();
         for (Path top : inUse) needed.addAll(lowerDirs(top));
         for (Path top : layered.values()) needed.addAll(lowerDirs(top));
         try (Stream<Path> s = Files.list(dir)) {

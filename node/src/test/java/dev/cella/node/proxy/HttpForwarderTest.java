@@ -2,6 +2,7 @@ package dev.cella.node.proxy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterAll;
@@ -19,6 +20,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
@@ -41,7 +43,7 @@ class HttpForwarderTest {
     static SandboxProxy proxy;
     static int closedPort;
     /** The last request's headers as the stand-in saw them, by request path. */
-    static final Map<String, com.sun.net.httpserver.Headers> seen = new ConcurrentHashMap<>();
+    static final Map<String, Headers> seen = new ConcurrentHashMap<>();
 
     @BeforeAll
     static void start() throws IOException {
@@ -108,7 +110,7 @@ class HttpForwarderTest {
     static String sha256(byte[] b) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -86,7 +87,7 @@ class StartQueueTest {
     }
 
     /** Takes the queue's one slot until {@code release}; {@code running} says it has it. */
-    private static void holdTheSlot(java.util.concurrent.ExecutorService exec, StartQueue q, CountDownLatch running, CountDownLatch release) {
+    private static void holdTheSlot(ExecutorService exec, StartQueue q, CountDownLatch running, CountDownLatch release) {
         exec.submit(() -> q.run(() -> {
             running.countDown();
             release.await();

@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -78,7 +80,7 @@ public final class MultipartParts {
             this.delimiter = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
             this.maxPartHeader = maxPartHeader;
             int m = delimiter.length;
-            java.util.Arrays.fill(skip, m);
+            Arrays.fill(skip, m);
             for (int j = 0; j < m - 1; j++) skip[delimiter[j] & 0xff] = m - 1 - j;
             buf = new byte[Math.max(BUFFER, 2 * (maxPartHeader + m))];
             // the first delimiter may open the body without a CRLF before it: read as if there were one
@@ -149,7 +151,7 @@ public final class MultipartParts {
             int i = Math.max(scanned, pos);
             while (i + m <= lim) {
                 byte c = buf[i + last];
-                if (c == end && java.util.Arrays.equals(buf, i, i + last, delimiter, 0, last)) {
+                if (c == end && Arrays.equals(buf, i, i + last, delimiter, 0, last)) {
                     scanned = i;
                     return i;
                 }
@@ -216,7 +218,7 @@ public final class MultipartParts {
 
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
-                java.util.Objects.checkFromIndexSize(off, len, b.length);
+                Objects.checkFromIndexSize(off, len, b.length);
                 if (closed) throw new IOException("the part is closed");
                 if (len == 0) return 0;
                 int n = Math.min(ready(), len);

@@ -2,23 +2,28 @@ package dev.cella.server.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.node.http.JsonHttp;
 import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxState;
-import dev.cella.node.http.JsonHttp;
+import dev.cella.node.sandbox.Sandboxes;
+import dev.cella.protocol.envd.EnvdProtocol;
 import dev.cella.server.api.template.TemplateRoutes;
 import dev.cella.server.auth.ApiKeys;
 import dev.cella.server.auth.Team;
-import dev.cella.server.sandbox.SandboxService;
 import dev.cella.server.sandbox.SandboxService.View;
+import dev.cella.server.sandbox.SandboxService;
 import dev.cella.server.template.Templates;
 import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,7 +36,7 @@ import java.util.Map;
  * Every call is made as the team of its {@code X-API-KEY}; another team's sandbox is 404.
  */
 public final class E2bApi implements ApiServer.Dialect {
-    public static final String ENVD_VERSION = dev.cella.protocol.envd.EnvdProtocol.VERSION;
+    public static final String ENVD_VERSION = EnvdProtocol.VERSION;
     private static final String TEAM = "team";
 
     private final ApiKeys keys;
@@ -86,20 +91,20 @@ public final class E2bApi implements ApiServer.Dialect {
         JsonHttp.error(ctx, status, message);
     }
 
-    private final List<ApiServer.Route> routes = new java.util.ArrayList<>();
+    private final List<ApiServer.Route> routes = new ArrayList<>();
 
     /** What this dialect serves (compared with its OpenAPI document by a test). */
     public List<ApiServer.Route> servedRoutes() {
         return List.copyOf(routes);
     }
 
-    private void route(io.javalin.config.JavalinConfig config, HandlerType method, String path, io.javalin.http.Handler handler) {
+    private void route(JavalinConfig config, HandlerType method, String path, Handler handler) {
         routes.add(new ApiServer.Route(method.name(), path));
         config.routes.addHttpHandler(method, path, handler);
     }
 
     @Override
-    public void routes(io.javalin.config.JavalinConfig config) {
+    public void routes(JavalinConfig config) {
         {
             config.routes.before(ctx -> {
                 if (owns(ctx.path())) authenticate(ctx);
@@ -197,7 +202,7 @@ public final class E2bApi implements ApiServer.Dialect {
             if (required) throw new Problem.Invalid("timeout is required");
             return fallback;
         }
-        long max = dev.cella.node.sandbox.Sandboxes.MAX_TIMEOUT.toSeconds();
+        long max = Sandboxes.MAX_TIMEOUT.toSeconds();
         if (!t.canConvertToLong() || t.asLong() < 0 || t.asLong() > max) throw new Problem.Invalid("timeout must be seconds from 0 to " + max);
         return Duration.ofSeconds(t.asLong());
     }

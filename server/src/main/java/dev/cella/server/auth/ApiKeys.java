@@ -1,5 +1,7 @@
 package dev.cella.server.auth;
 
+import dev.cella.server.Digests;
+import dev.cella.server.Ids;
 import dev.cella.server.db.Jdbc;
 
 import java.time.Duration;
@@ -8,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 
@@ -33,7 +36,7 @@ public final class ApiKeys {
     private final Map<String, Known> known = new ConcurrentHashMap<>();
 
     /** Moved on by every {@link #forgetTeam}: a lookup that raced with one does not keep what it found. */
-    private final java.util.concurrent.atomic.AtomicLong forgets = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong forgets = new AtomicLong();
 
     private record Known(Team team, long until) {}
 
@@ -63,7 +66,7 @@ public final class ApiKeys {
     }
 
     public NewKey create(String teamId, String name, String createdBy) {
-        String key = "e2b_" + dev.cella.server.Ids.hex(20);
+        String key = "e2b_" + Ids.hex(20);
         KeyInfo info = new KeyInfo("key_" + UUID.randomUUID().toString().replace("-", ""), teamId, name, key.substring(0, 12),
                 System.currentTimeMillis(), null);
         db.update("INSERT INTO api_keys (id, team_id, name, key_hash, key_prefix, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -124,9 +127,9 @@ public final class ApiKeys {
         db.update("UPDATE api_keys SET last_used_at = ? WHERE key_hash = ?", now, keyHash);
     }
 
-    private final java.util.Map<String, Long> lastTouched = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Long> lastTouched = new ConcurrentHashMap<>();
 
     static String hash(String key) {
-        return dev.cella.server.Digests.sha256Hex(key);
+        return Digests.sha256Hex(key);
     }
 }

@@ -5,8 +5,11 @@ import com.auth0.jwt.JWTVerifier;
 import com.auth0.jwt.algorithms.Algorithm;
 import com.auth0.jwt.exceptions.JWTVerificationException;
 import com.auth0.jwt.interfaces.DecodedJWT;
+import dev.cella.server.Digests;
+import dev.cella.server.Ids;
 import dev.cella.server.db.Jdbc;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -31,7 +34,7 @@ public final class Tokens {
     public Tokens(Jdbc db, Clock clock) {
         this.clock = clock;
         String secret = db.one("SELECT value FROM server_secrets WHERE name = 'jwt'", rs -> rs.getString(1)).orElseGet(() -> {
-            String s = dev.cella.server.Ids.hex(32);
+            String s = Ids.hex(32);
             try {
                 db.update("INSERT INTO server_secrets (name, value) VALUES ('jwt', ?)", s);
                 return s;
@@ -46,7 +49,7 @@ public final class Tokens {
 
     /** A key for another purpose (signing OAuth state), derived from the server's secret so it is the same on every server. */
     public byte[] derivedKey(String purpose) {
-        return dev.cella.server.Digests.hmacSha256(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8), purpose);
+        return Digests.hmacSha256(secret.getBytes(StandardCharsets.UTF_8), purpose);
     }
 
     public String issue(String userId, String teamId, String email) {

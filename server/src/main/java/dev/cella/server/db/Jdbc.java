@@ -1,6 +1,5 @@
 package dev.cella.server.db;
 
-import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -8,6 +7,8 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
+import javax.sql.DataSource;
 
 /** Plain JDBC with parameters and a row mapper: enough for a handful of tables, no ORM. */
 public final class Jdbc {
@@ -30,7 +31,7 @@ public final class Jdbc {
      * throws. Statements inside must go through the {@code Jdbc} it is given (with SQLite's
      * single connection, the outer one would wait for ever).
      */
-    public <T> T transaction(java.util.function.Function<Jdbc, T> work) {
+    public <T> T transaction(Function<Jdbc, T> work) {
         if (bound != null) return work.apply(this);
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);

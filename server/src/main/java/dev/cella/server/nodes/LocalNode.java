@@ -3,6 +3,7 @@ package dev.cella.server.nodes;
 import dev.cella.node.Node;
 import dev.cella.node.api.NewSandbox;
 import dev.cella.node.api.NodeSandbox;
+import dev.cella.node.image.ImagePuller;
 import dev.cella.node.metrics.MetricPoint;
 import dev.cella.node.proxy.NodeRoutes;
 import dev.cella.node.proxy.SandboxRoutes;
@@ -70,7 +71,7 @@ public final class LocalNode implements NodeClient {
     @Override public List<SandboxEvent> events(String id) throws IOException { return node.sandboxes().events(id); }
 
     @Override
-    public dev.cella.node.image.ImagePuller.Image pullImage(String reference, String username, String password) throws IOException {
+    public ImagePuller.Image pullImage(String reference, String username, String password) throws IOException {
         return node.images().pull(reference, username, password);
     }
 

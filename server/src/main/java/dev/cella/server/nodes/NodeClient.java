@@ -2,6 +2,7 @@ package dev.cella.server.nodes;
 
 import dev.cella.node.api.NewSandbox;
 import dev.cella.node.api.NodeSandbox;
+import dev.cella.node.image.ImagePuller;
 import dev.cella.node.metrics.MetricPoint;
 import dev.cella.node.problem.Problem;
 import dev.cella.node.proxy.SandboxRoutes;
@@ -64,7 +65,7 @@ public interface NodeClient {
     boolean deleteTemplate(String templateId) throws IOException;
 
     /** Pulls an image (registry v2) into a template on this node. */
-    dev.cella.node.image.ImagePuller.Image pullImage(String reference, String username, String password) throws IOException;
+    ImagePuller.Image pullImage(String reference, String username, String password) throws IOException;
 
     /** Stops the sandboxes the node keeps ready for this template (it was replaced); the pool refills on demand. */
     void drainPool(String templateId);

@@ -11,7 +11,9 @@ import dev.cella.node.api.NodeSandbox;
 import dev.cella.node.api.NodeTemplate;
 import dev.cella.node.api.SandboxMetrics;
 import dev.cella.node.api.SnapshotTaken;
+import dev.cella.node.image.ImagePuller;
 import dev.cella.node.metrics.MetricPoint;
+import dev.cella.node.metrics.MetricRange;
 import dev.cella.node.problem.Problem;
 import dev.cella.node.proxy.SandboxRoutes;
 import dev.cella.node.sandbox.SandboxEvent;
@@ -24,6 +26,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -97,7 +100,7 @@ public final class RemoteNode implements NodeClient {
 
     @Override
     public List<NodeSandbox> list() {
-        List<NodeSandbox> out = new java.util.ArrayList<>();
+        List<NodeSandbox> out = new ArrayList<>();
         for (JsonNode v : call("GET", "/v1/sandboxes", null, QUICK)) out.add(record(v));
         return out;
     }
@@ -143,7 +146,7 @@ public final class RemoteNode implements NodeClient {
 
     @Override
     public List<MetricPoint> metrics(String sandboxId, long seconds) {
-        String range = dev.cella.node.metrics.MetricRange.covering(seconds).label;
+        String range = MetricRange.covering(seconds).label;
         SandboxMetrics m = json.convertValue(call("GET", "/v1/sandboxes/" + sandboxId + "/metrics?range=" + range, null, QUICK), SandboxMetrics.class);
         long since = Instant.now().getEpochSecond() - seconds;
         return m.points().stream().filter(p -> p.timestampUnix() >= since).toList();
@@ -175,7 +178,7 @@ public final class RemoteNode implements NodeClient {
     }
 
     @Override
-    public dev.cella.node.image.ImagePuller.Image pullImage(String reference, String username, String password) throws IOException {
+    public ImagePuller.Image pullImage(String reference, String username, String password) throws IOException {
         ObjectNode b = json.createObjectNode().put("reference", reference);
         if (username != null) b.put("username", username).put("password", password);
         JsonNode r;
@@ -185,7 +188,7 @@ public final class RemoteNode implements NodeClient {
             throw new IOException(e.getMessage(), e);
         }
         refresh();
-        return json.convertValue(r, dev.cella.node.image.ImagePuller.Image.class);
+        return json.convertValue(r, ImagePuller.Image.class);
     }
 
     /** Through the node's own proxy, which finds the sandbox by the same headers the SDK sends. */

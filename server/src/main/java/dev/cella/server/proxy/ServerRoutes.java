@@ -1,12 +1,13 @@
 package dev.cella.server.proxy;
 
+import dev.cella.node.problem.Problem;
 import dev.cella.node.proxy.SandboxRoutes;
 import dev.cella.server.nodes.Fleet;
-import dev.cella.node.problem.Problem;
 import dev.cella.server.sandbox.SandboxRepository;
 import dev.cella.server.sandbox.SandboxRow;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -103,7 +104,7 @@ public final class ServerRoutes implements SandboxRoutes {
         }
         // not among those remembered (a sandbox made since, or no signature of ours): read them all again
         long before = changes.get();
-        Map<String, String> byId = new java.util.LinkedHashMap<>();
+        Map<String, String> byId = new LinkedHashMap<>();
         for (SandboxRow r : sandboxes.withEnvdToken()) byId.put(r.id(), r.envdAccessToken());
         t = new Tokens(byId, now + cacheForNanos);
         envdTokens = t;

@@ -2,13 +2,17 @@ package dev.cella.server.sandbox;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import dev.cella.server.db.Jdbc;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * The sandboxes table. Every read a team's request makes is scoped to that team; the
@@ -18,17 +22,17 @@ import java.util.Optional;
 public final class SandboxRepository {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Every read of a row parses its metadata: one reader for them all. */
-    private static final com.fasterxml.jackson.databind.ObjectReader METADATA = JSON.readerFor(new TypeReference<Map<String, String>>() {});
+    private static final ObjectReader METADATA = JSON.readerFor(new TypeReference<Map<String, String>>() {});
     private final Jdbc db;
     /** Told the id of every row deleted or whose state changed (the proxy's route cache). */
-    private final List<java.util.function.Consumer<String>> changed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<String>> changed = new CopyOnWriteArrayList<>();
 
     public SandboxRepository(Jdbc db) {
         this.db = db;
     }
 
     /** Calls {@code listener} with the id of every row deleted (killed, ended, forgotten) or paused or resumed, after the write. */
-    public void onChange(java.util.function.Consumer<String> listener) {
+    public void onChange(Consumer<String> listener) {
         changed.add(listener);
     }
 
@@ -81,7 +85,7 @@ public final class SandboxRepository {
 
     /** How many sandboxes each node has: what placement balances. */
     public Map<String, Integer> countByNode() {
-        Map<String, Integer> m = new java.util.HashMap<>();
+        Map<String, Integer> m = new HashMap<>();
         db.query("SELECT node_id, COUNT(*) FROM sandboxes GROUP BY node_id", rs -> m.put(rs.getString(1), rs.getInt(2)));
         return m;
     }

@@ -1,10 +1,15 @@
 package dev.cella.server.sandbox;
 
 import dev.cella.node.api.NodeSandbox;
+import dev.cella.node.envd.EnvdRuntime;
+import dev.cella.node.metrics.MetricPoint;
 import dev.cella.node.problem.Problem;
+import dev.cella.node.proxy.SandboxRoutes;
+import dev.cella.node.sandbox.SandboxEvent;
 import dev.cella.node.sandbox.SandboxState;
 import dev.cella.server.Ids;
 import dev.cella.server.auth.Team;
+import dev.cella.server.envd.Envd;
 import dev.cella.server.nodes.Fleet;
 import dev.cella.server.nodes.NodeClient;
 import dev.cella.server.template.StartCommand;
@@ -14,9 +19,14 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Sandboxes as teams see them. The server's table says whose a sandbox is, how it was
@@ -34,11 +44,11 @@ public final class SandboxService {
     private final SandboxRepository repo;
     private final Fleet fleet;
     /** Told the node template of every sandbox started (templates count their spawns). */
-    private java.util.function.Consumer<String> spawned;
+    private Consumer<String> spawned;
     /** How long a template's ready command may take to succeed when a sandbox starts. */
     static final Duration START_READY_LIMIT = Duration.ofSeconds(60);
 
-    public void onSpawn(java.util.function.Consumer<String> spawned) {
+    public void onSpawn(Consumer<String> spawned) {
         this.spawned = spawned;
     }
 
@@ -86,7 +96,7 @@ public final class SandboxService {
         String trafficToken = req.publicTraffic() ? null : Ids.hex(16);
         int vcpus = req.vcpus(), memoryMb = req.memoryMb(), diskMb = DEFAULT_DISK_MB;
         Templates.Defaults d = req.defaults() == null ? Templates.Defaults.NONE : req.defaults();
-        Map<String, String> env = new java.util.LinkedHashMap<>(d.env());
+        Map<String, String> env = new LinkedHashMap<>(d.env());
         env.putAll(req.envVars()); // the request's variables win over the template's
         // what the node is asked for: the node API's create, whichever way the node is reached
         dev.cella.node.api.NewSandbox create = new dev.cella.node.api.NewSandbox(id, req.templateId(), vcpus, memoryMb, diskMb, 1024, req.internet(), env, req.metadata(),
@@ -107,8 +117,8 @@ public final class SandboxService {
         repo.created(id, row.startedAt(), row.endAt());
         if (d.startCmd() != null || d.readyCmd() != null) {
             try {
-                var route = node.route(id, dev.cella.node.envd.EnvdRuntime.PORT).orElseThrow();
-                StartCommand.run(new dev.cella.server.envd.Envd(route, token), d, START_READY_LIMIT);
+                var route = node.route(id, EnvdRuntime.PORT).orElseThrow();
+                StartCommand.run(new Envd(route, token), d, START_READY_LIMIT);
             } catch (RuntimeException e) {
                 kill(team, id);
                 throw new Problem.Upstream("agent_error", "the template's start command did not become ready: " + e.getMessage());
@@ -155,7 +165,7 @@ public final class SandboxService {
     }
 
     /** Where envd of a running sandbox is reached from here, and its access token. */
-    public record EnvdAccess(dev.cella.node.proxy.SandboxRoutes.Route route, String accessToken) {}
+    public record EnvdAccess(SandboxRoutes.Route route, String accessToken) {}
 
     public EnvdAccess envd(Team team, String id) {
         return envd(require(team, id));
@@ -167,7 +177,7 @@ public final class SandboxService {
         if (v.live() == null || v.live().state() != SandboxState.RUNNING) {
             throw Problem.invalidState("sandbox is not running (status: " + v.status() + ")");
         }
-        var route = fleet.node(v.row().nodeId()).route(id, dev.cella.node.envd.EnvdRuntime.PORT)
+        var route = fleet.node(v.row().nodeId()).route(id, EnvdRuntime.PORT)
                 .orElseThrow(() -> Problem.invalidState("sandbox is not running"));
         return new EnvdAccess(route, v.row().envdAccessToken());
     }
@@ -202,7 +212,7 @@ public final class SandboxService {
         return fleet.node(v.row().nodeId());
     }
 
-    public java.util.Set<String> templates() {
+    public Set<String> templates() {
         return fleet.templates();
     }
 
@@ -214,8 +224,8 @@ public final class SandboxService {
     /** Every sandbox of the team: also those being made (starting) and those whose node is away (missing). */
     public List<View> listAll(Team team) {
         List<SandboxRow> rows = repo.list(team.id());
-        Map<String, Map<String, NodeSandbox>> byNode = new java.util.HashMap<>();
-        List<View> out = new java.util.ArrayList<>();
+        Map<String, Map<String, NodeSandbox>> byNode = new HashMap<>();
+        List<View> out = new ArrayList<>();
         for (SandboxRow row : rows) {
             if (row.state() == RowState.CREATING) {
                 out.add(new View(row, null));
@@ -223,7 +233,7 @@ public final class SandboxService {
             }
             Map<String, NodeSandbox> live = byNode.computeIfAbsent(row.nodeId(), nodeId -> {
                 try {
-                    Map<String, NodeSandbox> m = new java.util.HashMap<>();
+                    Map<String, NodeSandbox> m = new HashMap<>();
                     for (NodeSandbox r : fleet.node(nodeId).list()) m.put(r.sandboxId(), r);
                     return m;
                 } catch (Problem.Unavailable e) {
@@ -315,11 +325,11 @@ public final class SandboxService {
         return new Connected(new View(v.row(), r), true);
     }
 
-    public List<dev.cella.node.metrics.MetricPoint> metrics(Team team, String id, long seconds) {
+    public List<MetricPoint> metrics(Team team, String id, long seconds) {
         return nodeOf(team, id).metrics(id, seconds);
     }
 
-    public List<dev.cella.node.sandbox.SandboxEvent> events(Team team, String id) throws IOException {
+    public List<SandboxEvent> events(Team team, String id) throws IOException {
         return nodeOf(team, id).events(id);
     }
 

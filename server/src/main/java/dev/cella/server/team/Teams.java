@@ -1,6 +1,7 @@
 package dev.cella.server.team;
 
 import dev.cella.node.problem.Problem;
+import dev.cella.server.Ids;
 import dev.cella.server.auth.Team;
 import dev.cella.server.auth.User;
 import dev.cella.server.db.Jdbc;
@@ -59,7 +60,7 @@ public final class Teams {
 
     /** A slug as the Wrenn API shows one: 12 hex digits in two halves, a1b2c3-d1e2f3. */
     private static String slug() {
-        String h = dev.cella.server.Ids.hex(6);
+        String h = Ids.hex(6);
         return h.substring(0, 6) + "-" + h.substring(6);
     }
 

@@ -5,10 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * How to build a template, whatever front end it came from (a Dockerfile, a Superserve
@@ -58,7 +60,7 @@ public record BuildSpec(String from, List<Step> steps, String startCmd, String r
                     if (r.workdir() != null) o.put("workdir", r.workdir());
                     if (r.user() != null) o.put("user", r.user());
                 }
-                case Env e -> o.set("env", JSON.valueToTree(new java.util.TreeMap<>(e.vars())));
+                case Env e -> o.set("env", JSON.valueToTree(new TreeMap<>(e.vars())));
                 case Workdir w -> o.put("workdir", w.path());
                 case User u -> o.put("user", u.name());
                 case Copy c -> {
@@ -78,7 +80,7 @@ public record BuildSpec(String from, List<Step> steps, String startCmd, String r
     public static BuildSpec fromJson(String json) {
         try {
             return parse(JSON.readTree(json), true);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalArgumentException("not a build spec: " + e.getMessage());
         }
     }

@@ -2,6 +2,7 @@ package dev.cella.server.template;
 
 import dev.cella.node.api.NewSandbox;
 import dev.cella.node.envd.EnvdRuntime;
+import dev.cella.node.image.ImagePuller;
 import dev.cella.node.problem.Problem;
 import dev.cella.server.Ids;
 import dev.cella.server.envd.Envd;
@@ -10,7 +11,11 @@ import dev.cella.server.nodes.NodeClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -269,12 +274,12 @@ public final class Builder implements AutoCloseable {
     private Templates.Resolved pull(String buildId, NodeClient node, String image, RegistryLogin login) {
         logs.append(buildId, "info", "pulling image " + image);
         long t0 = System.nanoTime();
-        dev.cella.node.image.ImagePuller.Image img;
+        ImagePuller.Image img;
         try {
             img = node.pullImage(image, login == null ? null : login.username(), login == null ? null : login.password());
         } catch (Problem.Invalid e) {
             throw new BuildFailure("FROM " + image + ": not a template of this team, a built-in one, nor an image reference (" + e.getMessage() + ")");
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             throw new BuildFailure("FROM " + image + ": the pull failed: " + e.getMessage());
         }
         logs.append(buildId, "info", "pulled " + image + " (" + img.digest() + ") in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
@@ -297,7 +302,7 @@ public final class Builder implements AutoCloseable {
         try {
             node.create(new NewSandbox(id, template, req.vcpus(), req.memoryMb(), Math.max(req.diskMb(), 1024), 4096, true, Map.of(),
                     Map.of("cella.build", buildId), Duration.ofHours(2).toSeconds(), "kill", false, token, "root", null, null));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new BuildFailure("the build sandbox did not start: " + e.getMessage());
         }
         if (me.cancelled) throw new Cancelled();
@@ -307,7 +312,7 @@ public final class Builder implements AutoCloseable {
     private static long snapshot(NodeClient node, String sandbox, String layer) {
         try {
             return node.snapshot(sandbox, layer);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new BuildFailure("saving the step's layer failed: " + e.getMessage());
         }
     }
@@ -316,12 +321,12 @@ public final class Builder implements AutoCloseable {
     private void copy(String buildId, Envd envd, BuildPlan.Planned p, BuildSpec.Copy c, String teamId, int total) {
         logs.append(buildId, "info", "step " + (p.index() + 1) + "/" + total + ": " + p.describe());
         String tar = "/tmp/.cella-copy-" + c.filesHash() + ".tar", tmp = "/tmp/.cella-copy-" + c.filesHash();
-        java.nio.file.Path file = files.path(teamId, c.filesHash());
+        Path file = files.path(teamId, c.filesHash());
         envd.as("root").write(tar, () -> {
             try {
-                return java.nio.file.Files.newInputStream(file);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                return Files.newInputStream(file);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         });
         String dest = c.dest().startsWith("/") || p.state().workdir() == null ? c.dest() : p.state().workdir() + "/" + c.dest();

@@ -2,6 +2,8 @@ package dev.cella.server.template;
 
 import dev.cella.server.db.Jdbc;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
 
@@ -50,7 +52,7 @@ public final class Builds {
                 + " WHERE status IN ('waiting', 'building')", System.currentTimeMillis());
     }
 
-    private static Build row(java.sql.ResultSet rs) throws java.sql.SQLException {
+    private static Build row(ResultSet rs) throws SQLException {
         long s = rs.getLong("started_at");
         Long started = rs.wasNull() ? null : s;
         long f = rs.getLong("finished_at");

@@ -3,6 +3,7 @@ package dev.cella.server.template;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -121,7 +122,7 @@ public final class Dockerfile {
         List<String> out = new ArrayList<>();
         try {
             JSON.readTree(json).forEach(w -> out.add(w.asText()));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalArgumentException("not a JSON array: " + json);
         }
         return out;
@@ -135,7 +136,7 @@ public final class Dockerfile {
             List<String> words = new ArrayList<>();
             for (JsonNode w : arr) words.add("'" + w.asText().replace("'", "'\\''") + "'");
             return String.join(" ", words);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return rest; // not JSON: Docker runs it in a shell too
         }
     }

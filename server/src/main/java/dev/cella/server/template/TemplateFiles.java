@@ -6,6 +6,9 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 
 /**
  * Uploaded build contexts (the files of COPY steps, as a tar): one file per team and hash,
@@ -38,12 +41,12 @@ public final class TemplateFiles {
         Path tmpDir = Files.createDirectories(dir.resolve(teamId));
         Path tmp = Files.createTempFile(tmpDir, "context", ".part");
         try {
-            var md = java.security.MessageDigest.getInstance("SHA-256");
+            var md = MessageDigest.getInstance("SHA-256");
             copy(in, tmp, limit, md);
-            String hash = java.util.HexFormat.of().formatHex(md.digest());
+            String hash = HexFormat.of().formatHex(md.digest());
             Files.move(tmp, path(teamId, hash), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return hash;
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         } finally {
             Files.deleteIfExists(tmp);
@@ -65,7 +68,7 @@ public final class TemplateFiles {
     }
 
     /** Copies at most {@code limit} bytes to {@code target}, hashing them on the way when asked; returns how many. */
-    private static long copy(InputStream in, Path target, long limit, java.security.MessageDigest md) throws IOException {
+    private static long copy(InputStream in, Path target, long limit, MessageDigest md) throws IOException {
         long n = 0;
         byte[] buf = new byte[64 * 1024];
         try (OutputStream out = Files.newOutputStream(target)) {

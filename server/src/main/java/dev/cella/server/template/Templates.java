@@ -1,9 +1,12 @@
 package dev.cella.server.template;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.problem.Problem;
 import dev.cella.server.db.Jdbc;
 import dev.cella.server.nodes.Fleet;
 
+import java.io.IOException;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -197,20 +200,20 @@ public final class Templates {
         db.update("UPDATE templates SET spawn_count = spawn_count + 1, last_spawned_at = ? WHERE node_template = ?", System.currentTimeMillis(), nodeTemplate);
     }
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     static String json(Map<String, String> m) {
         try {
             return JSON.writeValueAsString(m);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }
 
     static Map<String, String> env(String s) {
         try {
-            return s == null ? Map.of() : JSON.readValue(s, new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() {});
-        } catch (java.io.IOException e) {
+            return s == null ? Map.of() : JSON.readValue(s, new TypeReference<Map<String, String>>() {});
+        } catch (IOException e) {
             return Map.of();
         }
     }

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,7 +44,7 @@ class ApiKeysCacheTest {
         return Teams.team(teams.create(name, null));
     }
 
-    void pass(java.time.Duration d) {
+    void pass(Duration d) {
         clock.addAndGet(d.toNanos());
     }
 
@@ -91,7 +92,7 @@ class ApiKeysCacheTest {
         teams.delete(a.id());
         pass(ApiKeys.CACHE_FOR.minusMillis(1));
         assertThat(keys.authenticate(key)).contains(a);
-        pass(java.time.Duration.ofMillis(1));
+        pass(Duration.ofMillis(1));
         assertThat(keys.authenticate(key)).isEmpty();
     }
 

@@ -2,6 +2,7 @@ package dev.cella.server.nodes;
 
 import dev.cella.node.api.NewSandbox;
 import dev.cella.node.api.NodeSandbox;
+import dev.cella.node.image.ImagePuller;
 import dev.cella.node.metrics.MetricPoint;
 import dev.cella.node.problem.Problem;
 import dev.cella.node.proxy.SandboxRoutes;
@@ -75,7 +76,7 @@ public final class FakeNode implements NodeClient {
     @Override public void drainPool(String templateId) {}
 
     @Override
-    public dev.cella.node.image.ImagePuller.Image pullImage(String reference, String username, String password) {
+    public ImagePuller.Image pullImage(String reference, String username, String password) {
         throw new UnsupportedOperationException();
     }
 

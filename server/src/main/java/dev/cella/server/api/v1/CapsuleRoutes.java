@@ -28,6 +28,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -214,7 +216,7 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
             Envd.Stream stream = envd.start(new Envd.Command(cmd, args, envs, cwd, t), null, null, null);
             int[] pid = {-1};
             RuntimeException[] failed = {null};
-            var started = new java.util.concurrent.CountDownLatch(1);
+            var started = new CountDownLatch(1);
             Thread follower = Thread.ofVirtual().name("bg-" + t).start(() -> {
                 try {
                     stream.follow(new Envd.Events() {
@@ -229,7 +231,7 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
                 }
             });
             try {
-                if (!started.await(30, java.util.concurrent.TimeUnit.SECONDS)) throw new ApiError(502, "agent_error", "the process did not start");
+                if (!started.await(30, TimeUnit.SECONDS)) throw new ApiError(502, "agent_error", "the process did not start");
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
             } finally {

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,7 +99,7 @@ public final class FileRoutes implements Consumer<V1Api> {
             // the last name of the path, as text: Path.of would refuse a NUL that envd reports itself
             String last = path.replaceAll("/+$", "");
             String name = last.isEmpty() ? "file" : last.substring(last.lastIndexOf('/') + 1);
-            ctx.header("Content-Disposition", "attachment; filename*=UTF-8''" + java.net.URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20"));
+            ctx.header("Content-Disposition", "attachment; filename*=UTF-8''" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20"));
             // the servlet's own stream: Javalin's result() would hold the body back
             OutputStream out = ctx.res().getOutputStream();
             byte[] buf = new byte[64 * 1024];

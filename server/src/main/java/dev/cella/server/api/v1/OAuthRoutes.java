@@ -1,5 +1,7 @@
 package dev.cella.server.api.v1;
 
+import dev.cella.server.Digests;
+import dev.cella.server.Ids;
 import dev.cella.server.api.ApiError;
 import dev.cella.server.auth.GithubOAuth;
 import dev.cella.server.auth.User;
@@ -8,6 +10,7 @@ import dev.cella.server.team.Teams;
 import io.javalin.http.Context;
 import io.javalin.http.Cookie;
 import io.javalin.http.HandlerType;
+import io.javalin.http.HttpStatus;
 import io.javalin.http.SameSite;
 
 import java.net.URLEncoder;
@@ -15,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Logging in with GitHub (the Wrenn API): the start redirects to GitHub with a state that is
@@ -28,7 +32,7 @@ public final class OAuthRoutes implements Consumer<V1Api> {
     private static final int STATE_SECONDS = 600;
 
     private final GithubOAuth github;
-    private final java.util.function.Supplier<String> publicUrl;
+    private final Supplier<String> publicUrl;
     private final String frontendUrl;
     private final byte[] stateKey;
     private final Users users;
@@ -40,7 +44,7 @@ public final class OAuthRoutes implements Consumer<V1Api> {
      * @param publicUrl   this server's address as browsers reach it (GitHub redirects back to it)
      * @param frontendUrl where the callback sends the browser on: {@code <frontendUrl>/auth/github/callback?...}
      */
-    public OAuthRoutes(GithubOAuth github, java.util.function.Supplier<String> publicUrl, String frontendUrl, byte[] stateKey,
+    public OAuthRoutes(GithubOAuth github, Supplier<String> publicUrl, String frontendUrl, byte[] stateKey,
                        Users users, Teams teams, AccountRoutes accounts) {
         this.github = github;
         this.publicUrl = () -> publicUrl.get().replaceAll("/+$", "");
@@ -69,11 +73,11 @@ public final class OAuthRoutes implements Consumer<V1Api> {
 
     private void start(Context ctx) {
         provider(ctx);
-        String nonce = dev.cella.server.Ids.hex(16);
+        String nonce = Ids.hex(16);
         Cookie cookie = new Cookie(STATE_COOKIE, nonce + ":" + sign(nonce), "/", STATE_SECONDS, ctx.scheme().equals("https"), true,
                 null, SameSite.LAX);
         ctx.cookie(cookie);
-        ctx.redirect(github.authorizeUrl(callbackUrl(), nonce), io.javalin.http.HttpStatus.FOUND);
+        ctx.redirect(github.authorizeUrl(callbackUrl(), nonce), HttpStatus.FOUND);
     }
 
     private void callback(Context ctx) {
@@ -132,7 +136,7 @@ public final class OAuthRoutes implements Consumer<V1Api> {
         for (var e : params.entrySet()) {
             q.append(q.isEmpty() ? "?" : "&").append(e.getKey()).append('=').append(URLEncoder.encode(String.valueOf(e.getValue()), StandardCharsets.UTF_8));
         }
-        ctx.redirect(frontend() + "/auth/github/callback" + q, io.javalin.http.HttpStatus.FOUND);
+        ctx.redirect(frontend() + "/auth/github/callback" + q, HttpStatus.FOUND);
     }
 
     private String frontend() {
@@ -140,7 +144,7 @@ public final class OAuthRoutes implements Consumer<V1Api> {
     }
 
     private void fail(Context ctx, String code) {
-        ctx.redirect(frontendUrl + "/auth/github/callback?error=" + code, io.javalin.http.HttpStatus.FOUND);
+        ctx.redirect(frontendUrl + "/auth/github/callback?error=" + code, HttpStatus.FOUND);
     }
 
     private boolean validState(String cookie, String state) {
@@ -148,10 +152,10 @@ public final class OAuthRoutes implements Consumer<V1Api> {
         int colon = cookie.indexOf(':');
         if (colon < 0) return false;
         String nonce = cookie.substring(0, colon), mac = cookie.substring(colon + 1);
-        return dev.cella.server.Digests.same(sign(nonce), mac) && dev.cella.server.Digests.same(nonce, state);
+        return Digests.same(sign(nonce), mac) && Digests.same(nonce, state);
     }
 
     private String sign(String nonce) {
-        return dev.cella.server.Digests.hmacSha256Hex(stateKey, nonce);
+        return Digests.hmacSha256Hex(stateKey, nonce);
     }
 }

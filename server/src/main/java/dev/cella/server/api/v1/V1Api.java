@@ -2,6 +2,7 @@ package dev.cella.server.api.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cella.node.http.JsonHttp;
 import dev.cella.server.api.ApiError;
 import dev.cella.server.api.ApiServer;
 import dev.cella.server.api.RateLimiter;
@@ -15,6 +16,7 @@ import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 import io.javalin.websocket.WsConfig;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -153,7 +155,7 @@ public final class V1Api implements ApiServer.Dialect {
 
     /** The request body as a JSON object: 400 when it is not one (JsonHttp's rule, written in this dialect's shape). */
     static JsonNode body(Context ctx) {
-        return dev.cella.node.http.JsonHttp.body(ctx, JSON);
+        return JsonHttp.body(ctx, JSON);
     }
 
     /** A string field; required ones must be present and not blank. */
@@ -182,6 +184,6 @@ public final class V1Api implements ApiServer.Dialect {
     }
 
     static String iso(long epochMillis) {
-        return java.time.Instant.ofEpochMilli(epochMillis).toString();
+        return Instant.ofEpochMilli(epochMillis).toString();
     }
 }
