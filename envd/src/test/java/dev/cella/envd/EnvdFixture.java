@@ -3,8 +3,8 @@ package dev.cella.envd;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cella.protocol.envd.EnvdClient.Stream;
 import dev.cella.protocol.envd.EnvdClient;
+import dev.cella.protocol.envd.EnvdClient.Stream;
 
 import java.io.IOException;
 import java.net.URI;

@@ -1,11 +1,11 @@
 package dev.cella.node;
 
-import dev.cella.node.problem.Problem;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.cella.node.image.ImagePuller;
 import dev.cella.node.image.ImageReference;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.template.NodeTemplates;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

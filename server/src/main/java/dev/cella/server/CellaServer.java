@@ -1,8 +1,8 @@
 package dev.cella.server;
 
 import dev.cella.node.cli.Options;
-import dev.cella.server.nodes.Fleet;
 import dev.cella.node.problem.Problem;
+import dev.cella.server.nodes.Fleet;
 import dev.cella.server.nodes.RemoteNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,11 +1,10 @@
 package dev.cella.envd.fs;
 
+import dev.cella.envd.connect.ConnectException;
 import dev.cella.envd.user.UserAccount;
 
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-
-import dev.cella.envd.connect.ConnectException;
 
 /** Resolves a client's path as E2B's envd does: {@code ~} is the user's home, relative paths start there. */
 public final class SandboxPaths {

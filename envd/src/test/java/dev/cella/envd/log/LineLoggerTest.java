@@ -1,5 +1,6 @@
 package dev.cella.envd.log;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slf4j.event.Level;
 
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@Tag("unit")
 class LineLoggerTest {
     final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     final LineLogger log = new LineLogger("dev.cella.envd.Envd", Level.INFO, new PrintStream(bytes, true, StandardCharsets.UTF_8));

@@ -1,8 +1,8 @@
 package dev.cella.envd.process;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cella.envd.EnvdFixture.Run;
 import dev.cella.envd.EnvdFixture;
+import dev.cella.envd.EnvdFixture.Run;
 import dev.cella.protocol.envd.EnvdClient.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

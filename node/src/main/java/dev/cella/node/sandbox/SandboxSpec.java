@@ -1,6 +1,7 @@
 package dev.cella.node.sandbox;
 
 import dev.cella.node.problem.Problem;
+
 import java.nio.file.Path;
 import java.util.Map;
 

@@ -1,6 +1,7 @@
 package dev.cella.node.sandbox;
 
 import dev.cella.node.problem.Problem;
+
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;

@@ -7,6 +7,7 @@ import dev.cella.node.metrics.MetricPoint;
 import dev.cella.node.pool.WarmPool;
 import dev.cella.node.sandbox.SandboxState;
 import dev.cella.node.sandbox.TimeoutAction;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -20,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ({@link NodeJson}) the other reads back equal, under the field names both sides and the
  * docs use. No root: the records and mappers only (NodeApiTest drives the real API).
  */
+@Tag("unit")
 class NodeApiContractTest {
     static final ObjectMapper NODE = NodeJson.node(), SERVER = NodeJson.server();
     static final Instant T = Instant.parse("2026-12-02T09:00:00.123Z");

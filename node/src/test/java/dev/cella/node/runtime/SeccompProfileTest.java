@@ -2,6 +2,7 @@ package dev.cella.node.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -16,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The seccomp profile as data: what each architecture's policy allows, refuses and how it is built. No root needed. */
+@Tag("unit")
 class SeccompProfileTest {
     static final ObjectMapper JSON = new ObjectMapper();
 
