@@ -181,7 +181,7 @@ public final class NodeApi {
         return Sandboxes.timeout(field, n.asLong());
     }
 
-    /** Seed 004's CapsuleMetrics: {sandbox_id, range, points[{timestamp_unix, cpu_pct, mem_bytes, disk_bytes}]}. */
+    /** The Wrenn API's CapsuleMetrics: {sandbox_id, range, points[{timestamp_unix, cpu_pct, mem_bytes, disk_bytes}]}. */
     private void metrics(Context ctx) {
         String id = ctx.pathParam("id");
         sandboxes.require(id);

@@ -46,7 +46,7 @@ public final class E2bApi implements ApiServer.Dialect {
     /** The template routes (builds in three dialects) this dialect serves. */
     private final TemplateRoutes templateRoutes;
     private final ObjectMapper json = new ObjectMapper();
-    /** Seed 002: 200 requests per second for the API, 3 per second for authentication (here: failed attempts). */
+    /** The Lelantos (E2B-style) API's limits: 200 requests per second for the API, 3 per second for authentication (here: failed attempts). */
     private final RateLimiter perTeam;
     private final int requestsPerSecond;
     private final RateLimiter failedAuthPerClient = new RateLimiter(3);

@@ -74,7 +74,7 @@ public final class SandboxService {
      * made, or when its node does not answer.
      */
     public record View(SandboxRow row, NodeSandbox live) {
-        /** Seed 004's status: starting, running, paused, hibernated, or missing (its node is away). */
+        /** The Wrenn API's status: starting, running, paused, hibernated, or missing (its node is away). */
         public String status() {
             if (row.state() == RowState.CREATING) return "starting";
             if (live == null) return "missing";

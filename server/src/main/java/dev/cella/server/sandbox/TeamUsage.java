@@ -55,7 +55,7 @@ public final class TeamUsage {
         db.update("DELETE FROM team_usage WHERE sampled_at < ?", nowMillis - KEEP_MS);
     }
 
-    /** Seed 004's CapsuleStats. */
+    /** The Wrenn API's CapsuleStats. */
     public Map<String, Object> stats(String teamId, String range) {
         long[] r = RANGES.get(range);
         if (r == null) throw new Problem.Invalid("range must be one of: 5m, 1h, 6h, 24h, 30d");

@@ -55,7 +55,7 @@ public final class AccountRoutes implements Consumer<V1Api> {
         });
     }
 
-    /** Seed 004's AuthResponse. */
+    /** The Wrenn API's AuthResponse. */
     Map<String, Object> auth(User u, String teamId) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("token", tokens.issue(u.id(), teamId, u.email()));
@@ -168,7 +168,7 @@ public final class AccountRoutes implements Consumer<V1Api> {
         V1Api.json(ctx, 201, key(made.info(), made.key()));
     }
 
-    /** Seed 004's APIKeyResponse: the key itself only when just made. */
+    /** The Wrenn API's APIKeyResponse: the key itself only when just made. */
     static Map<String, Object> key(ApiKeys.KeyInfo k, String plaintext) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", k.id());

@@ -165,7 +165,7 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
         return capsule(v, templates.nameOf(v.row().templateId()));
     }
 
-    /** Seed 004's Capsule. */
+    /** The Wrenn API's Capsule. */
     static Map<String, Object> capsule(View v, String templateName) {
         Map<String, Object> m = new LinkedHashMap<>();
         var row = v.row();
@@ -293,7 +293,7 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
         }
     }
 
-    /** Seed 004's CapsuleMetrics, from the node's tiers (a paused capsule keeps its points). */
+    /** The Wrenn API's CapsuleMetrics, from the node's tiers (a paused capsule keeps its points). */
     private void metrics(Context ctx) {
         String range = Optional.ofNullable(ctx.queryParam("range")).orElse("10m");
         long seconds = MetricRange.of(range).orElseThrow(() -> ApiError.badRequest("range must be one of " + MetricRange.labels())).seconds;

@@ -70,7 +70,7 @@ public final class FileRoutes implements Consumer<V1Api> {
         });
     }
 
-    /** Seed 004's FileEntry from envd's EntryInfo. */
+    /** The Wrenn API's FileEntry from envd's EntryInfo. */
     static Map<String, Object> entry(JsonNode e) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", e.path("name").asText());

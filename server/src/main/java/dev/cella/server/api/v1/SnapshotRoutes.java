@@ -128,7 +128,7 @@ public final class SnapshotRoutes implements Consumer<V1Api> {
 
     private static final long STARTED = System.currentTimeMillis();
 
-    /** Seed 004's Template. */
+    /** The Wrenn API's Template. */
     static Map<String, Object> template(Templates.TeamTemplate t) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", t.name());
