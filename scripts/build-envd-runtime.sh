@@ -45,7 +45,7 @@ libs=$( { ldd "$out/jre/bin/java"; ldd "$out/jre/lib/server/libjvm.so"; for so i
 for lib in $libs; do cp -L "$lib" "$out/glibc/"; done
 # The program interpreter java names (ld-linux-x86-64.so.2 on x86_64, ld-linux-aarch64.so.1 on
 # arm64), under one name for every architecture, so whoever starts envd need not know which.
-loader=$(ldd "$out/jre/bin/java" | awk '/ld-linux/ && !/=>/ {print $1; exit}')
+loader=$(ldd "$out/jre/bin/java" | awk '/ld-linux/ {print ($2 == "=>") ? $3 : $1; exit}')  # "X (addr)" or "X => Y (addr)"
 [ -n "$loader" ] && [ -f "$loader" ] || { echo "build-envd-runtime: cannot find java's dynamic loader in ldd's output" >&2; exit 1; }
 cp -L "$loader" "$out/glibc/ld.so"
 
@@ -62,6 +62,8 @@ for j in "$out"/app/lib/*.jar; do cp_line="$cp_line:$mount_path/app/lib/$(basena
 # envd's archived class metadata sits at a known address, as it did by default before JDK 21.
 # slf4j.provider: envd's own small log backend, named so SLF4J does not scan the jars for one
 # (dev.cella.envd.log.EnvdLogging says why it is not Logback); SLF4J would announce it on stderr.
+# stdout/stderr.encoding: envd's environment has no locale, so the JDK would write its log as
+# ASCII (every non-ASCII character of a path or message a '?'); UTF-8 as Logback wrote it.
 cat > "$out/envd.args" <<ARGS
 --enable-native-access=ALL-UNNAMED
 -XX:+UnlockDiagnosticVMOptions
@@ -77,6 +79,8 @@ cat > "$out/envd.args" <<ARGS
 -Djava.io.tmpdir=/tmp
 -Dslf4j.provider=dev.cella.envd.log.EnvdLogging
 -Dslf4j.internal.verbosity=WARN
+-Dstdout.encoding=UTF-8
+-Dstderr.encoding=UTF-8
 -cp $cp_line
 ARGS
 

@@ -15,6 +15,7 @@ import dev.cella.node.runtime.CgroupLayout;
 import dev.cella.node.runtime.ContainerDriver;
 import dev.cella.node.runtime.Crun;
 import dev.cella.node.runtime.DiskStock;
+import dev.cella.node.runtime.SeccompProfile;
 import dev.cella.node.sandbox.SandboxStore;
 import dev.cella.node.sandbox.Sandboxes;
 import dev.cella.node.sandbox.StartQueue;
@@ -45,6 +46,7 @@ public final class Node implements AutoCloseable {
     private final DiskStock disks;
 
     public Node(NodeConfig c) throws IOException {
+        SeccompProfile.policy(System.getProperty("os.arch")); // a machine without a seccomp policy is refused here, not at its first create
         ObjectMapper json = new ObjectMapper();
         Files.createDirectories(c.stateDir());
         SandboxNetwork network = new SandboxNetwork(c.subnetOctet());

@@ -44,6 +44,10 @@ class ContainerDriverTest {
             assertThat(lines[2]).isEqualTo("from-init");
             assertThat(Integer.parseInt(lines[3].trim())).as("only the sandbox's own processes are visible").isLessThan(10);
             assertThat(lines[4]).contains("dev.cella.envd.Envd");
+            // envd logs through its own SLF4J backend (named in envd.args): lost to SLF4J's no-op logger if it did not load
+            assertThat(Files.readString(node.state.resolve("sandboxes/life1/envd.log")))
+                    .containsPattern("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} \\[main\\] INFO dev\\.cella\\.envd\\.Envd -- envd \\S+ listening on 0\\.0\\.0\\.0:49983")
+                    .doesNotContain("SLF4J");
             assertThat(node.run(s.envdUrl(), "id -u", "root").stdout()).isEqualTo("0\n");
             assertThat(node.driver.running()).contains("life1");
         } finally {

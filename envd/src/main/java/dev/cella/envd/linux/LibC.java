@@ -53,8 +53,6 @@ public final class LibC {
     /** The raw syscall numbers of this machine (they differ between x86_64 and aarch64). */
     private static final Arch ARCH = Arch.current();
 
-    // --- handles ---
-
     // --- handles, grouped so that each group is linked on first use: linking a
     // downcall costs milliseconds, and envd's start must not pay for what it may never call ---
 

@@ -11,12 +11,13 @@ import org.slf4j.spi.SLF4JServiceProvider;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * envd's SLF4J backend: one line per event on standard output, nothing to configure.
+ * envd's SLF4J backend: one line per event on standard output, nothing to configure
+ * but the level.
  *
  * <p>Why not Logback, as in the server and the node: envd starts in every sandbox, and
  * its start is on the path of every cold create. Logback's initialisation (finding a
  * configuration, its status manager, its pattern parser and date formatter) took ~29 ms
- * of envd's ~120 ms from main to listening on this project's 2-core machine, and its
+ * of envd's ~83 ms from main to listening on this project's 2-core machine, and its
  * jars ~1 MiB of every envd's class data; envd writes a handful of lines in its life.
  *
  * <p>Chosen with {@code -Dslf4j.provider=dev.cella.envd.log.EnvdLogging} (envd.args),

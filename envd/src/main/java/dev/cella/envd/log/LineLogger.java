@@ -48,6 +48,12 @@ final class LineLogger extends LegacyAbstractLogger {
     @Override
     protected void handleNormalizedLoggingCall(Level level, Marker marker, String pattern, Object[] args, Throwable thrown) {
         if (level.toInt() < threshold) return;
+        if (thrown == null && args != null && args.length > 0 && args[args.length - 1] instanceof Throwable t
+                && placeholders(pattern) < args.length) {
+            // log.warn("x", (Object) e): SLF4J hands a lone argument over as is; Logback printed it as the throwable
+            thrown = t;
+            args = MessageFormatter.trimmedCopy(args);
+        }
         var formatted = MessageFormatter.basicArrayFormat(pattern, args);
         StringBuilder line = new StringBuilder(96);
         long ms = Math.floorMod(System.currentTimeMillis(), DAY_MS);
@@ -66,6 +72,12 @@ final class LineLogger extends LegacyAbstractLogger {
         }
         out.print(line);
         out.flush();
+    }
+
+    private static int placeholders(String pattern) {
+        int n = 0;
+        for (int i = pattern == null ? -1 : pattern.indexOf("{}"); i >= 0; i = pattern.indexOf("{}", i + 2)) n++;
+        return n;
     }
 
     private static StringBuilder two(StringBuilder b, long v) {

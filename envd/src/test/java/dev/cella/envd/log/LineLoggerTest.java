@@ -40,6 +40,14 @@ class LineLoggerTest {
     }
 
     @Test
+    void aLoneThrowableArgumentIsPrintedAsTheThrowable() {
+        log.error("linking failed", (Object) new IllegalStateException("no libc"));
+        log.info("failed: {}", (Object) new IllegalStateException("shown as text"));
+        assertThat(written()).contains("-- linking failed\njava.lang.IllegalStateException: no libc\n\tat ")
+                .contains("-- failed: java.lang.IllegalStateException: shown as text\n");
+    }
+
+    @Test
     void theThresholdComesFromAPropertyAndFallsBackToInfo() {
         String before = System.getProperty("envd.log.level");
         try {

@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code GET /v1/node}: what a node has and what its sandboxes have been promised, for the
- * server's scheduler and for an operator. The server binds the same record.
+ * {@code GET /v1/node}: what a node has and what its sandboxes have been promised, for an
+ * operator and a scheduler. The server binds the same record (today it reads the node's id
+ * and proxy port of it).
  *
  * @param proxyPort the port of the node's sandbox proxy, where a server sends its sandboxes' traffic
  * @param pool      ready pooled sandboxes by template

@@ -21,6 +21,9 @@ public record EnvdRuntime(Path dir) {
         if (!Files.isRegularFile(dir.resolve("envd.args"))) {
             throw new IllegalArgumentException("no envd runtime at " + dir + " (build it: ./mvnw package)");
         }
+        if (!Files.isRegularFile(dir.resolve("glibc/ld.so"))) {
+            throw new IllegalArgumentException("the envd runtime at " + dir + " is older than this node (no glibc/ld.so): rebuild it (./mvnw package)");
+        }
     }
 
     /**

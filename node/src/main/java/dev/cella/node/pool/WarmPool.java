@@ -94,8 +94,12 @@ public final class WarmPool implements AutoCloseable {
 
     private final RuntimeDriver driver;
     private final Warmer warmer;
-    /** When a sandbox was last taken, on the pool's clock; refills wait {@link #REFILL_AFTER_TAKE} after it. */
-    private volatile Instant lastTake;
+    /**
+     * When a sandbox was last taken ({@link System#nanoTime}); refills wait {@link #REFILL_AFTER_TAKE} after it.
+     * Monotonic on purpose, unlike the pool's {@link Clock} (wall time, for what it reports): a wall clock stepped back
+     * by NTP would hold refills for as long as the step.
+     */
+    private volatile long lastTake = System.nanoTime() - REFILL_AFTER_TAKE.toNanos();
     private final StartQueue starts;
     /** The current root filesystem of a template, empty when the node no longer has it. */
     private final Function<String, Optional<Path>> templates;
@@ -151,7 +155,6 @@ public final class WarmPool implements AutoCloseable {
         this.settings = settings;
         this.clock = clock;
         this.startedAt = clock.instant();
-        this.lastTake = startedAt.minus(REFILL_AFTER_TAKE);
         this.ownSizes.putAll(settings.sizes());
     }
 
@@ -166,7 +169,7 @@ public final class WarmPool implements AutoCloseable {
      */
     public Optional<Pooled> take(SandboxSpec spec) {
         lastAsked.put(spec.templateId(), clock.instant());
-        lastTake = clock.instant();
+        lastTake = System.nanoTime();
         List<Pooled> stale = new ArrayList<>();
         Optional<Pooled> out = Optional.empty();
         synchronized (this) {
@@ -270,7 +273,7 @@ public final class WarmPool implements AutoCloseable {
             surplus.forEach(p -> discard(p, "its pool shrank or its template changed"));
             Instant failed = failedAt.get(templateId);
             if (missing <= 0 || (failed != null && failed.plus(FAILURE_BACKOFF).isAfter(clock.instant()))) continue;
-            if (lastTake.plus(REFILL_AFTER_TAKE).isAfter(clock.instant())) return; // the next tick looks again
+            if (System.nanoTime() - lastTake < REFILL_AFTER_TAKE.toNanos()) return; // the next tick looks again
             // at most half the start slots for refills, so a create that arrives meanwhile finds one free
             if (startingTotal() >= Math.max(1, starts.concurrent() / 2)) return;
             synchronized (this) {

@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -136,8 +137,14 @@ public final class SeccompProfile {
     // ---- the allow-list: data, one file per architecture beside a common one ----------
 
     /** A group of syscalls allowed whatever their arguments, with what they are for. */
-    record Group(String group, String purpose, String sinceKernel, List<String> allow, Map<String, String> notes) {
-        Group {
+    public record Group(String group, String purpose, String sinceKernel, List<String> allow, Map<String, String> notes) {
+        public Group {
+            if (group == null || allow == null || allow.isEmpty()) {
+                throw new IllegalArgumentException("a seccomp group needs a name and a non-empty allow list: " + group);
+            }
+            if (sinceKernel != null && !sinceKernel.matches("\\d+\\.\\d+")) {
+                throw new IllegalArgumentException("group " + group + ": sinceKernel must be major.minor, not '" + sinceKernel + "'");
+            }
             allow = List.copyOf(allow);
             notes = notes == null ? Map.of() : Map.copyOf(notes);
         }
@@ -154,7 +161,7 @@ public final class SeccompProfile {
     record PolicyFile(String about, List<String> architectures, List<Group> groups) {}
 
     /** An architecture's policy: the common groups and its own. */
-    record Policy(String arch, List<String> architectures, List<Group> groups) {
+    public record Policy(String arch, List<String> architectures, List<Group> groups) {
         /** The names allowed whatever their arguments, on a kernel of this release. */
         List<String> allowed(String kernelVersion) {
             return groups.stream().filter(g -> g.appliesTo(kernelVersion)).flatMap(g -> g.allow().stream()).toList();
@@ -164,8 +171,17 @@ public final class SeccompProfile {
     /** The architectures there is a policy for, by the name of their file. */
     static final List<String> ARCHITECTURES = List.of("x86_64", "aarch64");
 
-    /** The policy of a JVM's {@code os.arch}; an architecture without one is refused, never given another's. */
-    static Policy policy(String osArch) {
+    private static final Map<String, Policy> POLICIES = new ConcurrentHashMap<>();
+
+    /**
+     * The policy of a JVM's {@code os.arch}, read once; an architecture without one is refused, never given
+     * another's. The node asks for its own at start, so it refuses there rather than at its first create.
+     */
+    public static Policy policy(String osArch) {
+        return POLICIES.computeIfAbsent(osArch == null ? "" : osArch, SeccompProfile::load);
+    }
+
+    private static Policy load(String osArch) {
         String arch = switch (osArch == null ? "" : osArch) {
             case "amd64", "x86_64" -> "x86_64";
             case "aarch64", "arm64" -> "aarch64";

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The OCI config a sandbox's container is created from (no root: nothing is started). */
 @Tag("unit")
@@ -25,6 +26,8 @@ class OciConfigTest {
 
     static JsonNode config(Path envdDir, boolean pooled) throws IOException {
         Files.writeString(envdDir.resolve("envd.args"), "-Xmx64m\n");
+        Files.createDirectories(envdDir.resolve("glibc"));
+        Files.writeString(envdDir.resolve("glibc/ld.so"), "");
         SandboxSpec spec = new SandboxSpec("sb1", "base", Path.of("/templates/base"), 3, 768, 2048, 200, true,
                 Map.of(), Map.of(), null, "user", null, null);
         return OciConfig.build(JSON, spec, SandboxAddress.of(5, "sb1", 231), Path.of("/run/cella/sb1/root"),
@@ -54,6 +57,14 @@ class OciConfigTest {
         assertThat(c.path("linux").path("seccomp").path("defaultAction").asText()).isNotEmpty();
         assertThat(args(c)).endsWith("dev.cella.envd.Envd", "--port", Integer.toString(EnvdRuntime.PORT))
                 .noneMatch(a -> a.startsWith("-XX:CompileThresholdScaling"));
+        // envd starts through the runtime's own loader, named alike on every architecture
+        assertThat(args(c)).startsWith("/.cella/envd/glibc/ld.so", "--library-path", "/.cella/envd/glibc", "/.cella/envd/jre/bin/java");
+    }
+
+    @Test
+    void aRuntimeBuiltBeforeTheLoaderWasNamedLdSoIsRefusedWithAMessage(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("envd.args"), "-Xmx64m\n");
+        assertThatThrownBy(() -> new EnvdRuntime(dir)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rebuild it");
     }
 
     @Test

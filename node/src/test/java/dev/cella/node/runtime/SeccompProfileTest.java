@@ -104,6 +104,13 @@ class SeccompProfileTest {
     }
 
     @Test
+    void aMalformedGroupIsRefusedWithAMessage() {
+        assertThatThrownBy(() -> new SeccompProfile.Group("g", "p", "5", List.of("read"), null)).hasMessageContaining("major.minor");
+        assertThatThrownBy(() -> new SeccompProfile.Group("g", "p", null, null, null)).hasMessageContaining("non-empty allow list");
+        assertThat(SeccompProfile.policy("amd64")).isSameAs(SeccompProfile.policy("amd64")); // read once
+    }
+
+    @Test
     void everyGroupSaysWhatItIsForAndNoNameIsInTwo() {
         for (String arch : List.of("amd64", "aarch64")) {
             Set<String> seen = new HashSet<>();
