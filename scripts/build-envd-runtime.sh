@@ -4,6 +4,7 @@
 #
 #   glibc/     the dynamic loader (as ld.so, whatever this architecture calls it) and the
 #              few C libraries the JVM needs, from this host
+#   locale/    glibc's C.UTF-8 locale, so envd encodes file names as UTF-8 in any image
 #   jre/       a jlink'd JRE with only the modules envd uses, and its CDS archive
 #   app/       cella-envd.jar and its libraries
 #   envd.args  the JVM's options and class path (a java @argfile: no shell needed)
@@ -48,6 +49,11 @@ for lib in $libs; do cp -L "$lib" "$out/glibc/"; done
 loader=$(ldd "$out/jre/bin/java" | awk '/ld-linux/ {print ($2 == "=>") ? $3 : $1; exit}')  # "X (addr)" or "X => Y (addr)"
 [ -n "$loader" ] && [ -f "$loader" ] || { echo "build-envd-runtime: cannot find java's dynamic loader in ldd's output" >&2; exit 1; }
 cp -L "$loader" "$out/glibc/ld.so"
+# glibc's C.UTF-8 locale, for envd alone (LOCPATH=/.cella/envd/locale LC_CTYPE=C.UTF-8 in its
+# environment): without a UTF-8 locale the JDK encodes file names as ASCII and refuses every
+# path with a character beyond it ("invalid path"), and most images have no locale files.
+[ -d /usr/lib/locale/C.utf8 ] || { echo "build-envd-runtime: glibc's C.utf8 locale is missing (/usr/lib/locale/C.utf8, Debian's libc-bin)" >&2; exit 1; }
+mkdir -p "$out/locale" && cp -r /usr/lib/locale/C.utf8 "$out/locale/"
 
 # 3. the application
 cp "$target/cella-envd.jar" "$out/app/"
@@ -90,7 +96,8 @@ cat > "$out/bin/envd" <<'LAUNCH'
 r=/.cella/envd
 aot=""
 [ -f "$r/envd.aot" ] && aot="-XX:AOTCache=$r/envd.aot"
-exec "$r/glibc/ld.so" --library-path "$r/glibc" "$r/jre/bin/java" "@$r/envd.args" $aot dev.cella.envd.Envd "$@"
+unset LC_ALL
+LOCPATH="$r/locale" LC_CTYPE=C.UTF-8 exec "$r/glibc/ld.so" --library-path "$r/glibc" "$r/jre/bin/java" "@$r/envd.args" $aot dev.cella.envd.Envd "$@"
 LAUNCH
 chmod +x "$out/bin/envd"
 

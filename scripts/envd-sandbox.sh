@@ -93,4 +93,6 @@ hostname cella-dev
 java=("$mount_path/glibc/ld.so" --library-path "$mount_path/glibc" "$mount_path/jre/bin/java")
 opts=("@$mount_path/envd.args")
 if [ "$aot" = 1 ] && [ -f "$runtime/envd.aot" ]; then opts+=("-XX:AOTCache=$mount_path/envd.aot"); fi
-exec chroot "$m" "${java[@]}" "${opts[@]}" "${jvm_opts[@]}" dev.cella.envd.Envd --host "$host" --port "$port" "${envd_args[@]}"
+# envd's locale, as the node gives it (OciConfig): UTF-8 file names in any image
+exec env -u LC_ALL -u LANG LOCPATH="$mount_path/locale" LC_CTYPE=C.UTF-8 \
+  chroot "$m" "${java[@]}" "${opts[@]}" "${jvm_opts[@]}" dev.cella.envd.Envd --host "$host" --port "$port" "${envd_args[@]}"

@@ -6,9 +6,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -70,6 +72,19 @@ class BusyboxRootTest {
         assertThat(r.output()).startsWith("uid=1000(user) gid=1000(user)").endsWith("/home/user\n");
         assertThat(r.exitCode()).isZero();
         assertThat(client.as("root").run(EnvdClient.Start.of("/bin/sh", "-c", "id -u"), null).output()).isEqualTo("0\n");
+    }
+
+    @Test
+    void filesMayHaveAnyNameThoughTheImageHasNoLocale() throws Exception {
+        String path = "/tmp/héllo-日本.txt";
+        String query = "/files?path=" + URLEncoder.encode(path, StandardCharsets.UTF_8) + "&username=root";
+        var up = client.send(client.request(query, Duration.ofSeconds(10)).header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofString("hi")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(up.statusCode()).as(up.body()).isEqualTo(200);
+        assertThat(up.body()).contains("héllo-日本.txt");
+        var down = client.send(client.request(query, Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(down.body()).isEqualTo("hi");
+        assertThat(client.as("root").run(EnvdClient.Start.of("/bin/cat", path), null).output()).isEqualTo("hi");
     }
 
     @Test

@@ -50,7 +50,10 @@ public final class OciConfig {
         process.putObject("user").put("uid", 0).put("gid", 0);
         ArrayNode args = process.putArray("args");
         envd.command(List.of("--port", Integer.toString(EnvdRuntime.PORT)), pooled).forEach(args::add);
-        process.putArray("env").add("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        // envd's own environment (the commands it starts get one it builds): a UTF-8 locale from its runtime, or
+        // the JDK would encode file names as ASCII and refuse any other path; most images carry no locale.
+        process.putArray("env").add("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+                .add("LOCPATH=" + EnvdRuntime.MOUNT_PATH + "/locale").add("LC_CTYPE=C.UTF-8");
         process.put("cwd", "/");
         ObjectNode caps = process.putObject("capabilities");
         for (String set : List.of("bounding", "effective", "permitted")) {

@@ -57,6 +57,8 @@ class OciConfigTest {
         assertThat(c.path("linux").path("seccomp").path("defaultAction").asText()).isNotEmpty();
         assertThat(args(c)).endsWith("dev.cella.envd.Envd", "--port", Integer.toString(EnvdRuntime.PORT))
                 .noneMatch(a -> a.startsWith("-XX:CompileThresholdScaling"));
+        assertThat(c.path("process").path("env").toString()).as("a UTF-8 locale from envd's runtime: file names beyond ASCII")
+                .contains("\"LOCPATH=/.cella/envd/locale\"", "\"LC_CTYPE=C.UTF-8\"");
         // envd starts through the runtime's own loader, named alike on every architecture
         assertThat(args(c)).startsWith("/.cella/envd/glibc/ld.so", "--library-path", "/.cella/envd/glibc", "/.cella/envd/jre/bin/java");
     }
