@@ -19,7 +19,7 @@ import java.util.List;
  * event when the build has ended.
  */
 final class BuildLogStream {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = TemplateRoutes.JSON;
     /** No build runs longer: a stream left open by a client that never reads ends here. */
     static final Duration LIMIT = Duration.ofHours(2);
 

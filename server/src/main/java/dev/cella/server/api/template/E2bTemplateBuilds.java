@@ -38,7 +38,7 @@ import java.util.regex.Pattern;
  * Lelantos' build status).
  */
 final class E2bTemplateBuilds {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = TemplateRoutes.JSON;
     private static final Pattern UPLOAD = Pattern.compile("^/templates/[^/]+/files/[^/]+$");
 
     private final Templates templates;

@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  * {@link NewTemplate} and build with the one engine.
  */
 final class TemplateBuilds {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = TemplateRoutes.JSON;
     static final Pattern NAME = Pattern.compile("^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?$");
     /** The largest build context or COPY upload. */
     static final long MAX_UPLOAD = 4L << 30;

@@ -25,7 +25,7 @@ import java.util.Optional;
  * and aliases, and cancelling a build.
  */
 final class TemplateCatalog {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = TemplateRoutes.JSON;
 
     private final Templates templates;
     private final Builder builder;

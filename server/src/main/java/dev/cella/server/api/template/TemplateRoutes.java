@@ -1,5 +1,6 @@
 package dev.cella.server.api.template;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.server.template.BuildLogs;
 import dev.cella.server.template.Builder;
 import dev.cella.server.template.Builds;
@@ -19,6 +20,9 @@ import io.javalin.http.HandlerType;
  * Built-in templates are listed for every team and cannot be changed.
  */
 public final class TemplateRoutes {
+    /** The one mapper of these routes, for request bodies and the log stream's events. */
+    static final ObjectMapper JSON = new ObjectMapper();
+
     private final TemplateCatalog catalog;
     private final TemplateBuilds builds;
     private final E2bTemplateBuilds e2bBuilds;
