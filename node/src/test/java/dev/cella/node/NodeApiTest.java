@@ -105,6 +105,15 @@ class NodeApiTest {
         assertThat(call("POST", "/v1/sandboxes/api1/pause", null, true).status()).isEqualTo(409);
         assertThat(call("POST", "/v1/sandboxes/api1/resume", "{\"timeoutSeconds\":60}", true).body().path("state").asText()).isEqualTo("running");
         assertThat(call("POST", "/v1/sandboxes/api1/timeout", "{\"timeoutSeconds\":-5}", true).status()).isEqualTo(400);
+        assertThat(call("POST", "/v1/sandboxes/api1/timeout", "{}", true).status()).as("required").isEqualTo(400);
+        assertThat(call("POST", "/v1/sandboxes/api1/timeout", "{\"timeoutSeconds\":\"soon\"}", true).body().path("message").asText())
+                .isEqualTo("timeoutSeconds has the wrong type");
+        assertThat(call("POST", "/v1/sandboxes/api1/resume", "[1]", true).status()).as("not an object").isEqualTo(400);
+        assertThat(call("PUT", "/v1/pool/base", "{\"size\":-1}", true).status()).isEqualTo(400);
+        assertThat(call("PUT", "/v1/pool/base", "{\"size\":1001}", true).status()).isEqualTo(400);
+        assertThat(call("PUT", "/v1/pool/base", "{\"size\":\"lots\"}", true).body().path("message").asText()).isEqualTo("size has the wrong type");
+        assertThat(call("POST", "/v1/images", "{\"username\":\"u\"}", true).body().path("message").asText()).isEqualTo("reference is required");
+        assertThat(call("POST", "/v1/sandboxes/api1/snapshot", "{}", true).body().path("message").asText()).isEqualTo("templateId is required");
         assertThat(call("POST", "/v1/sandboxes/api1/timeout", "{\"timeoutSeconds\":120}", true).status()).isEqualTo(200);
         JsonNode node1 = call("GET", "/v1/node", null, true).body();
         assertThat(node1.path("sandboxes").path("running").asInt()).isEqualTo(1);

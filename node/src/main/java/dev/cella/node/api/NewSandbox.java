@@ -1,7 +1,5 @@
 package dev.cella.node.api;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.problem.Problem;
@@ -30,16 +28,7 @@ public record NewSandbox(String sandboxId, String templateId, Integer vcpus, Int
 
     /** Reads a request's body: a field of the wrong type is an {@link Problem.Invalid} that names it. */
     public static NewSandbox from(JsonNode body, ObjectMapper json) {
-        try {
-            // fields it does not know are passed over: a newer server may send more
-            return json.readerFor(NewSandbox.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                    .readValue(body);
-        } catch (JsonMappingException e) {
-            String field = e.getPath().isEmpty() ? null : e.getPath().getFirst().getFieldName();
-            throw new Problem.Invalid(field != null ? field + " has the wrong type" : "not a sandbox to create: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new Problem.Invalid("not a sandbox to create: " + e.getMessage());
-        }
+        return NodeRequests.read(body, json, NewSandbox.class, "a sandbox to create");
     }
 
     /**

@@ -81,11 +81,7 @@ public final class NodeApi {
             config.routes.get("/v1/node", ctx -> ctx.json(capacity.report(sandboxes.list(), pool.totals(), startQueue())));
             config.routes.get("/v1/pool", ctx -> ctx.json(new NodeReport.Pool(pool.report(), startQueue())));
             config.routes.put("/v1/pool/{templateId}", ctx -> {
-                JsonNode size = body(ctx).get("size");
-                if (size != null && !size.isNull() && (!size.canConvertToInt() || size.asInt() < 0 || size.asInt() > 1000)) {
-                    throw new Problem.Invalid("size must be a whole number from 0 to 1000, or null");
-                }
-                pool.size(ctx.pathParam("templateId"), size == null || size.isNull() ? null : size.asInt());
+                pool.size(ctx.pathParam("templateId"), read(ctx, NodeRequests.PoolSize.class, "a pool size").checked());
                 ctx.json(Map.of("templateId", ctx.pathParam("templateId")));
             });
             config.routes.delete("/v1/pool/{templateId}", ctx -> {
@@ -102,18 +98,16 @@ public final class NodeApi {
                 ctx.status(204);
             });
             config.routes.post("/v1/images", ctx -> {
-                JsonNode b = body(ctx);
-                String ref = b.path("reference").asText("");
-                if (ref.isBlank()) throw new Problem.Invalid("reference is required");
+                var pull = read(ctx, NodeRequests.ImagePull.class, "an image to pull");
+                String ref = pull.checkedReference();
                 try {
-                    ctx.status(201).json(images.pull(ref, b.hasNonNull("username") ? b.get("username").asText() : null,
-                            b.hasNonNull("password") ? b.get("password").asText() : null));
+                    ctx.status(201).json(images.pull(ref, pull.username(), pull.password()));
                 } catch (IOException e) {
                     error(ctx, 502, "pulling " + ref + " failed: " + e.getMessage());
                 }
             });
             config.routes.post("/v1/sandboxes/{id}/snapshot", ctx -> {
-                String templateId = body(ctx).path("templateId").asText("");
+                String templateId = read(ctx, SnapshotTaken.Request.class, "a snapshot to take").checkedTemplateId();
                 sandboxes.snapshot(ctx.pathParam("id"), templateId, templates);
                 ctx.status(201).json(new SnapshotTaken(templateId, templates.size(templateId)));
             });
@@ -127,11 +121,11 @@ public final class NodeApi {
             config.routes.post("/v1/sandboxes/{id}/pause", ctx -> ctx.json(view(sandboxes.pause(ctx.pathParam("id")))));
             config.routes.post("/v1/sandboxes/{id}/hibernate", ctx -> ctx.json(view(sandboxes.hibernate(ctx.pathParam("id")))));
             config.routes.post("/v1/sandboxes/{id}/resume", ctx -> {
-                JsonNode body = body(ctx);
-                ctx.json(view(sandboxes.resume(ctx.pathParam("id"), seconds(body, "timeoutSeconds", false))));
+                Duration d = read(ctx, NodeRequests.NewTimeout.class, "a timeout").checked(false);
+                ctx.json(view(sandboxes.resume(ctx.pathParam("id"), d)));
             });
             config.routes.post("/v1/sandboxes/{id}/timeout", ctx -> {
-                Duration d = seconds(body(ctx), "timeoutSeconds", true);
+                Duration d = read(ctx, NodeRequests.NewTimeout.class, "a timeout").checked(true);
                 ctx.json(view(sandboxes.setTimeout(ctx.pathParam("id"), d)));
             });
             config.routes.get("/v1/sandboxes/{id}/events", ctx -> ctx.json(sandboxes.events(ctx.pathParam("id"))));
@@ -171,14 +165,8 @@ public final class NodeApi {
         return JsonHttp.body(ctx, json);
     }
 
-    private static Duration seconds(JsonNode body, String field, boolean required) {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) {
-            if (required) throw new Problem.Invalid(field + " is required");
-            return null;
-        }
-        if (!n.canConvertToLong()) throw new Problem.Invalid(field + " must be a number of seconds from 0 to " + Sandboxes.MAX_TIMEOUT.toSeconds());
-        return Sandboxes.timeout(field, n.asLong());
+    private <T> T read(Context ctx, Class<T> type, String what) {
+        return NodeRequests.read(body(ctx), json, type, what);
     }
 
     /** The Wrenn API's CapsuleMetrics: {sandbox_id, range, points[{timestamp_unix, cpu_pct, mem_bytes, disk_bytes}]}. */

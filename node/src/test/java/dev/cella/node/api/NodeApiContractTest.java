@@ -5,16 +5,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cella.node.metrics.MetricPoint;
 import dev.cella.node.pool.WarmPool;
+import dev.cella.node.problem.Problem;
 import dev.cella.node.sandbox.SandboxState;
 import dev.cella.node.sandbox.TimeoutAction;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The node API's messages cross the wire intact: what one end writes with its mapper
@@ -83,5 +86,30 @@ class NodeApiContractTest {
         assertThat(SERVER.valueToTree(new SnapshotTaken.Request("tplabc")).toString()).isEqualTo("{\"templateId\":\"tplabc\"}");
         var t = new NodeTemplate("base", "/rootfs", true);
         assertThat(NODE.valueToTree(t).toString()).isEqualTo("{\"templateId\":\"base\",\"rootfs\":\"/rootfs\",\"builtIn\":true}");
+    }
+
+    @Test
+    void theSmallRequestsAreRecordsBothEndsBind() throws Exception {
+        for (Object request : List.of(new NodeRequests.PoolSize(3), new NodeRequests.PoolSize(null), NodeRequests.NewTimeout.of(Duration.ofMinutes(2)),
+                NodeRequests.NewTimeout.of(null), new NodeRequests.ImagePull("registry.local/app:1", "u", "p"), new SnapshotTaken.Request("tpl1"))) {
+            JsonNode wire = NODE.readTree(SERVER.writeValueAsString(request));
+            assertThat(NodeRequests.read(wire, NODE, request.getClass(), "a request")).isEqualTo(request);
+        }
+        assertThat(SERVER.valueToTree(NodeRequests.NewTimeout.of(Duration.ofMinutes(2))).toString()).isEqualTo("{\"timeoutSeconds\":120}");
+        assertThat(NodeRequests.NewTimeout.of(Duration.ofMinutes(2)).checked(true)).isEqualTo(Duration.ofMinutes(2));
+        assertThat(NodeRequests.NewTimeout.of(null).checked(false)).isNull();
+        assertThatThrownBy(() -> NodeRequests.NewTimeout.of(null).checked(true)).isInstanceOf(Problem.Invalid.class).hasMessage("timeoutSeconds is required");
+        assertThatThrownBy(() -> new NodeRequests.NewTimeout(-1L).checked(false)).isInstanceOf(Problem.Invalid.class);
+        assertThatThrownBy(() -> new NodeRequests.PoolSize(1001).checked()).isInstanceOf(Problem.Invalid.class);
+        assertThat(new NodeRequests.PoolSize(0).checked()).isZero();
+        assertThatThrownBy(() -> new NodeRequests.ImagePull(" ", null, null).checkedReference()).hasMessage("reference is required");
+    }
+
+    @Test
+    void aFieldOfTheWrongTypeIsNamedAndWhatANewerServerAddsIsPassedOver() throws Exception {
+        assertThatThrownBy(() -> NodeRequests.read(NODE.readTree("{\"size\":{\"n\":1}}"), NODE, NodeRequests.PoolSize.class, "a pool size"))
+                .isInstanceOf(Problem.Invalid.class).hasMessage("size has the wrong type");
+        assertThat(NodeRequests.read(NODE.readTree("{\"size\":2,\"priority\":\"low\"}"), NODE, NodeRequests.PoolSize.class, "a pool size"))
+                .isEqualTo(new NodeRequests.PoolSize(2));
     }
 }

@@ -3,10 +3,10 @@ package dev.cella.server.nodes;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cella.node.api.NewSandbox;
 import dev.cella.node.api.NodeJson;
 import dev.cella.node.api.NodeReport;
+import dev.cella.node.api.NodeRequests;
 import dev.cella.node.api.NodeSandbox;
 import dev.cella.node.api.NodeTemplate;
 import dev.cella.node.api.SandboxMetrics;
@@ -134,14 +134,12 @@ public final class RemoteNode implements NodeClient {
 
     @Override
     public NodeSandbox resume(String sandboxId, Duration timeout) {
-        ObjectNode b = json.createObjectNode();
-        if (timeout != null) b.put("timeoutSeconds", timeout.toSeconds());
-        return record(call("POST", "/v1/sandboxes/" + sandboxId + "/resume", b, SLOW));
+        return record(call("POST", "/v1/sandboxes/" + sandboxId + "/resume", json.valueToTree(NodeRequests.NewTimeout.of(timeout)), SLOW));
     }
 
     @Override
     public NodeSandbox setTimeout(String sandboxId, Duration timeout) {
-        return record(call("POST", "/v1/sandboxes/" + sandboxId + "/timeout", json.createObjectNode().put("timeoutSeconds", timeout.toSeconds()), QUICK));
+        return record(call("POST", "/v1/sandboxes/" + sandboxId + "/timeout", json.valueToTree(NodeRequests.NewTimeout.of(timeout)), QUICK));
     }
 
     @Override
@@ -179,11 +177,9 @@ public final class RemoteNode implements NodeClient {
 
     @Override
     public ImagePuller.Image pullImage(String reference, String username, String password) throws IOException {
-        ObjectNode b = json.createObjectNode().put("reference", reference);
-        if (username != null) b.put("username", username).put("password", password);
         JsonNode r;
         try {
-            r = call("POST", "/v1/images", b, Duration.ofMinutes(30));
+            r = call("POST", "/v1/images", json.valueToTree(new NodeRequests.ImagePull(reference, username, password)), Duration.ofMinutes(30));
         } catch (Problem.Unavailable e) {
             throw new IOException(e.getMessage(), e);
         }
@@ -205,10 +201,6 @@ public final class RemoteNode implements NodeClient {
         } catch (IOException e) {
             throw new Problem.Unavailable("node " + api + " answered a sandbox this server cannot read: " + e.getMessage(), e);
         }
-    }
-
-    private static Instant instant(JsonNode n) {
-        return n == null || n.isNull() ? null : Instant.parse(n.asText());
     }
 
     /**

@@ -17,6 +17,7 @@ import dev.cella.server.template.Builder;
 import dev.cella.server.template.Builds;
 import dev.cella.server.template.E2bSteps;
 import dev.cella.server.template.TemplateFiles;
+import dev.cella.server.template.TemplateName;
 import dev.cella.server.template.TemplateStatus;
 import dev.cella.server.template.TemplateType;
 import dev.cella.server.template.Templates;
@@ -84,10 +85,7 @@ final class E2bTemplateBuilds {
         JsonNode b = JsonHttp.body(ctx, JSON);
         Team team = E2bApi.team(ctx);
         String full = b.path("name").asText(b.path("alias").asText(""));
-        String name = full.split(":")[0];
-        if (name.isEmpty() || name.length() > 128 || !TemplateBuilds.NAME.matcher(name).matches()) {
-            throw ApiError.badRequest("name must be of lowercase letters, digits and . _ / -, beginning and ending with a letter or digit");
-        }
+        String name = TemplateName.check("name", full.split(":")[0]);
         lookup.refuseReserved(name);
         int vcpus = TemplateBuilds.range(b, "cpuCount", 2, 1, 8), memory = TemplateBuilds.range(b, "memoryMB", 1024, 128, 16384);
         Templates.TeamTemplate t = templates.byName(team.id(), name).orElseGet(() -> {

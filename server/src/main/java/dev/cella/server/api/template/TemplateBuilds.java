@@ -11,6 +11,7 @@ import dev.cella.server.template.BuildSpec;
 import dev.cella.server.template.Builder;
 import dev.cella.server.template.Dockerfile;
 import dev.cella.server.template.TemplateFiles;
+import dev.cella.server.template.TemplateName;
 import dev.cella.server.template.TemplateStatus;
 import dev.cella.server.template.TemplateType;
 import dev.cella.server.template.Templates;
@@ -22,7 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * {@code POST /templates} and {@code POST /templates/{id}}, where two dialects share a
@@ -32,7 +32,6 @@ import java.util.regex.Pattern;
  */
 final class TemplateBuilds {
     private static final ObjectMapper JSON = TemplateRoutes.JSON;
-    static final Pattern NAME = Pattern.compile("^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?$");
     /** The largest build context or COPY upload. */
     static final long MAX_UPLOAD = 4L << 30;
 
@@ -57,10 +56,7 @@ final class TemplateBuilds {
     record NewTemplate(String name, BuildSpec spec, int vcpus, int memoryMb, int diskMb) {
         /** Superserve: {name, build_spec, vcpu (1-4, 1), memory_mib (256-4096, 1024), disk_mib (1024-8192, 4096)}. */
         static NewTemplate superserve(JsonNode b) {
-            String name = b.path("name").asText("");
-            if (name.isEmpty() || name.length() > 128 || !NAME.matcher(name).matches()) {
-                throw ApiError.badRequest("name must be 1 to 128 of lowercase letters, digits and . _ / -, beginning and ending with a letter or digit");
-            }
+            String name = TemplateName.check("name", b.path("name").asText(""));
             if (name.startsWith("superserve/")) throw ApiError.badRequest("names beginning with superserve/ are reserved for system templates");
             return new NewTemplate(name, parse(() -> BuildSpec.parse(b.get("build_spec"))), range(b, "vcpu", 1, 1, 4),
                     range(b, "memory_mib", 1024, 256, 4096), range(b, "disk_mib", 4096, 1024, 8192));
@@ -71,7 +67,7 @@ final class TemplateBuilds {
             if (!b.get("dockerfile").isTextual()) throw ApiError.badRequest("dockerfile must be the Dockerfile's text");
             BuildSpec spec = parse(() -> Dockerfile.parse(b.get("dockerfile").asText(), contextHash));
             String name = b.hasNonNull("alias") ? b.get("alias").asText() : "tpl-" + UUID.randomUUID().toString().substring(0, 8);
-            if (!NAME.matcher(name).matches()) throw ApiError.badRequest("alias must be of lowercase letters, digits and . _ / -");
+            TemplateName.check("alias", name);
             return new NewTemplate(name, spec, range(b, "cpuCount", 2, 1, 8), range(b, "memoryMB", 512, 128, 16384), 4096);
         }
     }
