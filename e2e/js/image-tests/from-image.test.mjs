@@ -34,11 +34,40 @@ test('a private registry: the pull logs in with the credentials given, and fails
   const priv = process.env.CELLA_TEST_PRIVATE_IMAGE;
   assert.ok(priv, 'CELLA_TEST_PRIVATE_IMAGE must name the image (CellaUpTest sets it)');
   await assert.rejects(Template.build(Template().fromImage(priv), 'e2e-private-anon'), (e) => /pull failed/.test(e.message));
-  await Template.build(Template().fromImage(priv, { username: 'puller', password: 'pull-secret' }).runCmd('cat /etc/greeting > /p.txt'), 'e2e-private');
+  const logs = [];
+  await Template.build(Template().fromImage(priv, { username: 'puller', password: 'pull-secret' }).runCmd('cat /etc/greeting > /p.txt'), 'e2e-private',
+    { onBuildLogs: (l) => logs.push(l.message) });
   const s = await Sandbox.create('e2e-private', { timeoutMs: 60_000 });
   try {
     assert.equal((await s.commands.run('cat /p.txt')).stdout, 'hello layer 2\n');
   } finally {
     await s.kill();
   }
+
+  // another team sees nothing of the image this team pulled with its credentials, nor can it start it
+  const digest = logs.map((l) => /pulled \S+ \((sha256:[0-9a-f]{64})\)/.exec(l)).find(Boolean)?.[1];
+  assert.ok(digest, logs.join('\n'));
+  const imageTemplate = 'img-' + digest.slice(7, 47);
+  const other = await otherTeamKey();
+  const listed = await (await fetch(`${process.env.E2B_API_URL}/templates`, { headers: { 'X-API-Key': other } })).json();
+  assert.ok(Array.isArray(listed), JSON.stringify(listed));
+  const names = listed.flatMap((t) => [t.templateID, ...(t.aliases || []), ...(t.names || [])]);
+  assert.ok(!names.some((n) => n === imageTemplate || n.startsWith('img-') || n.startsWith('e2e-private')), names.join(', '));
+  for (const t of [imageTemplate, 'e2e-private']) {
+    await assert.rejects(Sandbox.create(t, { apiKey: other, timeoutMs: 30_000 }), (e) => /not found/i.test(e.message), t);
+  }
 });
+
+/** A key of a new team of its own (signed up through the native API, as anyone can). */
+async function otherTeamKey() {
+  const api = process.env.E2B_API_URL;
+  const email = `other-${Date.now()}-${Math.random().toString(16).slice(2)}@example.com`;
+  const signup = await fetch(`${api}/v1/auth/signup`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email, password: 'correct horse', name: 'other' }) });
+  assert.equal(signup.status, 201, await signup.clone().text());
+  const { token } = await signup.json();
+  const key = await fetch(`${api}/v1/api-keys`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ name: 'other' }) });
+  assert.equal(key.status, 201, await key.clone().text());
+  return (await key.json()).key;
+}

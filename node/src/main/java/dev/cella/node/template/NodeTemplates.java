@@ -61,6 +61,11 @@ public final class NodeTemplates {
         return m;
     }
 
+    /** The templates the node was started with ({@code --template}): any team may start them. */
+    public Map<String, Path> builtIn() {
+        return builtIn;
+    }
+
     public boolean isBuiltIn(String id) {
         return builtIn.containsKey(id);
     }

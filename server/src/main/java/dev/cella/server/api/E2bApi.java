@@ -290,7 +290,7 @@ public final class E2bApi implements ApiServer.Dialect {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("workloadType", "compute");
         m.put("runtimeClass", "container");
-        m.put("templateID", templates.nameOf(v.row().templateId()));
+        m.put("templateID", templates.nameOf(v.row().teamId(), v.row().templateId()));
         m.put("sandboxID", v.row().id());
         m.put("clientID", "cella");
         m.put("envdVersion", ENVD_VERSION);
@@ -305,7 +305,7 @@ public final class E2bApi implements ApiServer.Dialect {
         Map<String, Object> m = sandbox(v);
         m.remove("envdAccessToken");
         m.remove("trafficAccessToken");
-        m.put("alias", templates.nameOf(v.row().templateId()));
+        m.put("alias", templates.nameOf(v.row().teamId(), v.row().templateId()));
         m.put("startedAt", Instant.ofEpochMilli(v.row().startedAt()).toString());
         m.put("endAt", v.live().endAt() == null ? Instant.ofEpochMilli(v.row().startedAt()).plus(Duration.ofDays(365)).toString()
                 : v.live().endAt().toString());

@@ -59,6 +59,13 @@ public final class Fleet {
         return all;
     }
 
+    /** The built-in templates of every node that answers: those any team may start (see {@link NodeClient#builtInTemplates}). */
+    public Set<String> builtInTemplates() {
+        Set<String> all = new LinkedHashSet<>();
+        for (NodeClient n : reachable()) all.addAll(n.builtInTemplates());
+        return all;
+    }
+
     /**
      * The node for a new sandbox of this template: of those that have it, the one with the
      * fewest sandboxes (from the server's own table, so placement costs no node call).

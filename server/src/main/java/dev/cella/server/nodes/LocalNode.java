@@ -35,6 +35,8 @@ public final class LocalNode implements NodeClient {
 
     @Override public Set<String> templates() { return node.templates().all().keySet(); }
 
+    @Override public Set<String> builtInTemplates() { return node.templates().builtIn().keySet(); }
+
     @Override public Optional<Path> template(String templateId) { return node.templates().rootfs(templateId); }
 
     @Override

@@ -30,8 +30,14 @@ public interface NodeClient {
         return true;
     }
 
-    /** The templates this node can start. */
+    /** The templates this node can start: its built-in ones and the teams' (snapshots, build layers, pulled images). */
     Set<String> templates();
+
+    /**
+     * The templates the node's operator gave it ({@code --template}), which every team may
+     * start. Everything else on a node belongs to the team whose template row names it.
+     */
+    Set<String> builtInTemplates();
 
     /** The root filesystem of a template on this node, if it has it. */
     Optional<Path> template(String templateId);

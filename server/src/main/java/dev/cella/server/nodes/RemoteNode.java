@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +55,7 @@ public final class RemoteNode implements NodeClient {
     private static final long RETRY_NANOS = Duration.ofSeconds(5).toNanos();
 
     /** What the node says of itself. */
-    record Info(String id, int proxyPort, Map<String, Path> templates) {}
+    record Info(String id, int proxyPort, Map<String, Path> templates, Set<String> builtIn) {}
 
     public RemoteNode(URI api, String token) {
         this.api = URI.create(api.toString().replaceAll("/+$", ""));
@@ -68,10 +69,12 @@ public final class RemoteNode implements NodeClient {
     public RemoteNode refresh() {
         NodeReport node = json.convertValue(call("GET", "/v1/node", null, QUICK), NodeReport.class);
         Map<String, Path> templates = new LinkedHashMap<>();
+        Set<String> builtIn = new HashSet<>();
         for (NodeTemplate t : json.convertValue(call("GET", "/v1/templates", null, QUICK), new TypeReference<List<NodeTemplate>>() {})) {
             templates.put(t.templateId(), Path.of(t.rootfs()));
+            if (t.builtIn()) builtIn.add(t.templateId());
         }
-        info = new Info(node.nodeId(), node.proxyPort(), Map.copyOf(templates));
+        info = new Info(node.nodeId(), node.proxyPort(), Map.copyOf(templates), Set.copyOf(builtIn));
         return this;
     }
 
@@ -95,6 +98,8 @@ public final class RemoteNode implements NodeClient {
     @Override public String id() { return info().id(); }
 
     @Override public Set<String> templates() { return info().templates().keySet(); }
+
+    @Override public Set<String> builtInTemplates() { return info().builtIn(); }
 
     @Override public Optional<Path> template(String templateId) { return Optional.ofNullable(info().templates().get(templateId)); }
 

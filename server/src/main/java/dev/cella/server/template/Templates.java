@@ -79,16 +79,14 @@ public final class Templates {
         }
         String builtIn = name.equals(MINIMAL) ? BASE : name;
         if (fleet.reachable().isEmpty()) throw new Problem.Unavailable("no node is reachable to start a sandbox on", null);
-        if (fleet.templates().contains(builtIn) && !isTeamOwned(builtIn)) return new Resolved(builtIn, name, null, null, Defaults.NONE);
+        // only what a node's operator gave it is everyone's: the rest on a node (snapshots, build
+        // layers, pulled images) is a team's, reached through that team's rows above
+        if (fleet.builtInTemplates().contains(builtIn)) return new Resolved(builtIn, name, null, null, Defaults.NONE);
         throw new Problem.NotFound("template '" + name + "' not found");
     }
 
-    /** Node-level ids of teams' templates begin so (snapshots, build layers); built-in ones never do. */
+    /** Node-level ids of teams' templates begin so (snapshots, build layers); a pulled image's is {@code img-<digest>}. */
     public static final String SNAPSHOT_PREFIX = "tpl", LAYER_PREFIX = "lyr";
-
-    static boolean isTeamOwned(String nodeTemplateId) {
-        return nodeTemplateId.startsWith(SNAPSHOT_PREFIX) || nodeTemplateId.startsWith(LAYER_PREFIX);
-    }
 
     public Optional<TeamTemplate> byName(String teamId, String name) {
         return db.one("SELECT * FROM templates WHERE team_id = ? AND name = ?", Templates::row, teamId, name);
@@ -102,16 +100,19 @@ public final class Templates {
         return db.query("SELECT * FROM templates WHERE team_id = ? ORDER BY created_at, name", Templates::row, teamId);
     }
 
-    /** The built-in templates of the nodes that answer. */
+    /** The built-in templates of the nodes that answer (see {@link dev.cella.server.nodes.NodeClient#builtInTemplates}). */
     public List<String> builtIn() {
-        return new ArrayList<>(fleet.templates().stream().filter(t -> !isTeamOwned(t)).sorted().toList());
+        return new ArrayList<>(fleet.builtInTemplates().stream().sorted().toList());
     }
 
-    /** How a capsule's template is named to its team: a snapshot by its name, a built-in one by its id. */
-    public String nameOf(String templateId) {
-        if (!isTeamOwned(templateId)) return templateId;
-        return db.one("SELECT name FROM templates WHERE node_template = ? OR id = ?", rs -> rs.getString(1), templateId, templateId)
-                .orElse(templateId);
+    /**
+     * How a sandbox's template is named to its team: a template of the team's by its name,
+     * a built-in one by its id. Another team's template of the same files is never named.
+     */
+    public String nameOf(String teamId, String templateId) {
+        if (fleet.builtInTemplates().contains(templateId)) return templateId; // no SQL on the hot path (GET of a sandbox)
+        return db.one("SELECT name FROM templates WHERE team_id = ? AND (node_template = ? OR id = ?) ORDER BY created_at LIMIT 1",
+                rs -> rs.getString(1), teamId, templateId, templateId).orElse(templateId);
     }
 
     public void insert(TeamTemplate t) {

@@ -33,6 +33,8 @@ public final class FakeNode implements NodeClient {
 
     @Override public Set<String> templates() { return Set.of("base"); }
 
+    @Override public Set<String> builtInTemplates() { return templates(); }
+
     @Override public Optional<Path> template(String templateId) { return Optional.of(Path.of("/nonexistent/" + templateId)); }
 
     @Override public List<NodeSandbox> list() { return sandboxes.values().stream().map(NodeSandbox::of).toList(); }

@@ -162,7 +162,7 @@ public final class CapsuleRoutes implements Consumer<V1Api> {
     }
 
     Map<String, Object> capsule(View v) {
-        return capsule(v, templates.nameOf(v.row().templateId()));
+        return capsule(v, templates.nameOf(v.row().teamId(), v.row().templateId()));
     }
 
     /** The Wrenn API's Capsule. */
