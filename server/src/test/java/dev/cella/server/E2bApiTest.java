@@ -152,6 +152,27 @@ class E2bApiTest {
         for (String id : ids) assertThat(call("DELETE", "/sandboxes/" + id, null, keyA).status()).isEqualTo(204);
     }
 
+    /** Every duration is bounded: a negative or overflowing one is a 400, and the sandbox lives on. */
+    @Test
+    void refreshesAndTimeoutsOutOfRangeAreRefusedAndKillNothing() throws Exception {
+        Res created = call("POST", "/sandboxes", "{\"templateID\":\"base\"}", keyA);
+        assertThat(created.status()).isEqualTo(201);
+        String id = created.body().path("sandboxID").asText();
+        for (String bad : new String[] {"{\"duration\":-100}", "{\"duration\":9e18}", "{\"duration\":-9e18}", "{\"duration\":3601}",
+                "{\"duration\":\"soon\"}"}) {
+            Res r = call("POST", "/sandboxes/" + id + "/refreshes", bad, keyA);
+            assertThat(r.status()).as(bad).isEqualTo(400);
+            assertThat(r.body().path("message").asText()).as(bad).isEqualTo("duration must be seconds from 0 to 3600");
+        }
+        for (String bad : new String[] {"{\"timeout\":-1}", "{\"timeout\":9e18}", "{\"timeout\":-9e18}"}) {
+            assertThat(call("POST", "/sandboxes/" + id + "/timeout", bad, keyA).status()).as(bad).isEqualTo(400);
+        }
+        assertThat(call("GET", "/sandboxes/" + id, null, keyA).body().path("state").asText()).isEqualTo("running");
+        assertThat(call("POST", "/sandboxes/" + id + "/refreshes", "{\"duration\":30}", keyA).status()).isEqualTo(204);
+        assertThat(call("POST", "/sandboxes/" + id + "/refreshes", "{}", keyA).status()).as("E2B's default, 60 s").isEqualTo(204);
+        assertThat(call("DELETE", "/sandboxes/" + id, null, keyA).status()).isEqualTo(204);
+    }
+
     @Test
     void oneTeamCannotSeeOrTouchAnothersSandboxes() throws Exception {
         Res created = call("POST", "/v2/sandboxes", "{\"templateID\":\"base\",\"metadata\":{\"owner\":\"a\"},\"someFutureField\":1}", keyA);

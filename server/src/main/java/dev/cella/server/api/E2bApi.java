@@ -129,8 +129,7 @@ public final class E2bApi implements ApiServer.Dialect {
                 ctx.status(204);
             });
             route(config, HandlerType.POST, "/sandboxes/{id}/refreshes", ctx -> {
-                JsonNode b = body(ctx);
-                sandboxes.setTimeout(team(ctx), ctx.pathParam("id"), Duration.ofSeconds(b.path("duration").asLong(60)));
+                sandboxes.setTimeout(team(ctx), ctx.pathParam("id"), seconds(body(ctx), "duration", Duration.ofSeconds(60), false, MAX_REFRESH));
                 ctx.status(204);
             });
             route(config, HandlerType.POST, "/sandboxes/{id}/pause", ctx -> {
@@ -196,14 +195,23 @@ public final class E2bApi implements ApiServer.Dialect {
         return JsonHttp.body(ctx, json);
     }
 
+    /** E2B's bound on a refresh ({@code POST /sandboxes/{id}/refreshes {duration}}): an hour at most. */
+    static final Duration MAX_REFRESH = Duration.ofHours(1);
+
     private static Duration timeout(JsonNode b, Duration fallback, boolean required) {
-        JsonNode t = b.get("timeout");
+        return seconds(b, "timeout", fallback, required, Sandboxes.MAX_TIMEOUT);
+    }
+
+    /** A whole number of seconds from 0 to {@code max} in {@code field}, else 400 (never a negative or overflowing duration). */
+    private static Duration seconds(JsonNode b, String field, Duration fallback, boolean required, Duration max) {
+        JsonNode t = b.get(field);
         if (t == null || t.isNull()) {
-            if (required) throw new Problem.Invalid("timeout is required");
+            if (required) throw new Problem.Invalid(field + " is required");
             return fallback;
         }
-        long max = Sandboxes.MAX_TIMEOUT.toSeconds();
-        if (!t.canConvertToLong() || t.asLong() < 0 || t.asLong() > max) throw new Problem.Invalid("timeout must be seconds from 0 to " + max);
+        if (!t.isNumber() || !t.canConvertToLong() || t.asLong() < 0 || t.asLong() > max.toSeconds()) {
+            throw new Problem.Invalid(field + " must be seconds from 0 to " + max.toSeconds());
+        }
         return Duration.ofSeconds(t.asLong());
     }
 
