@@ -8,12 +8,16 @@ import io.javalin.websocket.WsContext;
 
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -39,6 +43,7 @@ import java.util.regex.Pattern;
  */
 public final class SandboxProxy {
     private static final Pattern HOST = Pattern.compile("^(\\d{1,5})-([a-z0-9]+)\\..*");
+    /** envd's routes that only its node may call (the JDK server envd runs on gives a context every path below it too). */
     private static final Set<String> INTERNAL_ENVD_PATHS = Set.of("/init");
     /** The header carrying a non-public sandbox's traffic token (E2B's name). */
     public static final String TRAFFIC_TOKEN_HEADER = "e2b-traffic-access-token";
@@ -108,7 +113,7 @@ public final class SandboxProxy {
             refuse.accept(400, "invalid port " + t.port());
             return Optional.empty();
         }
-        if (t.port() == EnvdRuntime.PORT && INTERNAL_ENVD_PATHS.contains(path)) {
+        if (t.port() == EnvdRuntime.PORT && internalEnvdPath(path)) {
             refuse.accept(403, "this route of the sandbox's daemon is not reachable from outside");
             return Optional.empty();
         }
@@ -124,6 +129,39 @@ public final class SandboxProxy {
             return Optional.empty();
         }
         return r;
+    }
+
+    /**
+     * Whether a request's path, as it arrives (percent-encoded), reaches one of envd's
+     * internal routes once envd has read it: envd decodes it once and matches contexts by
+     * prefix, so {@code /%69nit} and {@code /init/x} are {@code /init} to it. A path that does
+     * not decode, or that a normalisation ({@code //}, {@code .}, {@code ..}) brings there,
+     * is refused as well: nothing legitimate is written so.
+     */
+    static boolean internalEnvdPath(String rawPath) {
+        String decoded;
+        try {
+            decoded = URLDecoder.decode(rawPath.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return true;
+        }
+        for (String p : List.of(decoded, normalized(decoded))) {
+            for (String internal : INTERNAL_ENVD_PATHS) {
+                if (p.equals(internal) || p.startsWith(internal + "/")) return true;
+            }
+        }
+        return false;
+    }
+
+    /** The path with empty and {@code .} segments dropped and {@code ..} applied (never above the root). */
+    private static String normalized(String path) {
+        Deque<String> segments = new ArrayDeque<>();
+        for (String seg : path.split("/")) {
+            if (seg.isEmpty() || seg.equals(".")) continue;
+            if (seg.equals("..")) segments.pollLast();
+            else segments.addLast(seg);
+        }
+        return "/" + String.join("/", segments);
     }
 
     private void webSocket(WsConfig ws) {

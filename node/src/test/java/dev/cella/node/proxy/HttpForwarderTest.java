@@ -27,6 +27,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -44,6 +45,7 @@ class HttpForwarderTest {
     static int closedPort;
     /** The last request's headers as the stand-in saw them, by request path. */
     static final Map<String, Headers> seen = new ConcurrentHashMap<>();
+    static final AtomicInteger initCalls = new AtomicInteger();
 
     @BeforeAll
     static void start() throws IOException {
@@ -51,6 +53,11 @@ class HttpForwarderTest {
         sandbox.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         sandbox.createContext("/echo", HttpForwarderTest::echo);
         sandbox.createContext("/stream", HttpForwarderTest::stream);
+        sandbox.createContext("/init", ex -> { // as envd's: only its node may call it
+            initCalls.incrementAndGet();
+            ex.sendResponseHeaders(204, -1);
+            ex.close();
+        });
         sandbox.createContext("/headers", ex -> {
             seen.put("/headers", ex.getRequestHeaders());
             ex.getResponseHeaders().add("X-From-Sandbox", "yes");
@@ -198,5 +205,20 @@ class HttpForwarderTest {
         HttpResponse<String> init = CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/init"))
                 .header("E2b-Sandbox-Id", "sb1").POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(init.statusCode()).as("envd's internal route").isEqualTo(403);
+    }
+
+    /** envd decodes a path once and matches by prefix: every spelling of /init that reaches it there is refused here. */
+    @Test
+    void envdsInternalRouteIsOutOfReachHoweverItIsSpelt() throws Exception {
+        for (String path : new String[] {"/init", "/%69nit", "/%69%6E%69%74", "/init/", "/init/x", "//init", "/./init", "/x/../init", "/%2e/init"}) {
+            HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + path))
+                    .header("E2b-Sandbox-Id", "sb1").POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(path).isIn(400, 403);
+        }
+        assertThat(initCalls).as("requests that reached the stand-in's /init").hasValue(0);
+        assertThat(SandboxProxy.internalEnvdPath("/%zz")).as("does not decode").isTrue();
+        assertThat(SandboxProxy.internalEnvdPath("/initialise")).isFalse();
+        assertThat(SandboxProxy.internalEnvdPath("/files")).isFalse();
+        assertThat(SandboxProxy.internalEnvdPath("/%2569nit")).as("decoded once by envd: /%69nit, no route").isFalse();
     }
 }
