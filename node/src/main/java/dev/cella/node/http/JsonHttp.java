@@ -45,6 +45,8 @@ public final class JsonHttp {
             config.jetty.host = host;
             config.jetty.port = port;
             config.startup.showJavalinBanner = false;
+            // what Jetty answers before any route (an unparsable path): JSON too, no body to a HEAD
+            config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorPage()));
             if (json != null) { // a JSON API; a proxy (json == null) streams bodies of any size through
                 config.http.maxRequestSize = MAX_BODY;
                 config.jsonMapper(new JavalinJackson(json, true));
