@@ -73,6 +73,21 @@ class SandboxesTest {
         assertThat(node.run(sandboxes.require("tpause").envdUrl(), "echo back", null).stdout()).isEqualTo("back\n");
     }
 
+    /** A sandbox whose envd (pid 1) died is not shown running for the rest of its timeout: it is ended and released within seconds. */
+    @Test
+    void aSandboxWhoseEnvdDiedIsEndedAndReleased() throws Exception {
+        sandboxes.create(node.spec("dead1", 256, false), Duration.ofMinutes(10), TimeoutAction.KILL);
+        sandboxes.create(node.spec("alive1", 256, false), Duration.ofMinutes(10), TimeoutAction.KILL);
+        sandboxes.pause("alive1"); // frozen is not dead
+        long pid = Long.parseLong(Files.readString(node.state.resolve("sandboxes/dead1/pid")).strip());
+        new ProcessBuilder("kill", "-KILL", Long.toString(pid)).inheritIO().start().waitFor();
+        await(() -> sandboxes.get("dead1").isEmpty(), Duration.ofSeconds(15), "the sandbox whose envd died is ended");
+        assertThat(Files.exists(Path.of("/run/netns/cella-dead1"))).as("its network namespace").isFalse();
+        assertThat(Files.exists(node.state.resolve("sandboxes/dead1"))).as("its directory, disk and mounts").isFalse();
+        Thread.sleep(Sandboxes.LIVENESS_EVERY.toMillis() * 2);
+        assertThat(sandboxes.get("alive1")).as("a paused sandbox lives on").map(SandboxRecord::state).contains(SandboxState.PAUSED);
+    }
+
     @Test
     void theWritableLayerHasAHardSize() throws Exception {
         SandboxRecord r = sandboxes.create(node.spec("disk1", 256, 128, false), null, TimeoutAction.KILL);

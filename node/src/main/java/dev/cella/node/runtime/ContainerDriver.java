@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -314,6 +315,43 @@ public final class ContainerDriver implements RuntimeDriver {
             if (f.length == 2 && f[0].equals(field)) return Long.parseLong(f[1]);
         }
         return 0;
+    }
+
+    /**
+     * Whether the container's first process, envd, is gone or a zombie (it cannot come back:
+     * it is pid 1 of its namespace, whose end ends the container). Read from {@code /proc},
+     * so a check of every sandbox costs a few file reads.
+     */
+    @Override
+    public Optional<String> exited(String name) {
+        Path pidFile = dir(name).resolve("pid");
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readString(pidFile).strip());
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty(); // not (yet) started by crun, or stopped: nothing to tell
+        }
+        String stat;
+        try {
+            stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        } catch (IOException e) {
+            return Optional.of("its envd (pid " + pid + " on the host) is gone" + lastLog(name));
+        }
+        // the state is the first field after the command name, which is in parentheses and may hold anything
+        int close = stat.lastIndexOf(')');
+        char state = close > 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : '?';
+        return state == 'Z' || state == 'X' ? Optional.of("its envd (pid " + pid + " on the host) exited" + lastLog(name)) : Optional.empty();
+    }
+
+    /** The end of envd's log, for the reason a sandbox ended: what envd said last. */
+    private String lastLog(String name) {
+        try {
+            List<String> lines = Files.readAllLines(dir(name).resolve("envd.log"), StandardCharsets.UTF_8);
+            if (lines.isEmpty()) return "";
+            return "; its log ends: " + String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return "";
+        }
     }
 
     @Override

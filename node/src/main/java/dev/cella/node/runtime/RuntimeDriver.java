@@ -68,6 +68,13 @@ public interface RuntimeDriver {
     /** What the sandbox uses now; empty when it is not running here. */
     Optional<SandboxUsage> usage(String id);
 
+    /**
+     * Why the sandbox {@code name}, started and not stopped by this driver, is no longer
+     * there: its first process (envd) ended. Empty while it lives, and when the driver cannot
+     * tell (it has no record of a first process).
+     */
+    Optional<String> exited(String name);
+
     /** The ids of the sandboxes this driver really has running (or frozen) on the host. */
     List<String> running() throws IOException;
 

@@ -43,6 +43,8 @@ public final class Sandboxes implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Sandboxes.class);
     private static final Duration REAPER_TICK = Duration.ofMillis(200);
+    /** How often every sandbox's first process is checked: a sandbox whose envd ended is gone within this (and a tick). */
+    public static final Duration LIVENESS_EVERY = Duration.ofSeconds(2);
     /**
      * How often the node removes what nothing owns, besides at its start: a create that a
      * dying node had begun can finish after the next node's first reconcile (its crun
@@ -109,11 +111,15 @@ public final class Sandboxes implements AutoCloseable {
     private void startReaper() {
         if (reaper != null) return;
         reaper = Thread.ofVirtual().name("sandbox-reaper").start(() -> {
-            long lastReconcile = System.nanoTime();
+            long lastReconcile = System.nanoTime(), lastLiveness = System.nanoTime();
             while (!closed) {
                 try {
                     Thread.sleep(REAPER_TICK);
                     reapExpired();
+                    if (System.nanoTime() - lastLiveness > LIVENESS_EVERY.toNanos()) {
+                        lastLiveness = System.nanoTime();
+                        reapExited();
+                    }
                     if (System.nanoTime() - lastReconcile > RECONCILE_EVERY.toNanos()) {
                         lastReconcile = System.nanoTime();
                         driver.reconcile(names()).forEach(what -> log.info("reconciler removed {}", what));
@@ -127,6 +133,33 @@ public final class Sandboxes implements AutoCloseable {
                 }
             }
         });
+    }
+
+    /**
+     * Ends the sandboxes whose envd (their first process) exited: such a sandbox can never
+     * answer again, so it is not shown as running; its resources (disk, address, cgroups)
+     * are released now, with the reason in the node's log.
+     */
+    void reapExited() {
+        for (SandboxRecord r : List.copyOf(live.values())) {
+            if (r.state() == SandboxState.HIBERNATED) continue; // no processes to end: it is on disk
+            String id = r.spec().id();
+            synchronized (lock(id)) {
+                SandboxRecord now = live.get(id);
+                if (now == null || now.state() == SandboxState.HIBERNATED) continue; // killed or hibernated meanwhile
+                Optional<String> why = driver.exited(now.name());
+                if (why.isEmpty()) continue;
+                log.warn("sandbox {} ended: {}; its resources are released", id, why.get());
+                event(id, "exited", why.get());
+                try {
+                    kill(id);
+                } catch (Problem e) {
+                    // killed meanwhile
+                } catch (IOException | UncheckedIOException e) {
+                    log.error("could not release sandbox {} whose envd exited: {}", id, e.toString());
+                }
+            }
+        }
     }
 
     void reapExpired() {
