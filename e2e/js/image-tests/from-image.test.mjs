@@ -30,6 +30,13 @@ test('a missing image fails the build', { timeout: 60_000 }, async () => {
   await assert.rejects(Template.build(Template().fromImage(missing), 'e2e-missing'), (e) => /pull failed/.test(e.message));
 });
 
+test('a registry on this host that the operator did not allow is refused: no pulls from loopback services', { timeout: 60_000 }, async () => {
+  const apiPort = new URL(process.env.E2B_API_URL).port; // Cella's own API, the kind of service a forged pull would reach
+  await assert.rejects(Template.build(Template().fromImage(`127.0.0.1:${apiPort}/x:y`), 'e2e-ssrf'),
+    (e) => /loopback/.test(e.message) && /--registry-allow/.test(e.message), 'refused before any connection');
+  await assert.rejects(Template.build(Template().fromImage('localhost:1/x:y'), 'e2e-ssrf-2'), (e) => /loopback/.test(e.message));
+});
+
 test('a private registry: the pull logs in with the credentials given, and fails without', { timeout: 120_000 }, async () => {
   const priv = process.env.CELLA_TEST_PRIVATE_IMAGE;
   assert.ok(priv, 'CELLA_TEST_PRIVATE_IMAGE must name the image (CellaUpTest sets it)');

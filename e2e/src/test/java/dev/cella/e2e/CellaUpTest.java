@@ -255,8 +255,9 @@ class CellaUpTest {
 
     @Test
     void theE2bSdkBuildsFromARegistryImage() throws Exception {
-        Map<String, String> env = up(dataDir(), 3280);
         try (LoopbackRegistry registry = new LoopbackRegistry(); LoopbackRegistry locked = new LoopbackRegistry("puller", "pull-secret")) {
+            // registries on loopback are refused unless the operator names them (server-side request forgery)
+            Map<String, String> env = up(dataDir(), 3280, "--registry-allow", "127.0.0.1:" + registry.port, "--registry-allow", "127.0.0.1:" + locked.port);
             Map<String, String> withImage = new HashMap<>(env);
             withImage.put("CELLA_TEST_IMAGE", registry.pushBusyboxImage("cella/busy"));
             withImage.put("CELLA_TEST_PRIVATE_IMAGE", locked.pushBusyboxImage("cella/private"));

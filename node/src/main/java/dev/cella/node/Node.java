@@ -6,6 +6,7 @@ import dev.cella.node.api.NodeCapacity;
 import dev.cella.node.envd.EnvdRuntime;
 import dev.cella.node.envd.EnvdSetup;
 import dev.cella.node.image.ImagePuller;
+import dev.cella.node.image.RegistryPolicy;
 import dev.cella.node.metrics.MetricsSampler;
 import dev.cella.node.net.SandboxNetwork;
 import dev.cella.node.pool.WarmPool;
@@ -65,7 +66,7 @@ public final class Node implements AutoCloseable {
         pool = new WarmPool(driver, s -> warmUps.warmUp(s.envdUrl()), sandboxes.starts(), templates::rootfs, c.templates().keySet(), c.pool(), Clock.systemUTC());
         sandboxes.usePool(pool);
         pool.start();
-        images = new ImagePuller(c.stateDir(), templates);
+        images = new ImagePuller(c.stateDir(), templates, new RegistryPolicy(c.registryAllow(), List.of(network.subnet())));
         api = new NodeApi(sandboxes, templates, images, pool, new NodeCapacity(c.id(), driver.kind(), c.stateDir(), proxy.port()),
                 metrics, c.token()).start(c.apiHost(), c.apiPort());
         log.info("node API on {}:{}, sandbox proxy on {}:{}", c.apiHost(), api.port(), c.proxyHost(), proxy.port());

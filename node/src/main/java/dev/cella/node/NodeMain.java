@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
@@ -29,11 +30,12 @@ import java.util.stream.Stream;
  * --subnet-octet N       231: sandboxes get 10.N.0.0/16
  * --pool-size N          4: sandboxes kept ready (frozen) per template in demand; 0 turns the warm pool off
  * --pool ID=N            a template's own pool size (repeatable)
+ * --registry-allow HOST[:PORT]  a registry pulls may reach though it is not public (loopback, link-local, the sandboxes' subnet; repeatable)
  * </pre>
  */
 public final class NodeMain {
     /** What every process that runs a node takes ({@code cella node}, {@code cella up}), read by {@link #sandboxSettings}. */
-    public static final Set<String> SANDBOX_OPTIONS = Set.of("envd-runtime", "template", "subnet-octet", "pool-size", "pool");
+    public static final Set<String> SANDBOX_OPTIONS = Set.of("envd-runtime", "template", "subnet-octet", "pool-size", "pool", "registry-allow");
     /** The options of {@code cella node}. */
     public static final Set<String> OPTIONS = Stream.concat(SANDBOX_OPTIONS.stream(),
             Stream.of("id", "state-dir", "api", "proxy", "token-file")).collect(Collectors.toUnmodifiableSet());
@@ -63,11 +65,11 @@ public final class NodeMain {
         Sandboxing s = sandboxSettings(o);
         Files.createDirectories(state);
         return new NodeConfig(o.get("id", hostName()), state, api.host(), api.port(), proxy.host(), proxy.port(),
-                token(o.path("token-file", state.resolve("node-token"))), s.envdRuntime(), s.templates(), s.subnetOctet(), s.pool());
+                token(o.path("token-file", state.resolve("node-token"))), s.envdRuntime(), s.templates(), s.subnetOctet(), s.pool(), s.registryAllow());
     }
 
     /** How a node makes sandboxes: its envd runtime, its templates, its subnet and its warm pool. */
-    public record Sandboxing(Path envdRuntime, Map<String, Path> templates, int subnetOctet, WarmPool.Settings pool) {}
+    public record Sandboxing(Path envdRuntime, Map<String, Path> templates, int subnetOctet, WarmPool.Settings pool, Set<String> registryAllow) {}
 
     /**
      * {@code --envd-runtime DIR} (required), {@code --template ID=ROOTFS} (repeatable),
@@ -81,7 +83,19 @@ public final class NodeMain {
         WarmPool.Settings pool = new WarmPool.Settings(o.integer("pool-size", d.size(), 0, MAX_POOL),
                 o.numberedAssignments("pool", 0, MAX_POOL), d.idleAfter(), d.idleSize());
         return new Sandboxing(Path.of(o.require("envd-runtime")),
-                Map.copyOf(templates), o.integer("subnet-octet", 231, 0, 255), pool);
+                Map.copyOf(templates), o.integer("subnet-octet", 231, 0, 255), pool, registryAllow(o));
+    }
+
+    /** {@code --registry-allow HOST[:PORT]} (repeatable): a host name or address, with a port or not. */
+    static Set<String> registryAllow(Options o) {
+        Set<String> out = new HashSet<>();
+        for (String v : o.all("registry-allow")) {
+            if (!v.matches("(\\[[0-9a-fA-F:.]+]|[A-Za-z0-9.-]+)(:\\d{1,5})?")) {
+                throw o.invalid("--registry-allow takes HOST or HOST:PORT, not '" + v + "'");
+            }
+            out.add(v);
+        }
+        return Set.copyOf(out);
     }
 
     /** The node token: read, or made once (random, readable by root alone). */

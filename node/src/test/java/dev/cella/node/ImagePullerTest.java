@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.cella.node.image.ImagePuller;
 import dev.cella.node.image.ImageReference;
+import dev.cella.node.image.RegistryPolicy;
 import dev.cella.node.problem.Problem;
 import dev.cella.node.template.NodeTemplates;
 import org.junit.jupiter.api.AfterEach;
@@ -21,6 +22,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -34,12 +36,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class ImagePullerTest {
     static final ObjectMapper JSON = new ObjectMapper();
+    /** This test's registry is on loopback, which a node refuses unless its operator allows it. */
+    static final RegistryPolicy LOOPBACK_ALLOWED = new RegistryPolicy(Set.of("127.0.0.1"), List.of());
     HttpServer server;
     Path dir;
     final Map<String, byte[]> blobs = new HashMap<>();
     final Map<String, byte[]> manifests = new HashMap<>();
     final Map<String, String> manifestTypes = new HashMap<>();
     int tokenRequests;
+    /** Where blobs are redirected to, when set: another origin, as a registry's storage is. */
+    String storage;
 
     @BeforeEach
     void start() throws Exception {
@@ -73,7 +79,10 @@ class ImagePullerTest {
         String path = ex.getRequestURI().getPath();
         String last = path.substring(path.lastIndexOf('/') + 1);
         if (path.contains("/manifests/") && manifests.containsKey(last)) send(ex, 200, manifests.get(last), manifestTypes.get(last));
-        else if (path.contains("/blobs/") && blobs.containsKey(last)) send(ex, 200, blobs.get(last), "application/octet-stream");
+        else if (path.contains("/blobs/") && blobs.containsKey(last) && storage != null) {
+            ex.getResponseHeaders().set("Location", storage + "/" + last); // as registries send blobs to their storage
+            send(ex, 307, "", "text/plain");
+        } else if (path.contains("/blobs/") && blobs.containsKey(last)) send(ex, 200, blobs.get(last), "application/octet-stream");
         else send(ex, 404, "{}", "application/json");
     }
 
@@ -119,7 +128,7 @@ class ImagePullerTest {
     void aTokenProtectedManifestListIsPulledAndItsWhiteoutsConverted() throws Exception {
         String ref = image("mkdir -p d && echo kept > d/kept.txt && : > .wh.gone.txt && : > d/.wh..wh..opq", false);
         NodeTemplates templates = new NodeTemplates(Map.of(), dir.resolve("state/templates"));
-        ImagePuller puller = new ImagePuller(dir.resolve("state"), templates);
+        ImagePuller puller = new ImagePuller(dir.resolve("state"), templates, LOOPBACK_ALLOWED);
         ImagePuller.Image img = puller.pull(ref, null, null);
         assertThat(tokenRequests).as("the token was asked once and kept").isEqualTo(1);
         assertThat(img.templateId()).startsWith("img-");
@@ -144,11 +153,49 @@ class ImagePullerTest {
     @Test
     void aBlobThatDoesNotMatchItsDigestIsRefused() throws Exception {
         String ref = image("echo x > x.txt", true);
-        ImagePuller puller = new ImagePuller(dir.resolve("state"), new NodeTemplates(Map.of(), dir.resolve("state/templates")));
+        ImagePuller puller = new ImagePuller(dir.resolve("state"), new NodeTemplates(Map.of(), dir.resolve("state/templates")), LOOPBACK_ALLOWED);
         assertThatThrownBy(() -> puller.pull(ref, null, null)).hasMessageContaining("refused");
         try (var s = Files.list(dir.resolve("state/layers"))) {
             assertThat(s.toList()).as("nothing half made is kept").isEmpty();
         }
+    }
+
+    /**
+     * A blob redirected to the registry's storage is fetched there without the registry's
+     * credentials, and only where the node may connect: a registry cannot send a pull to a
+     * loopback service the operator did not allow.
+     */
+    @Test
+    void redirectsCarryNoCredentialsAndGoOnlyWhereAllowed() throws Exception {
+        List<String> authorizations = new java.util.concurrent.CopyOnWriteArrayList<>();
+        HttpServer store = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        store.createContext("/", ex -> {
+            authorizations.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
+            String last = ex.getRequestURI().getPath().substring(1);
+            if (blobs.containsKey(last)) send(ex, 200, blobs.get(last), "application/octet-stream");
+            else send(ex, 404, "{}", "application/json");
+        });
+        store.start();
+        try {
+            storage = "http://127.0.0.1:" + store.getAddress().getPort();
+            String ref = image("echo x > x.txt", false);
+            // allowed: the registry's own port only, so the storage on another loopback port is refused
+            RegistryPolicy registryOnly = new RegistryPolicy(Set.of(host()), List.of());
+            ImagePuller strict = new ImagePuller(dir.resolve("state"), new NodeTemplates(Map.of(), dir.resolve("state/templates")), registryOnly);
+            assertThatThrownBy(() -> strict.pull(ref, null, null)).hasMessageContaining("loopback").hasMessageContaining("--registry-allow");
+            assertThat(authorizations).as("nothing reached the storage").isEmpty();
+
+            ImagePuller puller = new ImagePuller(dir.resolve("state"), new NodeTemplates(Map.of(), dir.resolve("state/templates")), LOOPBACK_ALLOWED);
+            assertThat(puller.pull(ref, null, null).templateId()).startsWith("img-");
+            assertThat(authorizations).as("the storage's requests").isNotEmpty().containsOnly("null");
+        } finally {
+            store.stop(0);
+        }
+        // and with no operator allowance at all, the loopback registry itself is refused before any request
+        int before = tokenRequests;
+        ImagePuller publicOnly = new ImagePuller(dir.resolve("state"), new NodeTemplates(Map.of(), dir.resolve("state/templates")), RegistryPolicy.publicOnly());
+        assertThatThrownBy(() -> publicOnly.pull(host() + "/cella/x:v1", null, null)).hasMessageContaining("loopback");
+        assertThat(tokenRequests).isEqualTo(before);
     }
 
     @Test

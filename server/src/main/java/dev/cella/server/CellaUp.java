@@ -21,6 +21,7 @@ import java.util.Set;
  * [--db-url jdbc:postgresql://... --db-user U --db-password P]
  * [--domain D (sandbox host names PORT-ID.D)]  [--rate-limit N (requests per second per team, 200)]
  * [--pool-size N (sandboxes kept ready per template in demand, 4; 0: no warm pool)] [--pool ID=N (repeatable)]
+ * [--registry-allow HOST[:PORT] (a registry image pulls may reach though it is not public; repeatable)]
  * [--max-upload-mb N (the native API's streaming upload limit, 10240)]  [--pty-idle-seconds N (120)]</pre>
  * (every default in {@link ServerSettings} and {@link NodeMain#sandboxSettings})
  */
@@ -44,7 +45,7 @@ public final class CellaUp {
         // the node's own API and proxy listen on loopback ports nobody needs: the server calls it in-process
         Node node = new Node(new NodeConfig("local", settings.dataDir().resolve("node"), "127.0.0.1", 0, "127.0.0.1", 0,
                 NodeMain.token(settings.dataDir().resolve("node-token")), sandboxing.envdRuntime(), sandboxing.templates(),
-                sandboxing.subnetOctet(), sandboxing.pool()));
+                sandboxing.subnetOctet(), sandboxing.pool(), sandboxing.registryAllow()));
         Server server = new Server(settings, new Fleet(List.of(new LocalNode("local", node))));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -35,9 +35,12 @@ public final class ImagePuller {
     private final NodeTemplates templates;
     private final ConcurrentHashMap<String, Object> locks = new ConcurrentHashMap<>();
 
-    public ImagePuller(Path stateDir, NodeTemplates templates) throws IOException {
+    private final RegistryPolicy registries;
+
+    public ImagePuller(Path stateDir, NodeTemplates templates, RegistryPolicy registries) throws IOException {
         this.layers = Files.createDirectories(stateDir.resolve("layers"));
         this.templates = templates;
+        this.registries = registries;
     }
 
     /** What a pulled image is: its template here, and the defaults of its config. */
@@ -46,7 +49,7 @@ public final class ImagePuller {
 
     public Image pull(String reference, String username, String password) throws IOException {
         ImageReference ref = ImageReference.parse(reference);
-        RegistryClient registry = new RegistryClient(username, password);
+        RegistryClient registry = new RegistryClient(username, password, registries);
         RegistryClient.Manifest m = registry.manifest(ref, ref.reference());
         if (m.json().has("manifests")) { // an index: this platform's image
             String chosen = null;

@@ -29,7 +29,9 @@ import java.util.regex.Pattern;
  * The registry v2 protocol, as far as pulling needs it: manifests (OCI and Docker, image
  * indexes and manifest lists), blobs checked against their digest, and the token dance a
  * registry asks for with {@code WWW-Authenticate: Bearer realm=...} (anonymous, or with a
- * username and password).
+ * username and password). Every connection, redirects and the token service included, is
+ * checked against the node's {@link RegistryPolicy}; credentials go to the registry's own
+ * origin only, and to its token service when that is the registry's own site over https.
  */
 final class RegistryClient {
     static final String ACCEPT = String.join(", ", "application/vnd.oci.image.index.v1+json",
@@ -38,14 +40,18 @@ final class RegistryClient {
     private static final Pattern PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Redirects are followed here, by hand: each hop is checked, and credentials do not follow a blob to its CDN. */
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
-            .followRedirects(HttpClient.Redirect.NORMAL).build();
+            .followRedirects(HttpClient.Redirect.NEVER).build();
+    static final int MAX_REDIRECTS = 5;
     private final Map<String, String> tokens = new ConcurrentHashMap<>();
     private final String username, password;
+    private final RegistryPolicy policy;
 
-    RegistryClient(String username, String password) {
+    RegistryClient(String username, String password, RegistryPolicy policy) {
         this.username = username;
         this.password = password;
+        this.policy = policy;
     }
 
     /** A manifest and the digest the registry named it by (checked against its bytes). */
@@ -97,29 +103,78 @@ final class RegistryClient {
 
     private <T> HttpResponse<T> send(ImageReference ref, String path, String accept, HttpResponse.BodyHandler<T> handler, Duration timeout)
             throws IOException {
+        URI registry = URI.create(ref.base());
         URI uri = URI.create(ref.base() + "/v2/" + ref.repository() + path);
         try {
-            HttpResponse<T> r = http.send(request(uri, accept, timeout, tokens.get(ref.registry() + "/" + ref.repository())), handler);
+            HttpResponse<T> r = get(uri, accept, timeout, tokens.get(ref.registry() + "/" + ref.repository()), registry, handler);
             if (r.statusCode() != 401) return r;
             String challenge = r.headers().firstValue("WWW-Authenticate").orElse("");
             if (r.body() instanceof InputStream in) in.close();
-            String token = token(challenge, ref);
+            String token = token(challenge, ref, registry);
             tokens.put(ref.registry() + "/" + ref.repository(), token);
-            return http.send(request(uri, accept, timeout, token), handler);
+            return get(uri, accept, timeout, token, registry, handler);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         }
     }
 
-    private HttpRequest request(URI uri, String accept, Duration timeout, String token) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout).header("Accept", accept);
-        if (token != null) b.header("Authorization", token);
-        return b.GET().build();
+    /**
+     * A GET with its redirects followed: every hop is checked against the policy first, an
+     * https URL is never redirected to plain http, and {@code authorization} is sent only to
+     * {@code credentialsFor}'s origin (a registry's blob redirect to its storage gets none).
+     */
+    private <T> HttpResponse<T> get(URI uri, String accept, Duration timeout, String authorization, URI credentialsFor,
+                                    HttpResponse.BodyHandler<T> handler) throws IOException, InterruptedException {
+        URI at = uri;
+        for (int hop = 0; ; hop++) {
+            policy.check(at);
+            HttpRequest.Builder b = HttpRequest.newBuilder(at).timeout(timeout).header("Accept", accept).GET();
+            if (authorization != null && credentialsFor != null && sameOrigin(at, credentialsFor)) b.header("Authorization", authorization);
+            HttpResponse<T> r = http.send(b.build(), handler);
+            int status = r.statusCode();
+            if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) return r;
+            if (r.body() instanceof InputStream in) in.close();
+            if (hop == MAX_REDIRECTS) throw new IOException(uri + ": more than " + MAX_REDIRECTS + " redirects");
+            String location = r.headers().firstValue("Location").orElse(null);
+            if (location == null) throw new IOException(at + " answered " + status + " without a Location");
+            URI next = at.resolve(location);
+            if ("https".equalsIgnoreCase(at.getScheme()) && !"https".equalsIgnoreCase(next.getScheme())) {
+                throw new IOException(at + " redirected from https to " + next.getScheme() + ": refused");
+            }
+            at = next;
+        }
+    }
+
+    static boolean sameOrigin(URI a, URI b) {
+        return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost().equalsIgnoreCase(b.getHost()) && port(a) == port(b);
+    }
+
+    private static int port(URI u) {
+        return u.getPort() != -1 ? u.getPort() : "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
+    }
+
+    /**
+     * Whether the registry's credentials may go to the token service it names: its own
+     * origin, or a host of its own site over https (Docker Hub's registry-1.docker.io sends
+     * clients to auth.docker.io). Never to another site: a registry could name any URL.
+     */
+    static boolean mayReceiveCredentials(URI realm, URI registry) {
+        if (sameOrigin(realm, registry)) return true;
+        if (!"https".equalsIgnoreCase(realm.getScheme())) return false;
+        return site(realm.getHost()).equals(site(registry.getHost())) && site(realm.getHost()).contains(".");
+    }
+
+    /** The last two labels of a host name ({@code docker.io}); an address is its own site. */
+    private static String site(String host) {
+        String h = host.toLowerCase(java.util.Locale.ROOT);
+        if (h.startsWith("[") || h.matches("[0-9.]+")) return h;
+        String[] labels = h.split("\\.");
+        return labels.length < 2 ? h : labels[labels.length - 2] + "." + labels[labels.length - 1];
     }
 
     /** The Authorization value a challenge asks for: a Bearer token from its realm, or Basic credentials. */
-    private String token(String challenge, ImageReference ref) throws IOException, InterruptedException {
+    private String token(String challenge, ImageReference ref, URI registry) throws IOException, InterruptedException {
         String basic = username == null ? null : "Basic " + Base64.getEncoder().encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8));
         if (challenge.regionMatches(true, 0, "Basic", 0, 5)) {
             if (basic == null) throw new IOException(ref + ": the registry wants a username and password");
@@ -133,9 +188,15 @@ final class RegistryClient {
         String scope = p.getOrDefault("scope", "repository:" + ref.repository() + ":pull");
         String url = realm + "?service=" + URLEncoder.encode(p.getOrDefault("service", ""), StandardCharsets.UTF_8)
                 + "&scope=" + URLEncoder.encode(scope, StandardCharsets.UTF_8);
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET();
-        if (basic != null) b.header("Authorization", basic);
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        URI realmUri;
+        try {
+            realmUri = URI.create(url);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(ref + ": the registry names a token service that is not a URL");
+        }
+        if (realmUri.getHost() == null) throw new IOException(ref + ": the registry names a token service that is not a URL");
+        URI credentialsFor = basic != null && mayReceiveCredentials(realmUri, registry) ? realmUri : null;
+        HttpResponse<String> r = get(realmUri, "application/json", Duration.ofSeconds(30), basic, credentialsFor, HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) throw new IOException(ref + ": the token service answered " + r.statusCode());
         JsonNode t = JSON.readTree(r.body());
         String token = t.hasNonNull("token") ? t.get("token").asText() : t.path("access_token").asText("");

@@ -80,7 +80,9 @@ class OptionsTest {
     void aNodeCommandLineBecomesItsSettingsOrAMessage() throws Exception {
         Path state = Files.createTempDirectory("cella-options");
         var config = NodeMain.config(Options.parse("cella node", new String[] {"--state-dir", state.toString(), "--api", "0.0.0.0:9301",
-                "--envd-runtime", "/opt/envd", "--template", "base=/r", "--pool-size", "0", "--pool", "base=2"}, NodeMain.OPTIONS));
+                "--envd-runtime", "/opt/envd", "--template", "base=/r", "--pool-size", "0", "--pool", "base=2",
+                "--registry-allow", "127.0.0.1:5000", "--registry-allow", "registry.lan"}, NodeMain.OPTIONS));
+        assertThat(config.registryAllow()).containsExactlyInAnyOrder("127.0.0.1:5000", "registry.lan");
         assertThat(config.apiHost()).isEqualTo("0.0.0.0");
         assertThat(config.apiPort()).isEqualTo(9301);
         assertThat(config.proxyPort()).isEqualTo(7302);
@@ -94,6 +96,9 @@ class OptionsTest {
         assertThatThrownBy(() -> NodeMain.config(Options.parse("cella node", new String[] {"--state-dir", state.toString(),
                 "--api", "host", "--envd-runtime", "/opt/envd"}, NodeMain.OPTIONS)))
                 .isInstanceOf(Options.Invalid.class).hasMessage("cella node: --api takes HOST:PORT (such as 127.0.0.1:7301), not 'host'");
+        assertThatThrownBy(() -> NodeMain.config(Options.parse("cella node", new String[] {"--state-dir", state.toString(),
+                "--envd-runtime", "/opt/envd", "--registry-allow", "http://x/"}, NodeMain.OPTIONS)))
+                .isInstanceOf(Options.Invalid.class).hasMessageContaining("--registry-allow takes HOST or HOST:PORT");
         assertThatThrownBy(() -> NodeMain.config(Options.parse("cella node", new String[] {"--state-dir", state.toString()}, NodeMain.OPTIONS)))
                 .isInstanceOf(Options.Invalid.class).hasMessageContaining("--envd-runtime is required");
         assertThatThrownBy(() -> NodeMain.config(Options.parse("cella node", new String[] {"--state-dir", state.toString(),
