@@ -20,6 +20,7 @@ import dev.cella.node.runtime.SeccompProfile;
 import dev.cella.node.sandbox.SandboxStore;
 import dev.cella.node.sandbox.Sandboxes;
 import dev.cella.node.sandbox.StartQueue;
+import dev.cella.node.sys.Paths;
 import dev.cella.node.template.NodeTemplates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,7 +50,7 @@ public final class Node implements AutoCloseable {
     public Node(NodeConfig c) throws IOException {
         SeccompProfile.policy(System.getProperty("os.arch")); // a machine without a seccomp policy is refused here, not at its first create
         ObjectMapper json = new ObjectMapper();
-        Files.createDirectories(c.stateDir());
+        Paths.ownerOnly(Files.createDirectories(c.stateDir())); // sandboxes' files, image layers, tokens: root's alone
         SandboxNetwork network = new SandboxNetwork(c.subnetOctet());
         network.installRules(List.of());
         disks = new DiskStock(c.stateDir().resolve("disks"), 4).start();

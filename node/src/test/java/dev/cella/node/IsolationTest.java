@@ -6,6 +6,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -159,5 +162,31 @@ class IsolationTest {
         assertThat(r.stdout()).contains("NoNewPrivs:\t1");
         assertThat(r.stdout()).doesNotContain("CapEff:\t000001ffffffffff");
         assertThat(r.stdout()).containsIgnoringCase("Operation not permitted");
+    }
+
+    /**
+     * What root in a sandbox plants in its files, a setuid-root shell and a device node, is
+     * neither for the host: the sandboxes' directory is root's alone and their root file
+     * systems are mounted nosuid, nodev (the device does not open even for the host's root).
+     */
+    @Test
+    void whatTheSandboxPlantsIsNoSetuidProgramOrDeviceForTheHost() throws Exception {
+        var r = node.run(a.envdUrl(), "cp /bin/sh /planted-sh && chmod 4755 /planted-sh && mknod /planted-mem c 1 1 && echo planted", "root");
+        assertThat(r.stdout()).as(r.stderr()).contains("planted");
+        Path sandboxes = node.state.resolve("sandboxes");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sandboxes))).isEqualTo("rwx------");
+        Path rootfs = sandboxes.resolve("isoa/rootfs");
+        assertThat(rootfs.resolve("planted-sh")).exists();
+        String options = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().map(l -> l.split(" "))
+                .filter(f -> f[4].equals(rootfs.toString())).map(f -> f[5]).findFirst().orElseThrow();
+        assertThat(options.split(",")).contains("nosuid", "nodev");
+        var opened = Command.result(List.of("head", "-c", "1", rootfs.resolve("planted-mem").toString()), null);
+        assertThat(opened.exitCode()).as("the host's root opening the planted /dev/mem").isNotZero();
+        // a host user other than root cannot even reach it
+        // (from a shell, as a user would: setpriv resolves a program it is given before it drops root)
+        var asNobody = Command.result(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c",
+                rootfs.resolve("planted-sh") + " -c 'id -u'"), null);
+        assertThat(asNobody.exitCode()).isNotZero();
+        assertThat(asNobody.stdout()).doesNotContain("0\n");
     }
 }

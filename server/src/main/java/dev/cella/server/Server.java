@@ -79,7 +79,7 @@ final class Server implements AutoCloseable {
         }
         firstKey = key;
         SandboxRepository repo = new SandboxRepository(jdbc);
-        SandboxService sandboxes = new SandboxService(repo, fleet);
+        SandboxService sandboxes = new SandboxService(repo, fleet, o.quota());
         // at the start no build runs: a build sandbox of a server before this one is nobody's
         new Reconciler(repo, fleet, id -> false).run();
         int rate = o.rateLimit();

@@ -1,6 +1,7 @@
 package dev.cella.server;
 
 import dev.cella.node.cli.Options;
+import dev.cella.server.sandbox.TeamQuota;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,15 +25,17 @@ import java.util.Set;
  *                         --github-url, --github-api-url; null when sign-in with GitHub is off
  * @param publicUrl        --public-url: where browsers reach the API (null: http://HOST:PORT)
  * @param frontendUrl      --frontend-url: where sign-in sends the browser back to
+ * @param quota            --team-max-sandboxes (200), --team-max-vcpus (400), --team-max-memory-mb (409600): what one team may run at once
  */
 public record ServerSettings(Path dataDir, String host, int port, String dbUrl, String dbUser, String dbPassword, String domain,
                              int rateLimit, long maxUploadBytes, Duration ptyIdle, int concurrentBuilds, Duration readyTimeout,
-                             Github github, String publicUrl, String frontendUrl) {
+                             Github github, String publicUrl, String frontendUrl, TeamQuota quota) {
 
     /** The options every server takes. */
     public static final Set<String> OPTIONS = Set.of("data-dir", "port", "host", "db-url", "db-user", "db-password", "domain",
             "rate-limit", "max-upload-mb", "pty-idle-seconds", "github-client-id", "github-client-secret", "github-url",
-            "github-api-url", "public-url", "frontend-url", "concurrent-builds", "ready-timeout-seconds");
+            "github-api-url", "public-url", "frontend-url", "concurrent-builds", "ready-timeout-seconds",
+            "team-max-sandboxes", "team-max-vcpus", "team-max-memory-mb");
 
     /** A GitHub OAuth app (or a server speaking its protocol, in tests). */
     public record Github(String clientId, String clientSecret, String url, String apiUrl) {}
@@ -51,6 +54,9 @@ public record ServerSettings(Path dataDir, String host, int port, String dbUrl, 
                 Duration.ofSeconds(o.integer("ready-timeout-seconds", 120, 1, 86_400)),
                 githubId == null ? null : new Github(githubId, githubSecret, o.get("github-url", "https://github.com"),
                         o.get("github-api-url", "https://api.github.com")),
-                o.get("public-url", null), o.get("frontend-url", null));
+                o.get("public-url", null), o.get("frontend-url", null),
+                new TeamQuota(o.integer("team-max-sandboxes", TeamQuota.DEFAULT.sandboxes(), 1, 1_000_000),
+                        o.integer("team-max-vcpus", TeamQuota.DEFAULT.vcpus(), 1, 10_000_000),
+                        o.integer("team-max-memory-mb", (int) TeamQuota.DEFAULT.memoryMb(), 128, Integer.MAX_VALUE)));
     }
 }

@@ -257,6 +257,12 @@ abstract class V1ApiContract {
         assertThat(call("POST", "/v1/capsules", "{\"template\":\"nope\"}", key).status()).isEqualTo(404);
         assertThat(call("POST", "/v1/capsules", "{\"vcpus\":0}", key).status()).isEqualTo(400);
         assertThat(call("POST", "/v1/capsules", "{\"memory_mb\":\"lots\"}", key).status()).isEqualTo(400);
+        int cpus = Runtime.getRuntime().availableProcessors();
+        if (cpus < 16) { // more vCPUs than the host has: refused with why, not started (HostSizeTest has the rule)
+            Res tooBig = call("POST", "/v1/capsules", "{\"vcpus\":" + (cpus + 1) + "}", key);
+            assertThat(tooBig.status()).isEqualTo(400);
+            assertThat(tooBig.body().toString()).contains("more than this host has");
+        }
         Res created = call("POST", "/v1/capsules", "{\"vcpus\":1,\"memory_mb\":256}", key);
         assertThat(created.status()).as(String.valueOf(created.body())).isEqualTo(201);
         assertThat(created.body().path("status").asText()).isEqualTo("running");

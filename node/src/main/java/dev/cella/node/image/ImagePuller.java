@@ -38,7 +38,8 @@ public final class ImagePuller {
     private final RegistryPolicy registries;
 
     public ImagePuller(Path stateDir, NodeTemplates templates, RegistryPolicy registries) throws IOException {
-        this.layers = Files.createDirectories(stateDir.resolve("layers"));
+        // root's alone: image layers keep their setuid bits and device nodes (a sandbox's view of them is nosuid, nodev)
+        this.layers = Paths.ownerOnly(Files.createDirectories(stateDir.resolve("layers")));
         this.templates = templates;
         this.registries = registries;
     }

@@ -70,7 +70,8 @@ public final class ContainerDriver implements RuntimeDriver {
     public ContainerDriver(Path stateDir, Crun crun, SandboxNetwork network, EnvdRuntime envd, EnvdSetup envdSetup, ObjectMapper json,
                            DiskStock disks) throws IOException {
         this.disks = disks;
-        this.sandboxes = Files.createDirectories(stateDir.resolve("sandboxes"));
+        // root's alone: below are the sandboxes' files, which their root may have made setuid or device nodes
+        this.sandboxes = Paths.ownerOnly(Files.createDirectories(stateDir.resolve("sandboxes")));
         this.crun = crun;
         this.network = network;
         this.envd = envd;
@@ -158,8 +159,9 @@ public final class ContainerDriver implements RuntimeDriver {
             Command.run("mount", "-o", "loop,nodev,nosuid", image.toString(), layer.toString());
             Files.createDirectories(layer.resolve("upper"));
             Files.createDirectories(layer.resolve("work"));
+            // nosuid, nodev: what the sandbox's root plants in its files is no setuid program or device for the host
             Command.run("mount", "-t", "overlay", "overlay", "-o",
-                    "lowerdir=" + lowerdir(spec.templateRootfs()) + ",upperdir=" + layer.resolve("upper") + ",workdir=" + layer.resolve("work"),
+                    "nosuid,nodev,lowerdir=" + lowerdir(spec.templateRootfs()) + ",upperdir=" + layer.resolve("upper") + ",workdir=" + layer.resolve("work"),
                     rootfs.toString());
             network.create(address, spec.internet());
             json.writeValue(dir.resolve("address.json").toFile(), address);

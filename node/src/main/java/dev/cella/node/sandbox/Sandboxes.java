@@ -58,6 +58,8 @@ public final class Sandboxes implements AutoCloseable {
     private final StartQueue starts;
     /** Where creates find ready sandboxes; null when the node has no pool. */
     private volatile WarmPool pool;
+    /** What one sandbox may ask of this host at most. */
+    private final HostSize host;
     private final Map<String, SandboxRecord> live = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     /** Driver names of sandboxes whose start returned but which are not in {@link #live} yet. */
@@ -70,6 +72,7 @@ public final class Sandboxes implements AutoCloseable {
     }
 
     public Sandboxes(RuntimeDriver driver, SandboxStore store, Clock clock, StartQueue starts) {
+        this.host = HostSize.local();
         this.driver = driver;
         this.store = store;
         this.clock = clock;
@@ -200,6 +203,7 @@ public final class Sandboxes implements AutoCloseable {
      */
     public SandboxRecord create(SandboxSpec spec, Duration timeout, TimeoutAction onTimeout, boolean autoResume) throws IOException {
         if (autoResume && onTimeout != TimeoutAction.PAUSE) throw new Problem.Invalid("autoResume needs the pause action at timeout");
+        host.admit(spec);
         synchronized (lock(spec.id())) {
             if (live.containsKey(spec.id())) throw new Problem.Conflict("sandbox " + spec.id() + " already exists");
             String name = spec.id();

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
@@ -52,9 +53,18 @@ public final class SandboxService {
         this.spawned = spawned;
     }
 
+    private final TeamQuota quota;
+    /** A team's quota check and its row's insert are one step (two creates at once cannot both take the last place). */
+    private final Map<String, Object> teamLocks = new ConcurrentHashMap<>();
+
     public SandboxService(SandboxRepository repo, Fleet fleet) {
+        this(repo, fleet, TeamQuota.DEFAULT);
+    }
+
+    public SandboxService(SandboxRepository repo, Fleet fleet, TeamQuota quota) {
         this.repo = repo;
         this.fleet = fleet;
+        this.quota = quota;
     }
 
     /** What a create asks for (E2B's NewSandbox); {@code publicTraffic} false gives the sandbox a traffic token. */
@@ -105,7 +115,10 @@ public final class SandboxService {
         // the row first: a sandbox that runs must always be owned, or the reconciler would kill it
         SandboxRow row = new SandboxRow(id, team.id(), req.templateId(), node.id(), RowState.CREATING, req.metadata(), token, vcpus, memoryMb,
                 diskMb, req.autoPause(), System.currentTimeMillis(), null, trafficToken, req.inactivityTimeoutSec(), null);
-        repo.insert(row);
+        synchronized (teamLocks.computeIfAbsent(team.id(), k -> new Object())) {
+            quota.admit(repo.holding(team.id()), vcpus, memoryMb);
+            repo.insert(row);
+        }
         NodeSandbox live;
         try {
             live = node.create(create);
@@ -304,8 +317,7 @@ public final class SandboxService {
         }
         int ttl = v.row().inactivityTimeoutSec();
         Duration timeout = ttl > 0 ? Duration.ofSeconds(ttl) : v.live().endAt() != null ? DEFAULT_TIMEOUT : null;
-        NodeSandbox r = fleet.node(v.row().nodeId()).resume(v.row().id(), timeout);
-        repo.updateState(v.row().id(), state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
+        NodeSandbox r = resumeWithinQuota(v, timeout);
         repo.touch(v.row().id(), System.currentTimeMillis());
         return new View(v.row(), r);
     }
@@ -319,10 +331,19 @@ public final class SandboxService {
             return new Connected(timeout != null ? setTimeout(v, timeout) : v, false);
         }
         // a paused sandbox's deadline has usually passed: without a new one the reaper would act again at once
-        String id = v.row().id();
-        NodeSandbox r = fleet.node(v.row().nodeId()).resume(id, timeout != null ? timeout : DEFAULT_TIMEOUT);
-        repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
+        NodeSandbox r = resumeWithinQuota(v, timeout != null ? timeout : DEFAULT_TIMEOUT);
         return new Connected(new View(v.row(), r), true);
+    }
+
+    /** A paused sandbox runs again, if its team's quota has room for it: a resume takes back what a pause gave. */
+    private NodeSandbox resumeWithinQuota(View v, Duration timeout) {
+        String id = v.row().id();
+        synchronized (teamLocks.computeIfAbsent(v.row().teamId(), k -> new Object())) {
+            quota.admit(repo.holding(v.row().teamId()).stream().filter(r -> !r.id().equals(id)).toList(), v.row().vcpus(), v.row().memoryMb());
+            NodeSandbox r = fleet.node(v.row().nodeId()).resume(id, timeout);
+            repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
+            return r;
+        }
     }
 
     public List<MetricPoint> metrics(Team team, String id, long seconds) {

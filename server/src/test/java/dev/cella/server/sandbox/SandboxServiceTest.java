@@ -1,5 +1,7 @@
 package dev.cella.server.sandbox;
 
+import dev.cella.node.problem.Problem;
+import dev.cella.node.sandbox.SandboxState;
 import dev.cella.server.auth.Team;
 import dev.cella.server.db.Database;
 import dev.cella.server.db.Jdbc;
@@ -17,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The server's view of sandboxes against a node in a map (no root, no crun). */
 @Tag("unit")
@@ -63,5 +66,32 @@ class SandboxServiceTest {
         assertThat(new Reconciler(repo, fleet, id -> false).run()).isEmpty();
         assertThat(repo.findAnyTeam(ended)).as("the reconciler removes it").isEmpty();
         assertThat(repo.findAnyTeam(running)).isPresent();
+    }
+
+    /** A team's quota: creates and resumes past it are refused with 429 and the limit; a paused sandbox holds none of it. */
+    @Test
+    void aTeamsQuotaBoundsWhatItRunsAtOnce() throws Exception {
+        service = new SandboxService(repo, fleet, new TeamQuota(2, 3, 1024));
+        String first = create();
+        create();
+        assertThatThrownBy(this::create).isInstanceOf(Problem.Busy.class)
+                .hasMessageContaining("at most 2 sandboxes running at once (--team-max-sandboxes)");
+        assertThat(repo.list(team.id())).as("nothing half made is kept").hasSize(2);
+        service.pause(team, first);
+        String third = create(); // the paused one holds no place
+        assertThatThrownBy(() -> service.resume(team, first)).isInstanceOf(Problem.Busy.class);
+        assertThat(service.require(team, first).live().state()).isEqualTo(SandboxState.PAUSED);
+        service.kill(team, third);
+        assertThat(service.resume(team, first).live().state()).isEqualTo(SandboxState.RUNNING);
+
+        service = new SandboxService(repo, fleet, new TeamQuota(10, 3, 100_000));
+        assertThatThrownBy(() -> service.create(team, new SandboxService.NewSandbox("base", Duration.ofMinutes(5), Map.of(), Map.of(), false,
+                false, true, true, true, 2, 512, 0, null))).isInstanceOf(Problem.Busy.class).hasMessageContaining("at most 3 vCPUs at once, 2 in use");
+        service = new SandboxService(repo, fleet, new TeamQuota(10, 100, 1500));
+        assertThatThrownBy(this::create).isInstanceOf(Problem.Busy.class).hasMessageContaining("at most 1500 MiB of memory at once, 1024 in use");
+        // another team is not held by this one's use
+        Team other = Teams.team(new Teams(new Jdbc(db.dataSource())).create("other", null));
+        assertThat(service.create(other, new SandboxService.NewSandbox("base", Duration.ofMinutes(5), Map.of(), Map.of(), false, false,
+                true, true, true, 1, 512, 0, null)).row().teamId()).isEqualTo(other.id());
     }
 }

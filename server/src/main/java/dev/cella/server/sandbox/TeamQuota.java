@@ -1,0 +1,44 @@
+package dev.cella.server.sandbox;
+
+import dev.cella.node.problem.Problem;
+
+import java.util.List;
+
+/**
+ * What one team may run at once, over the whole fleet: sandboxes, their vCPUs and their
+ * memory (paused ones hold none of the three against it, as the Wrenn API's stats count).
+ * Past it a create or a resume is refused with 429 and a message naming the limit and the
+ * option that sets it; nothing is queued, since a quota frees only when the team ends
+ * something.
+ *
+ * @param sandboxes {@code --team-max-sandboxes}
+ * @param vcpus     {@code --team-max-vcpus}
+ * @param memoryMb  {@code --team-max-memory-mb}
+ */
+public record TeamQuota(int sandboxes, int vcpus, long memoryMb) {
+    /**
+     * Generous enough for a team that uses one machine's pool hard (the bench's hundred
+     * concurrent creates at the default 2 vCPUs, 512 MiB), bounded so that no team takes a
+     * fleet by accident; operators set their own.
+     */
+    public static final TeamQuota DEFAULT = new TeamQuota(200, 400, 400L * 1024);
+    /** How long a client refused for its quota is told to wait before asking again. */
+    static final long RETRY_AFTER_SECONDS = 5;
+
+    /** Refuses {@code vcpus}/{@code memoryMb} more when the team's {@code live} rows (creating and running) already hold too much. */
+    void admit(List<SandboxRow> live, int vcpus, int memoryMb) {
+        int n = live.size(), cpu = vcpus;
+        long mem = memoryMb;
+        for (SandboxRow r : live) {
+            cpu += r.vcpus();
+            mem += r.memoryMb();
+        }
+        if (n + 1 > sandboxes) refuse("at most " + sandboxes + " sandboxes running at once (--team-max-sandboxes)");
+        if (cpu > this.vcpus) refuse("at most " + this.vcpus + " vCPUs at once, " + (cpu - vcpus) + " in use (--team-max-vcpus)");
+        if (mem > memoryMb()) refuse("at most " + memoryMb() + " MiB of memory at once, " + (mem - memoryMb) + " in use (--team-max-memory-mb)");
+    }
+
+    private static void refuse(String limit) {
+        throw new Problem.Busy("the team's quota allows " + limit + ": end or pause a sandbox first", RETRY_AFTER_SECONDS);
+    }
+}
