@@ -189,4 +189,39 @@ class IsolationTest {
         assertThat(asNobody.exitCode()).isNotZero();
         assertThat(asNobody.stdout()).doesNotContain("0\n");
     }
+
+    /**
+     * A sandbox without internet cannot send as one with it: a UDP packet forged with the
+     * online sandbox's source address, sent through the offline sandbox's interface (made
+     * from its namespace by the host's root, since the sandbox's own root has no raw sockets
+     * any more), never reaches the internet; the same packet with the online sandbox's own
+     * interface does.
+     */
+    @Test
+    void noSandboxSendsWithAnotherSandboxsAddress() throws Exception {
+        Process udp = new ProcessBuilder("ip", "netns", "exec", INTERNET_NS, "python3", "-c",
+                "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('0.0.0.0',9999)); s.settimeout(4)\n"
+                        + "try:\n  while True: print(s.recvfrom(100)[0].decode(), flush=True)\nexcept socket.timeout: pass").start();
+        try {
+            Thread.sleep(300);
+            String forged = "import socket,struct\n"
+                    + "src,dst=socket.inet_aton('" + online.address().sandboxIp() + "'),socket.inet_aton('" + INTERNET_IP + "')\n"
+                    + "def pkt(tag):\n  data=tag.encode(); udp=struct.pack('!HHHH',40000,9999,8+len(data),0)+data\n"
+                    + "  return struct.pack('!BBHHHBBH4s4s',0x45,0,20+len(udp),1,0,64,17,0,src,dst)+udp\n"
+                    + "s=socket.socket(socket.AF_INET,socket.SOCK_RAW,socket.IPPROTO_RAW)\n"
+                    + "import sys; s.sendto(pkt(sys.argv[1]),('" + INTERNET_IP + "',0))\n";
+            Command.run("ip", "netns", "exec", a.address().netns(), "python3", "-c", forged, "forged-from-offline");
+            Command.run("ip", "netns", "exec", online.address().netns(), "python3", "-c", forged, "own-from-online");
+            String received = new String(udp.getInputStream().readAllBytes());
+            assertThat(received).as("what the internet host received").contains("own-from-online").doesNotContain("forged-from-offline");
+        } finally {
+            udp.destroyForcibly();
+        }
+        // and inside: no raw sockets even for root, ping sockets for every user
+        var r = node.run(a.envdUrl(), "python3 -c \"import socket\ntry:\n  socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW); print('raw')\n"
+                + "except PermissionError: print('no raw')\nsocket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP); print('ping')\"", "root");
+        assertThat(r.stdout()).as(r.stderr()).isEqualTo("no raw\nping\n");
+        assertThat(node.run(a.envdUrl(), "python3 -c \"import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP); print('ping')\"", null)
+                .stdout()).isEqualTo("ping\n");
+    }
 }

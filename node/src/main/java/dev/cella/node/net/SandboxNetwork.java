@@ -36,8 +36,22 @@ public final class SandboxNetwork {
         return "10." + subnetOctet + ".0.0/16";
     }
 
-    /** Installs (or re-installs) the node's nftables table; sandboxes allowed out are kept in a set. */
+    /**
+     * Installs (or re-installs) the node's nftables table. Two sets: the sandboxes allowed
+     * out ({@code internet}), and each sandbox's interface with its address ({@code bound}):
+     * a packet from a sandbox's interface must carry that sandbox's address, or a sandbox
+     * without internet could send as one with it (its root may make raw packets when a
+     * template grants CAP_NET_RAW; the host's side sees the interface whatever the packet
+     * says). IPv6 from a sandbox is refused as a whole below; ARP cannot reach past a
+     * sandbox's own point-to-point link.
+     */
     public void installRules(List<String> internetIps) throws IOException {
+        installRules(internetIps, List.of());
+    }
+
+    /** As {@link #installRules(List)}, with the sandboxes already running (re-adopted) bound to their interfaces. */
+    public void installRules(List<String> internetIps, List<SandboxAddress> running) throws IOException {
+        List<String> boundElements = running.stream().map(SandboxNetwork::boundElement).toList();
         Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1");
         String elements = internetIps.isEmpty() ? "" : " elements = { " + String.join(", ", internetIps) + " }";
         String rules = """
@@ -47,13 +61,18 @@ public final class SandboxNetwork {
                   set internet {
                     type ipv4_addr;%2$s
                   }
+                  set bound {
+                    type ifname . ipv4_addr;%4$s
+                  }
                   chain input {
                     type filter hook input priority filter; policy accept;
+                    iifname "cv*" iifname . ip saddr != @bound counter drop comment "a sandbox sends from its own address only"
                     iifname "cv*" ct state established,related accept
                     iifname "cv*" counter reject with icmpx type admin-prohibited comment "a sandbox reaches no service of the host"
                   }
                   chain forward {
                     type filter hook forward priority filter; policy accept;
+                    iifname "cv*" iifname . ip saddr != @bound counter drop comment "a sandbox sends from its own address only"
                     oifname "cv*" ct state established,related accept
                     iifname "cv*" oifname "cv*" counter reject with icmpx type admin-prohibited comment "no sandbox reaches another"
                     iifname "cv*" ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 169.254.0.0/16, 127.0.0.0/8 } counter reject with icmpx type admin-prohibited
@@ -66,7 +85,7 @@ public final class SandboxNetwork {
                     ip saddr %3$s oifname != "cv*" masquerade
                   }
                 }
-                """.formatted(TABLE, elements, subnet());
+                """.formatted(TABLE, elements, subnet(), boundElements.isEmpty() ? "" : " elements = { " + String.join(", ", boundElements) + " }");
         Command.run(List.of("nft", "-f", "-"), rules);
     }
 
@@ -107,11 +126,22 @@ public final class SandboxNetwork {
                     "link set lo up",
                     "link set eth0 up",
                     "route add default via " + a.hostIp()) + "\n");
-            if (internet) allowInternet(a);
+            // its address bound to its interface, and its internet permission: one nft run
+            Command.run(List.of("nft", "-f", "-"), "add element inet " + TABLE + " bound { " + boundElement(a) + " }\n"
+                    + (internet ? "add element inet " + TABLE + " internet { " + a.sandboxIp() + " }\n" : ""));
         } catch (IOException e) {
             destroy(a);
             throw e;
         }
+    }
+
+    /** A sandbox found running after the node's rules were made anew: its address bound to its interface again. */
+    public void bind(SandboxAddress a) throws IOException {
+        Command.run("nft", "add", "element", "inet", TABLE, "bound", "{ " + boundElement(a) + " }");
+    }
+
+    private static String boundElement(SandboxAddress a) {
+        return "\"" + a.hostInterface() + "\" . " + a.sandboxIp();
     }
 
     public void allowInternet(SandboxAddress a) throws IOException {
@@ -127,6 +157,7 @@ public final class SandboxNetwork {
         Command.Result r;
         try {
             Command.result(List.of("nft", "delete", "element", "inet", TABLE, "internet", "{ " + a.sandboxIp() + " }"), null);
+            Command.result(List.of("nft", "delete", "element", "inet", TABLE, "bound", "{ " + boundElement(a) + " }"), null);
             // one ip run; -force goes on past a part that is gone already
             r = Command.result(List.of("ip", "-force", "-batch", "-"), "link del " + a.hostInterface() + "\nnetns del " + a.netns() + "\n");
             if (!r.ok() && Files.exists(Path.of("/run/netns", a.netns()))) log.warn("could not delete netns {}: {}", a.netns(), r.stderr());

@@ -369,7 +369,8 @@ public final class ContainerDriver implements RuntimeDriver {
         if (status.isEmpty() || !(status.get().equals("running") || status.get().equals("paused"))) return Optional.empty();
         SandboxAddress address = json.readValue(addressFile.toFile(), SandboxAddress.class);
         network.claim(address.slot());
-        if (spec.internet()) network.allowInternet(address); // the node's rules were made anew at its start
+        network.bind(address); // the node's rules were made anew at its start
+        if (spec.internet()) network.allowInternet(address);
         addresses.put(id, address);
         return Optional.of(new RunningSandbox(id, address, EnvdSetup.base(address.sandboxIp()), 0));
     }

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The OCI runtime configuration of one sandbox: envd as pid 1 from the read-only
@@ -18,11 +19,18 @@ import java.util.List;
  * cgroup limits, a minimal capability set, no new privileges, masked /proc paths.
  */
 public final class OciConfig {
-    /** Docker's default set: what a root process in a sandbox may still do. */
+    /**
+     * Docker's default set less CAP_NET_RAW: what a root process in a sandbox may still do.
+     * Raw sockets let root forge packets (another sandbox's source address: the node's nft
+     * rules refuse those too); ping needs none of it, it uses ICMP datagram sockets, which
+     * {@link #SYSCTLS} opens to every user.
+     */
     static final List<String> CAPABILITIES = List.of(
-            "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+            "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
             "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
             "CAP_KILL", "CAP_AUDIT_WRITE");
+    /** Set in the sandbox's own network namespace: ping (ICMP datagram sockets) for every user, without CAP_NET_RAW. */
+    static final Map<String, String> SYSCTLS = Map.of("net.ipv4.ping_group_range", "0 2147483647");
     static final List<String> MASKED = List.of(
             "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
             "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap");
@@ -84,6 +92,8 @@ public final class OciConfig {
         for (String type : List.of("pid", "ipc", "uts", "mount", "cgroup")) ns.addObject().put("type", type);
         ns.addObject().put("type", "network").put("path", "/run/netns/" + address.netns());
         linux.put("cgroupsPath", cgroupsPath);
+        ObjectNode sysctl = linux.putObject("sysctl");
+        SYSCTLS.forEach(sysctl::put);
         ObjectNode res = linux.putObject("resources");
         long memory = spec.memoryMb() * 1024L * 1024L;
         res.putObject("memory").put("limit", memory).put("swap", memory);
