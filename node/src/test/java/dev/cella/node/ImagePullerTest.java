@@ -126,7 +126,7 @@ class ImagePullerTest {
 
     @Test
     void aTokenProtectedManifestListIsPulledAndItsWhiteoutsConverted() throws Exception {
-        String ref = image("mkdir -p d && echo kept > d/kept.txt && : > .wh.gone.txt && : > d/.wh..wh..opq", false);
+        String ref = image("mkdir -p d && echo kept > d/kept.txt && : > .wh.gone.txt && : > d/.wh..wh..opq && mknod d/mem c 1 1 && mknod d/disk b 7 0", false);
         NodeTemplates templates = new NodeTemplates(Map.of(), dir.resolve("state/templates"));
         ImagePuller puller = new ImagePuller(dir.resolve("state"), templates, LOOPBACK_ALLOWED);
         ImagePuller.Image img = puller.pull(ref, null, null);
@@ -143,6 +143,8 @@ class ImagePullerTest {
         Process stat = new ProcessBuilder("stat", "-c", "%F %t %T", layer.resolve("gone.txt").toString()).start();
         assertThat(new String(stat.getInputStream().readAllBytes()).trim()).isEqualTo("character special file 0 0");
         assertThat(layer.resolve("d/.wh..wh..opq")).doesNotExist();
+        assertThat(layer.resolve("d/mem")).as("an image's device files are left out").doesNotExist();
+        assertThat(layer.resolve("d/disk")).doesNotExist();
         // pulled again: nothing is downloaded or unpacked twice
         assertThat(puller.pull(ref, null, null).templateId()).isEqualTo(img.templateId());
         try (var s = Files.list(dir.resolve("state/layers"))) {

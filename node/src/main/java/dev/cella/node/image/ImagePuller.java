@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -105,6 +106,8 @@ public final class ImagePuller {
                 Files.createDirectories(tmp);
                 // GNU tar knows gzip by itself; as root it keeps owners, modes and device files
                 Command.run(List.of("tar", "-xf", blob.toString(), "-C", tmp.toString(), "--numeric-owner"), null, Duration.ofMinutes(30));
+                int devices = dropDevices(tmp);
+                if (devices > 0) log.info("layer {} of {}: {} device files left out", digest.substring(0, 19), ref, devices);
                 whiteouts(tmp);
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
                 log.info("layer {} of {} unpacked in {} ms", digest.substring(0, 19), ref, (System.nanoTime() - t0) / 1_000_000);
@@ -114,6 +117,28 @@ public final class ImagePuller {
             }
             return dir;
         }
+    }
+
+    /**
+     * Removes the device files a layer brings: anyone may push an image, and a device file
+     * is a door to the host's hardware for whoever can open it (a sandbox's view of its
+     * files is nodev, the host's root sees them as they are). A sandbox gets its devices
+     * from its own /dev. Runs before {@link #whiteouts}, whose 0/0 devices are overlayfs's.
+     */
+    static int dropDevices(Path root) throws IOException {
+        List<Path> devices;
+        try (Stream<Path> s = Files.walk(root)) {
+            devices = s.filter(p -> {
+                try {
+                    int type = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 0170000;
+                    return type == 0020000 || type == 0060000; // S_IFCHR, S_IFBLK
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).toList();
+        }
+        for (Path d : devices) Files.delete(d);
+        return devices.size();
     }
 
     /** OCI whiteouts to overlayfs's: deleted names become 0/0 character devices, opaque directories get trusted.overlay.opaque. */
