@@ -16,6 +16,7 @@ import dev.cella.node.runtime.CgroupLayout;
 import dev.cella.node.runtime.ContainerDriver;
 import dev.cella.node.runtime.Crun;
 import dev.cella.node.runtime.DiskStock;
+import dev.cella.node.runtime.HostTables;
 import dev.cella.node.runtime.SeccompProfile;
 import dev.cella.node.sandbox.SandboxStore;
 import dev.cella.node.sandbox.Sandboxes;
@@ -27,6 +28,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 
@@ -51,6 +53,8 @@ public final class Node implements AutoCloseable {
         SeccompProfile.policy(System.getProperty("os.arch")); // a machine without a seccomp policy is refused here, not at its first create
         ObjectMapper json = new ObjectMapper();
         Paths.ownerOnly(Files.createDirectories(c.stateDir())); // sandboxes' files, image layers, tokens: root's alone
+        // no sandbox fills the host's file or terminal table for everyone
+        new HostTables(Path.of("/proc/sys")).raise(Files.readString(Path.of("/proc/cmdline")));
         SandboxNetwork network = new SandboxNetwork(c.subnetOctet());
         network.installRules(List.of());
         disks = new DiskStock(c.stateDir().resolve("disks"), 4).start();

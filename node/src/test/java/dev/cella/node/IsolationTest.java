@@ -1,5 +1,6 @@
 package dev.cella.node;
 
+import dev.cella.node.runtime.OciConfig;
 import dev.cella.node.runtime.RunningSandbox;
 import dev.cella.node.sys.Command;
 import org.junit.jupiter.api.AfterAll;
@@ -223,5 +224,15 @@ class IsolationTest {
         assertThat(r.stdout()).as(r.stderr()).isEqualTo("no raw\nping\n");
         assertThat(node.run(a.envdUrl(), "python3 -c \"import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP); print('ping')\"", null)
                 .stdout()).isEqualTo("ping\n");
+    }
+
+    /** The host's terminal count is shared by every sandbox: one sandbox holds at most its own devpts's share. */
+    @Test
+    void aSandboxHoldsABoundedNumberOfTerminals() throws Exception {
+        var r = node.run(b.envdUrl(), "python3 -c \"import os\nfds=[]\ntry:\n  while len(fds) < 5000: fds.append(os.openpty())\n"
+                + "except OSError as e: print(len(fds), e.errno)\"", null);
+        String[] out = r.stdout().trim().split(" ");
+        assertThat(out).as(r.stdout() + r.stderr()).hasSize(2);
+        assertThat(Integer.parseInt(out[0])).isBetween(200, OciConfig.PTYS_PER_SANDBOX);
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cella.node.Node;
 import dev.cella.node.NodeConfig;
 import dev.cella.node.cli.Options;
+import dev.cella.node.sandbox.HostSize;
 import dev.cella.server.nodes.Fleet;
 import dev.cella.server.nodes.LocalNode;
 import org.junit.jupiter.api.AfterAll;
@@ -257,7 +258,7 @@ abstract class V1ApiContract {
         assertThat(call("POST", "/v1/capsules", "{\"template\":\"nope\"}", key).status()).isEqualTo(404);
         assertThat(call("POST", "/v1/capsules", "{\"vcpus\":0}", key).status()).isEqualTo(400);
         assertThat(call("POST", "/v1/capsules", "{\"memory_mb\":\"lots\"}", key).status()).isEqualTo(400);
-        int cpus = Runtime.getRuntime().availableProcessors();
+        int cpus = HostSize.local().cpus();
         if (cpus < 16) { // more vCPUs than the host has: refused with why, not started (HostSizeTest has the rule)
             Res tooBig = call("POST", "/v1/capsules", "{\"vcpus\":" + (cpus + 1) + "}", key);
             assertThat(tooBig.status()).isEqualTo(400);

@@ -68,6 +68,12 @@ public final class NodeRequests {
 
     /** {@code POST /v1/images}: an image to pull into the node's template store, with the registry's login if it needs one. */
     public record ImagePull(String reference, String username, String password) {
+        /** Never the password: a request may be logged. */
+        @Override
+        public String toString() {
+            return "ImagePull[reference=" + reference + ", username=" + username + (password == null ? "]" : ", password=***]");
+        }
+
         public String checkedReference() {
             if (reference == null || reference.isBlank()) throw new Problem.Invalid("reference is required");
             return reference;

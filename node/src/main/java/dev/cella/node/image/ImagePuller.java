@@ -136,6 +136,8 @@ public final class ImagePuller {
                     throw new UncheckedIOException(e);
                 }
             }).toList();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
         for (Path d : devices) Files.delete(d);
         return devices.size();

@@ -138,7 +138,12 @@ final class RegistryClient {
             if (hop == MAX_REDIRECTS) throw new IOException(uri + ": more than " + MAX_REDIRECTS + " redirects");
             String location = r.headers().firstValue("Location").orElse(null);
             if (location == null) throw new IOException(at + " answered " + status + " without a Location");
-            URI next = at.resolve(location);
+            URI next;
+            try {
+                next = at.resolve(location);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(at + " redirected to something that is not a URL");
+            }
             if ("https".equalsIgnoreCase(at.getScheme()) && !"https".equalsIgnoreCase(next.getScheme())) {
                 throw new IOException(at + " redirected from https to " + next.getScheme() + ": refused");
             }

@@ -12,16 +12,18 @@ import java.util.Set;
 /**
  * Where a pull may connect. Any API user names the registry ({@code fromImage "HOST/x:y"}),
  * and a registry names its token service and redirects its blobs: without a rule the node
- * would fetch from the host's own loopback services, the cloud's metadata address or the
- * sandboxes' subnet for anyone who asks (server-side request forgery). So a pull goes to
- * public addresses only, unless the operator allows a host ({@code --registry-allow
- * HOST[:PORT]}, e.g. a registry on loopback for tests, or one on the sandboxes' own network).
+ * would fetch from the host's own loopback services, the cloud's metadata address, the
+ * host's private networks or the sandboxes' subnet for anyone who asks (server-side request
+ * forgery). So a pull goes to public addresses only, unless the operator allows a host
+ * ({@code --registry-allow HOST[:PORT]}: a registry on loopback for tests, one on the LAN).
  *
  * <p>The check resolves the name just before each connection; a name that resolves
  * differently between the check and the connect (DNS rebinding) is a residual risk the
  * JDK's client leaves open (docs/security.md).
  */
 public final class RegistryPolicy {
+    /** IPv4 ranges that are no public registry's: "this network", shared address space (carrier NAT, some clouds' metadata), benchmarking. */
+    private static final List<Cidr> NOT_PUBLIC = List.of(Cidr.parse("0.0.0.0/8"), Cidr.parse("100.64.0.0/10"), Cidr.parse("198.18.0.0/15"));
     private final Set<String> allowed;
     private final List<Cidr> platform;
 
@@ -70,7 +72,15 @@ public final class RegistryPolicy {
         if (a.isAnyLocalAddress()) return "the unspecified address";
         if (a.isLinkLocalAddress()) return "link-local (where clouds keep their metadata service)";
         if (a.isMulticastAddress()) return "a multicast address";
+        if (a.isSiteLocalAddress()) return "a private address (10/8, 172.16/12, 192.168/16: the host's own networks)";
         for (Cidr c : platform) if (c.contains(a)) return "in the sandboxes' own network " + c;
+        for (Cidr c : NOT_PUBLIC) if (c.contains(a)) return "not a public address (" + c + ")";
+        if (a instanceof java.net.Inet6Address && (a.getAddress()[0] & 0xfe) == 0xfc) return "an IPv6 unique-local address (fc00::/7)";
+        try {
+            if (java.net.NetworkInterface.getByInetAddress(a) != null) return "one of this host's own addresses";
+        } catch (java.net.SocketException e) {
+            return "an address this host cannot tell is not its own";
+        }
         return null;
     }
 

@@ -29,6 +29,8 @@ public final class OciConfig {
             "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
             "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
             "CAP_KILL", "CAP_AUDIT_WRITE");
+    /** Terminals one sandbox may hold at once: the host's count is shared (see {@link HostTables}). */
+    public static final int PTYS_PER_SANDBOX = 256;
     /** Set in the sandbox's own network namespace: ping (ICMP datagram sockets) for every user, without CAP_NET_RAW. */
     static final Map<String, String> SYSCTLS = Map.of("net.ipv4.ping_group_range", "0 2147483647");
     static final List<String> MASKED = List.of(
@@ -80,7 +82,8 @@ public final class OciConfig {
         ArrayNode mounts = c.putArray("mounts");
         mount(mounts, "/proc", "proc", "proc");
         mount(mounts, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");
-        mount(mounts, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5");
+        mount(mounts, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5",
+                "max=" + PTYS_PER_SANDBOX);
         mount(mounts, "/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777", "size=65536k");
         mount(mounts, "/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev");
         mount(mounts, "/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro");

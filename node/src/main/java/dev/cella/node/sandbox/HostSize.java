@@ -13,18 +13,30 @@ import java.nio.file.Path;
  * limits the host cannot give.
  */
 public record HostSize(int cpus, long memoryMb) {
-    /** This machine: the CPUs this process may use, and MemTotal. */
+    /**
+     * This machine: its online CPUs (not this process's share of them: sandboxes run in
+     * cgroups of their own) and MemTotal.
+     */
     public static HostSize local() {
         try {
+            int cpus = onlineCpus(Files.readString(Path.of("/sys/devices/system/cpu/online")));
             for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (line.startsWith("MemTotal:")) {
-                    return new HostSize(Runtime.getRuntime().availableProcessors(), Long.parseLong(line.replaceAll("\\D", "")) / 1024);
-                }
+                if (line.startsWith("MemTotal:")) return new HostSize(cpus, Long.parseLong(line.replaceAll("\\D", "")) / 1024);
             }
             throw new IllegalStateException("/proc/meminfo has no MemTotal");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** How many CPUs a kernel CPU list names ({@code 0-1}, {@code 0,2-5}). */
+    static int onlineCpus(String list) {
+        int n = 0;
+        for (String part : list.strip().split(",")) {
+            String[] r = part.split("-");
+            n += r.length == 1 ? 1 : Integer.parseInt(r[1]) - Integer.parseInt(r[0]) + 1;
+        }
+        return n;
     }
 
     /** Refuses a spec this host cannot give. */

@@ -147,6 +147,9 @@ public final class Sandboxes implements AutoCloseable {
         for (SandboxRecord r : List.copyOf(live.values())) {
             if (r.state() == SandboxState.HIBERNATED) continue; // no processes to end: it is on disk
             String id = r.spec().id();
+            // asked without the sandbox's lock, which a snapshot or a hibernation may hold for long: the reaper's
+            // other work (timeouts, reconcile) must not wait behind them; checked again under it when it exited
+            if (driver.exited(r.name()).isEmpty()) continue;
             synchronized (lock(id)) {
                 SandboxRecord now = live.get(id);
                 if (now == null || now.state() == SandboxState.HIBERNATED) continue; // killed or hibernated meanwhile

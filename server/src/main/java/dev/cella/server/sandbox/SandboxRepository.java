@@ -90,12 +90,6 @@ public final class SandboxRepository {
         return m;
     }
 
-    /** The team's sandboxes that hold resources against its quota: being made, and running. */
-    public List<SandboxRow> holding(String teamId) {
-        return db.query("SELECT * FROM sandboxes WHERE team_id = ? AND state IN (?, ?)", SandboxRepository::row, teamId,
-                RowState.CREATING.column, RowState.RUNNING.column);
-    }
-
     public List<SandboxRow> list(String teamId) {
         return db.query("SELECT * FROM sandboxes WHERE team_id = ? ORDER BY started_at, id", SandboxRepository::row, teamId);
     }

@@ -116,7 +116,7 @@ public final class SandboxService {
         SandboxRow row = new SandboxRow(id, team.id(), req.templateId(), node.id(), RowState.CREATING, req.metadata(), token, vcpus, memoryMb,
                 diskMb, req.autoPause(), System.currentTimeMillis(), null, trafficToken, req.inactivityTimeoutSec(), null);
         synchronized (teamLocks.computeIfAbsent(team.id(), k -> new Object())) {
-            quota.admit(repo.holding(team.id()), vcpus, memoryMb);
+            quota.admit(repo.list(team.id()), vcpus, memoryMb);
             repo.insert(row);
         }
         NodeSandbox live;
@@ -317,7 +317,8 @@ public final class SandboxService {
         }
         int ttl = v.row().inactivityTimeoutSec();
         Duration timeout = ttl > 0 ? Duration.ofSeconds(ttl) : v.live().endAt() != null ? DEFAULT_TIMEOUT : null;
-        NodeSandbox r = resumeWithinQuota(v, timeout);
+        NodeSandbox r = fleet.node(v.row().nodeId()).resume(v.row().id(), timeout);
+        repo.updateState(v.row().id(), state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
         repo.touch(v.row().id(), System.currentTimeMillis());
         return new View(v.row(), r);
     }
@@ -331,19 +332,10 @@ public final class SandboxService {
             return new Connected(timeout != null ? setTimeout(v, timeout) : v, false);
         }
         // a paused sandbox's deadline has usually passed: without a new one the reaper would act again at once
-        NodeSandbox r = resumeWithinQuota(v, timeout != null ? timeout : DEFAULT_TIMEOUT);
-        return new Connected(new View(v.row(), r), true);
-    }
-
-    /** A paused sandbox runs again, if its team's quota has room for it: a resume takes back what a pause gave. */
-    private NodeSandbox resumeWithinQuota(View v, Duration timeout) {
         String id = v.row().id();
-        synchronized (teamLocks.computeIfAbsent(v.row().teamId(), k -> new Object())) {
-            quota.admit(repo.holding(v.row().teamId()).stream().filter(r -> !r.id().equals(id)).toList(), v.row().vcpus(), v.row().memoryMb());
-            NodeSandbox r = fleet.node(v.row().nodeId()).resume(id, timeout);
-            repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
-            return r;
-        }
+        NodeSandbox r = fleet.node(v.row().nodeId()).resume(id, timeout != null ? timeout : DEFAULT_TIMEOUT);
+        repo.updateState(id, state(r), r.endAt() == null ? null : r.endAt().toEpochMilli());
+        return new Connected(new View(v.row(), r), true);
     }
 
     public List<MetricPoint> metrics(Team team, String id, long seconds) {

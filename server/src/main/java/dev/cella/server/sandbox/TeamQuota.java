@@ -5,11 +5,12 @@ import dev.cella.node.problem.Problem;
 import java.util.List;
 
 /**
- * What one team may run at once, over the whole fleet: sandboxes, their vCPUs and their
- * memory (paused ones hold none of the three against it, as the Wrenn API's stats count).
- * Past it a create or a resume is refused with 429 and a message naming the limit and the
- * option that sets it; nothing is queued, since a quota frees only when the team ends
- * something.
+ * What one team may hold at once, over the whole fleet: sandboxes, their vCPUs and their
+ * memory. Paused sandboxes count: a paused sandbox keeps its memory on its host (it is
+ * frozen there), and traffic may resume it without asking the server (E2B's autoResume),
+ * so a resume never needs a check of its own. Past it a create is refused with 429 and a
+ * message naming the limit and the option that sets it; nothing is queued, since a quota
+ * frees only when the team kills something.
  *
  * @param sandboxes {@code --team-max-sandboxes}
  * @param vcpus     {@code --team-max-vcpus}
@@ -25,7 +26,7 @@ public record TeamQuota(int sandboxes, int vcpus, long memoryMb) {
     /** How long a client refused for its quota is told to wait before asking again. */
     static final long RETRY_AFTER_SECONDS = 5;
 
-    /** Refuses {@code vcpus}/{@code memoryMb} more when the team's {@code live} rows (creating and running) already hold too much. */
+    /** Refuses {@code vcpus}/{@code memoryMb} more when the team's {@code live} rows (every one it has) already hold too much. */
     void admit(List<SandboxRow> live, int vcpus, int memoryMb) {
         int n = live.size(), cpu = vcpus;
         long mem = memoryMb;
@@ -33,12 +34,12 @@ public record TeamQuota(int sandboxes, int vcpus, long memoryMb) {
             cpu += r.vcpus();
             mem += r.memoryMb();
         }
-        if (n + 1 > sandboxes) refuse("at most " + sandboxes + " sandboxes running at once (--team-max-sandboxes)");
+        if (n + 1 > sandboxes) refuse("at most " + sandboxes + " sandboxes at once, paused ones included (--team-max-sandboxes)");
         if (cpu > this.vcpus) refuse("at most " + this.vcpus + " vCPUs at once, " + (cpu - vcpus) + " in use (--team-max-vcpus)");
         if (mem > memoryMb()) refuse("at most " + memoryMb() + " MiB of memory at once, " + (mem - memoryMb) + " in use (--team-max-memory-mb)");
     }
 
     private static void refuse(String limit) {
-        throw new Problem.Busy("the team's quota allows " + limit + ": end or pause a sandbox first", RETRY_AFTER_SECONDS);
+        throw new Problem.Busy("the team's quota allows " + limit + ": kill a sandbox first", RETRY_AFTER_SECONDS);
     }
 }

@@ -106,13 +106,15 @@ public final class Templates {
     }
 
     /**
-     * How a sandbox's template is named to its team: a template of the team's by its name,
-     * a built-in one by its id. Another team's template of the same files is never named.
+     * How a sandbox's template is named to its team: a template of the team's (or a public
+     * one) by its name, a built-in one by its id. Another team's private template of the
+     * same files is never named.
      */
     public String nameOf(String teamId, String templateId) {
         if (fleet.builtInTemplates().contains(templateId)) return templateId; // no SQL on the hot path (GET of a sandbox)
-        return db.one("SELECT name FROM templates WHERE team_id = ? AND (node_template = ? OR id = ?) ORDER BY created_at LIMIT 1",
-                rs -> rs.getString(1), teamId, templateId, templateId).orElse(templateId);
+        return db.one("SELECT name FROM templates WHERE (team_id = ? OR public = ?) AND (node_template = ? OR id = ?)"
+                        + " ORDER BY CASE WHEN team_id = ? THEN 0 ELSE 1 END, created_at LIMIT 1",
+                rs -> rs.getString(1), teamId, true, templateId, templateId, teamId).orElse(templateId);
     }
 
     public void insert(TeamTemplate t) {

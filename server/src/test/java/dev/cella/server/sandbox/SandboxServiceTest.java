@@ -68,21 +68,20 @@ class SandboxServiceTest {
         assertThat(repo.findAnyTeam(running)).isPresent();
     }
 
-    /** A team's quota: creates and resumes past it are refused with 429 and the limit; a paused sandbox holds none of it. */
+    /** A team's quota: creates past it are refused with 429 and the limit; a paused sandbox holds its place (traffic may wake it). */
     @Test
     void aTeamsQuotaBoundsWhatItRunsAtOnce() throws Exception {
         service = new SandboxService(repo, fleet, new TeamQuota(2, 3, 1024));
         String first = create();
         create();
         assertThatThrownBy(this::create).isInstanceOf(Problem.Busy.class)
-                .hasMessageContaining("at most 2 sandboxes running at once (--team-max-sandboxes)");
+                .hasMessageContaining("at most 2 sandboxes at once, paused ones included (--team-max-sandboxes)");
         assertThat(repo.list(team.id())).as("nothing half made is kept").hasSize(2);
         service.pause(team, first);
-        String third = create(); // the paused one holds no place
-        assertThatThrownBy(() -> service.resume(team, first)).isInstanceOf(Problem.Busy.class);
-        assertThat(service.require(team, first).live().state()).isEqualTo(SandboxState.PAUSED);
-        service.kill(team, third);
+        assertThatThrownBy(this::create).as("a paused sandbox holds its place").isInstanceOf(Problem.Busy.class);
         assertThat(service.resume(team, first).live().state()).isEqualTo(SandboxState.RUNNING);
+        service.kill(team, first);
+        create(); // a killed one frees its place
 
         service = new SandboxService(repo, fleet, new TeamQuota(10, 3, 100_000));
         assertThatThrownBy(() -> service.create(team, new SandboxService.NewSandbox("base", Duration.ofMinutes(5), Map.of(), Map.of(), false,
