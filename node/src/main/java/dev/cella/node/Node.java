@@ -56,10 +56,12 @@ public final class Node implements AutoCloseable {
         // no sandbox fills the host's file or terminal table for everyone
         new HostTables(Path.of("/proc/sys")).raise(Files.readString(Path.of("/proc/cmdline")));
         SandboxNetwork network = new SandboxNetwork(c.subnetOctet());
-        network.installRules(List.of());
         disks = new DiskStock(c.stateDir().resolve("disks"), 4).start();
         ContainerDriver driver = new ContainerDriver(c.stateDir(), new Crun(c.stateDir().resolve("crun"), CgroupLayout.detect(), json),
                 network, new EnvdRuntime(c.envdRuntime()), new EnvdSetup(json), json, disks);
+        // the rules made anew with the sandboxes still running already bound to their interfaces: their traffic
+        // (the proxy's, their own) goes on while they are re-adopted one by one
+        network.installRules(List.of(), driver.recordedAddresses());
         sandboxes = new Sandboxes(driver, new SandboxStore(c.stateDir()), Clock.systemUTC(), StartQueue.forHost());
         List<String> removed = sandboxes.recover();
         log.info("node state in {}: {} sandboxes re-adopted, {} orphaned objects removed", c.stateDir(), sandboxes.list().size(), removed.size());

@@ -356,6 +356,23 @@ public final class ContainerDriver implements RuntimeDriver {
         }
     }
 
+    /** The addresses recorded by the sandboxes on disk (running or not: binding a stale one is harmless). */
+    public List<SandboxAddress> recordedAddresses() throws IOException {
+        List<SandboxAddress> out = new ArrayList<>();
+        try (var dirs = Files.list(sandboxes)) {
+            for (Path d : dirs.toList()) {
+                Path f = d.resolve("address.json");
+                if (!Files.exists(f)) continue;
+                try {
+                    out.add(json.readValue(f.toFile(), SandboxAddress.class));
+                } catch (IOException e) {
+                    log.warn("unreadable {}: {}", f, e.toString()); // its sandbox is not re-adopted either
+                }
+            }
+        }
+        return out;
+    }
+
     @Override
     public List<String> running() throws IOException {
         return crun.list().stream().filter(n -> n.startsWith(PREFIX)).map(n -> n.substring(PREFIX.length())).toList();
