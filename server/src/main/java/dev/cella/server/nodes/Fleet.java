@@ -59,6 +59,17 @@ public final class Fleet {
         return all;
     }
 
+    /**
+     * Whether some node was given this template by its operator (see {@link NodeClient#builtInTemplates}):
+     * asked on every read of a sandbox, so it copies nothing and asks no node that is away.
+     */
+    public boolean isBuiltIn(String templateId) {
+        for (NodeClient n : nodes) {
+            if (n.available() && n.builtInTemplates().contains(templateId)) return true;
+        }
+        return false;
+    }
+
     /** The built-in templates of every node that answers: those any team may start (see {@link NodeClient#builtInTemplates}). */
     public Set<String> builtInTemplates() {
         Set<String> all = new LinkedHashSet<>();

@@ -111,7 +111,7 @@ public final class Templates {
      * same files is never named.
      */
     public String nameOf(String teamId, String templateId) {
-        if (fleet.builtInTemplates().contains(templateId)) return templateId; // no SQL on the hot path (GET of a sandbox)
+        if (fleet.isBuiltIn(templateId)) return templateId; // no SQL, no copy on the hot path (GET of a sandbox)
         return db.one("SELECT name FROM templates WHERE (team_id = ? OR public = ?) AND (node_template = ? OR id = ?)"
                         + " ORDER BY CASE WHEN team_id = ? THEN 0 ELSE 1 END, created_at LIMIT 1",
                 rs -> rs.getString(1), teamId, true, templateId, templateId, teamId).orElse(templateId);
