@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -172,7 +173,7 @@ final class RegistryClient {
 
     /** The last two labels of a host name ({@code docker.io}); an address is its own site. */
     private static String site(String host) {
-        String h = host.toLowerCase(java.util.Locale.ROOT);
+        String h = host.toLowerCase(Locale.ROOT);
         if (h.startsWith("[") || h.matches("[0-9.]+")) return h;
         String[] labels = h.split("\\.");
         return labels.length < 2 ? h : labels[labels.length - 2] + "." + labels[labels.length - 1];

@@ -2,12 +2,16 @@ package dev.cella.node.image;
 
 import java.io.IOException;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Where a pull may connect. Any API user names the registry ({@code fromImage "HOST/x:y"}),
@@ -32,7 +36,7 @@ public final class RegistryPolicy {
      * @param platform the platform's own ranges (the sandboxes' subnet), refused like loopback
      */
     public RegistryPolicy(Set<String> allowed, List<String> platform) {
-        this.allowed = allowed.stream().map(a -> a.toLowerCase(Locale.ROOT)).collect(java.util.stream.Collectors.toUnmodifiableSet());
+        this.allowed = allowed.stream().map(a -> a.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
         this.platform = platform.stream().map(Cidr::parse).toList();
     }
 
@@ -75,10 +79,10 @@ public final class RegistryPolicy {
         if (a.isSiteLocalAddress()) return "a private address (10/8, 172.16/12, 192.168/16: the host's own networks)";
         for (Cidr c : platform) if (c.contains(a)) return "in the sandboxes' own network " + c;
         for (Cidr c : NOT_PUBLIC) if (c.contains(a)) return "not a public address (" + c + ")";
-        if (a instanceof java.net.Inet6Address && (a.getAddress()[0] & 0xfe) == 0xfc) return "an IPv6 unique-local address (fc00::/7)";
+        if (a instanceof Inet6Address && (a.getAddress()[0] & 0xfe) == 0xfc) return "an IPv6 unique-local address (fc00::/7)";
         try {
-            if (java.net.NetworkInterface.getByInetAddress(a) != null) return "one of this host's own addresses";
-        } catch (java.net.SocketException e) {
+            if (NetworkInterface.getByInetAddress(a) != null) return "one of this host's own addresses";
+        } catch (SocketException e) {
             return "an address this host cannot tell is not its own";
         }
         return null;

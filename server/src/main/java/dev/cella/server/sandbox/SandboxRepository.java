@@ -90,6 +90,12 @@ public final class SandboxRepository {
         return m;
     }
 
+    /** What the team holds, summed by the database (a create asks it: no rows read). */
+    public TeamQuota.Held held(String teamId) {
+        return db.one("SELECT COUNT(*), COALESCE(SUM(vcpus), 0), COALESCE(SUM(memory_mb), 0) FROM sandboxes WHERE team_id = ?",
+                rs -> new TeamQuota.Held(rs.getInt(1), rs.getLong(2), rs.getLong(3)), teamId).orElse(new TeamQuota.Held(0, 0, 0));
+    }
+
     public List<SandboxRow> list(String teamId) {
         return db.query("SELECT * FROM sandboxes WHERE team_id = ? ORDER BY started_at, id", SandboxRepository::row, teamId);
     }

@@ -116,7 +116,7 @@ public final class SandboxService {
         SandboxRow row = new SandboxRow(id, team.id(), req.templateId(), node.id(), RowState.CREATING, req.metadata(), token, vcpus, memoryMb,
                 diskMb, req.autoPause(), System.currentTimeMillis(), null, trafficToken, req.inactivityTimeoutSec(), null);
         synchronized (teamLocks.computeIfAbsent(team.id(), k -> new Object())) {
-            quota.admit(repo.list(team.id()), vcpus, memoryMb);
+            quota.admit(repo.held(team.id()), vcpus, memoryMb);
             repo.insert(row);
         }
         NodeSandbox live;

@@ -2,8 +2,6 @@ package dev.cella.server.sandbox;
 
 import dev.cella.node.problem.Problem;
 
-import java.util.List;
-
 /**
  * What one team may hold at once, over the whole fleet: sandboxes, their vCPUs and their
  * memory. Paused sandboxes count: a paused sandbox keeps its memory on its host (it is
@@ -26,14 +24,13 @@ public record TeamQuota(int sandboxes, int vcpus, long memoryMb) {
     /** How long a client refused for its quota is told to wait before asking again. */
     static final long RETRY_AFTER_SECONDS = 5;
 
-    /** Refuses {@code vcpus}/{@code memoryMb} more when the team's {@code live} rows (every one it has) already hold too much. */
-    void admit(List<SandboxRow> live, int vcpus, int memoryMb) {
-        int n = live.size(), cpu = vcpus;
-        long mem = memoryMb;
-        for (SandboxRow r : live) {
-            cpu += r.vcpus();
-            mem += r.memoryMb();
-        }
+    /** What a team holds now: its sandboxes (every row it has), their vCPUs and their memory. */
+    public record Held(int sandboxes, long vcpus, long memoryMb) {}
+
+    /** Refuses {@code vcpus}/{@code memoryMb} more when what the team {@code held} already is too much. */
+    void admit(Held held, int vcpus, int memoryMb) {
+        int n = held.sandboxes();
+        long cpu = held.vcpus() + vcpus, mem = held.memoryMb() + memoryMb;
         if (n + 1 > sandboxes) refuse("at most " + sandboxes + " sandboxes at once, paused ones included (--team-max-sandboxes)");
         if (cpu > this.vcpus) refuse("at most " + this.vcpus + " vCPUs at once, " + (cpu - vcpus) + " in use (--team-max-vcpus)");
         if (mem > memoryMb()) refuse("at most " + memoryMb() + " MiB of memory at once, " + (mem - memoryMb) + " in use (--team-max-memory-mb)");

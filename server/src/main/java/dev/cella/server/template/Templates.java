@@ -81,7 +81,7 @@ public final class Templates {
         if (fleet.reachable().isEmpty()) throw new Problem.Unavailable("no node is reachable to start a sandbox on", null);
         // only what a node's operator gave it is everyone's: the rest on a node (snapshots, build
         // layers, pulled images) is a team's, reached through that team's rows above
-        if (fleet.builtInTemplates().contains(builtIn)) return new Resolved(builtIn, name, null, null, Defaults.NONE);
+        if (fleet.isBuiltIn(builtIn)) return new Resolved(builtIn, name, null, null, Defaults.NONE);
         throw new Problem.NotFound("template '" + name + "' not found");
     }
 
