@@ -7,12 +7,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -201,10 +204,12 @@ class IsolationTest {
     @Test
     void noSandboxSendsWithAnotherSandboxsAddress() throws Exception {
         Process udp = new ProcessBuilder("ip", "netns", "exec", INTERNET_NS, "python3", "-c",
-                "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('0.0.0.0',9999)); s.settimeout(4)\n"
+                "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('0.0.0.0',9999)); s.settimeout(4); print('ready', flush=True)\n"
                         + "try:\n  while True: print(s.recvfrom(100)[0].decode(), flush=True)\nexcept socket.timeout: pass").start();
         try {
-            Thread.sleep(300);
+            // bound before anything is sent, however slow the machine: it says so first
+            BufferedReader lines = new BufferedReader(new InputStreamReader(udp.getInputStream()));
+            assertThat(lines.readLine()).isEqualTo("ready");
             String forged = "import socket,struct\n"
                     + "src,dst=socket.inet_aton('" + online.address().sandboxIp() + "'),socket.inet_aton('" + INTERNET_IP + "')\n"
                     + "def pkt(tag):\n  data=tag.encode(); udp=struct.pack('!HHHH',40000,9999,8+len(data),0)+data\n"
@@ -213,7 +218,7 @@ class IsolationTest {
                     + "import sys; s.sendto(pkt(sys.argv[1]),('" + INTERNET_IP + "',0))\n";
             Command.run("ip", "netns", "exec", a.address().netns(), "python3", "-c", forged, "forged-from-offline");
             Command.run("ip", "netns", "exec", online.address().netns(), "python3", "-c", forged, "own-from-online");
-            String received = new String(udp.getInputStream().readAllBytes());
+            String received = lines.lines().collect(Collectors.joining("\n"));
             assertThat(received).as("what the internet host received").contains("own-from-online").doesNotContain("forged-from-offline");
         } finally {
             udp.destroyForcibly();
